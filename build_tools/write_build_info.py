@@ -1,0 +1,49 @@
+"""Write torchrig/_build_info.json at CMake configure time.
+
+Records the torch the extension is compiled against (the one importable by
+the Python running CMake) and the toolchain, so that ``import torchrig`` can
+refuse a mismatched torch before loading the library (python/torchrig/_guard.py).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import pathlib
+
+import torch
+
+
+def collect(args: argparse.Namespace) -> dict:
+    cuda = args.cuda == "1"
+    return {
+        "torch_version": torch.__version__,
+        "torch_git_version": torch.version.git_version,
+        "torch_cuda": torch.version.cuda,
+        "cxx11_abi": bool(torch._C._GLIBCXX_USE_CXX11_ABI),
+        "with_cuda": cuda,
+        "cuda_compiler_version": args.nvcc or None if cuda else None,
+        "cuda_arch_list": args.arch_list or None if cuda else None,
+        "compiler": args.compiler,
+        "sanitize": args.sanitize or None,
+        "build_date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        # Set by conda-build/rattler-build; None for a pip build.
+        "conda_build": os.environ.get("PKG_BUILD_STRING"),
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--out", required=True, type=pathlib.Path)
+    p.add_argument("--compiler", default="")
+    p.add_argument("--cuda", default="0")
+    p.add_argument("--nvcc", default="")
+    p.add_argument("--arch-list", default="")
+    p.add_argument("--sanitize", default="")
+    args = p.parse_args()
+    args.out.write_text(json.dumps(collect(args), indent=2, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+// Input validation for every torchrig op, in one place.
+//
+// Each op's binding (CPU and CUDA) calls these before touching data, so bad
+// input becomes a Python ValueError / TypeError / RuntimeError naming the
+// argument and the expected shape - never a crash or an out-of-bounds read.
+// Checks that read data (parents ordering, index ranges) run on any device.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <array>
+#include <cstdint>
+
+namespace torchrig {
+
+/// Sizes of a forward_kinematics call.
+struct FkShape {
+  int64_t B, J;
+  bool batched_offsets;  // offsets is [B, J, 3] rather than [J, 3]
+};
+
+/// Sizes of a skin call.
+struct SkinShape {
+  int64_t B, V, J, K;
+  bool batched_rest;  // rest_vertices is [B, V, 3] rather than [V, 3]
+};
+
+/// rotations [B,J,3,3], offsets [J,3] or [B,J,3], parents [J] int64 with
+/// parents[j] in [-1, j).
+FkShape check_fk_inputs(const at::Tensor& rotations, const at::Tensor& offsets,
+                        const at::Tensor& parents);
+
+/// rest_vertices [V,3] or [B,V,3], transforms [B,J,3,4], indices [V,K] int64
+/// in [0, J), weights [V,K]; K >= 1.
+SkinShape check_skin_inputs(const at::Tensor& rest_vertices,
+                            const at::Tensor& transforms,
+                            const at::Tensor& indices,
+                            const at::Tensor& weights);
+
+/// `grad` (named `name`) must have exactly `sizes`, the dtype and device of
+/// `like`.
+void check_grad(const at::Tensor& grad, const char* name,
+                at::IntArrayRef sizes, const at::Tensor& like);
+
+}  // namespace torchrig

@@ -1,0 +1,113 @@
+// CPU binding of sparse linear-blend skinning: validates, lays tensors out
+// contiguously and runs csrc/kernels/skin.h with at::parallel_for.
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <torch/library.h>
+
+#include <algorithm>
+#include <array>
+
+#include "../checks.h"
+#include "../kernels/skin.h"
+
+namespace torchrig {
+namespace {
+
+constexpr int64_t kVertexGrain = 2048;
+
+kernels::SkinDims dims_of(const SkinShape& s) {
+  return {s.B, s.V, s.J, s.K, s.batched_rest ? s.V * 3 : 0};
+}
+
+at::Tensor skin_cpu(const at::Tensor& rest_vertices, const at::Tensor& transforms,
+                    const at::Tensor& indices, const at::Tensor& weights) {
+  const SkinShape s = check_skin_inputs(rest_vertices, transforms, indices, weights);
+  const kernels::SkinDims d = dims_of(s);
+  const at::Tensor rest = rest_vertices.contiguous();
+  const at::Tensor tf = transforms.contiguous();
+  const at::Tensor idx = indices.contiguous();
+  const at::Tensor w = weights.contiguous();
+  at::Tensor out = at::empty({s.B, s.V, 3}, tf.options());
+  AT_DISPATCH_FLOATING_TYPES(tf.scalar_type(), "torchrig::skin", [&] {
+    const scalar_t* x = rest.const_data_ptr<scalar_t>();
+    const scalar_t* T = tf.const_data_ptr<scalar_t>();
+    const int64_t* I = idx.const_data_ptr<int64_t>();
+    const scalar_t* W = w.const_data_ptr<scalar_t>();
+    scalar_t* y = out.mutable_data_ptr<scalar_t>();
+    at::parallel_for(0, s.B * s.V, kVertexGrain, [&](int64_t begin, int64_t end) {
+      kernels::skin_forward_range(d, x, T, I, W, y, begin, end);
+    });
+  });
+  return out;
+}
+
+// dL/dtransforms: each task owns one batch element and one vertex chunk and
+// accumulates into its own [J, 3, 4] slab; slabs of a batch element are then
+// summed. With B >= threads there is one chunk per element (no reduction).
+template <typename scalar_t>
+void transforms_grad(const kernels::SkinDims& d, const scalar_t* g,
+                     const scalar_t* x, const int64_t* I, const scalar_t* W,
+                     at::Tensor& grad_tf) {
+  const int64_t threads = at::get_num_threads();
+  const int64_t chunks = std::clamp<int64_t>(
+      (2 * threads + d.B - 1) / std::max<int64_t>(d.B, 1), 1,
+      std::max<int64_t>(d.V / kVertexGrain, 1));
+  const int64_t per_chunk = (d.V + chunks - 1) / chunks;
+  at::Tensor slabs = chunks == 1 ? grad_tf
+                                 : at::zeros({d.B, chunks, d.J, 3, 4}, grad_tf.options());
+  scalar_t* S = slabs.mutable_data_ptr<scalar_t>();
+  at::parallel_for(0, d.B * chunks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t task = begin; task < end; ++task) {
+      const int64_t b = task / chunks, c = task % chunks;
+      const int64_t v0 = c * per_chunk, v1 = std::min(d.V, v0 + per_chunk);
+      kernels::skin_backward_transforms(d, g, x, I, W, b, v0, v1,
+                                        S + task * d.J * 12);
+    }
+  });
+  if (chunks > 1) grad_tf.copy_(slabs.sum(1));
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> skin_backward_cpu(
+    const at::Tensor& grad_vertices, const at::Tensor& rest_vertices,
+    const at::Tensor& transforms, const at::Tensor& indices,
+    const at::Tensor& weights, std::array<bool, 3> output_mask) {
+  const SkinShape s = check_skin_inputs(rest_vertices, transforms, indices, weights);
+  check_grad(grad_vertices, "grad_vertices", {s.B, s.V, 3}, transforms);
+  const kernels::SkinDims d = dims_of(s);
+  const at::Tensor g = grad_vertices.contiguous();
+  const at::Tensor rest = rest_vertices.contiguous();
+  const at::Tensor tf = transforms.contiguous();
+  const at::Tensor idx = indices.contiguous();
+  const at::Tensor w = weights.contiguous();
+  // Gradients not asked for come back as zeros of the right shape.
+  at::Tensor grad_rest = output_mask[0] ? at::empty_like(rest) : at::zeros_like(rest);
+  at::Tensor grad_tf = at::zeros_like(tf);
+  at::Tensor grad_w = output_mask[2] ? at::empty_like(w) : at::zeros_like(w);
+  AT_DISPATCH_FLOATING_TYPES(tf.scalar_type(), "torchrig::skin_backward", [&] {
+    const scalar_t* G = g.const_data_ptr<scalar_t>();
+    const scalar_t* x = rest.const_data_ptr<scalar_t>();
+    const scalar_t* T = tf.const_data_ptr<scalar_t>();
+    const int64_t* I = idx.const_data_ptr<int64_t>();
+    const scalar_t* W = w.const_data_ptr<scalar_t>();
+    if (output_mask[0] || output_mask[2]) {
+      scalar_t* gx = output_mask[0] ? grad_rest.mutable_data_ptr<scalar_t>() : nullptr;
+      scalar_t* gw = output_mask[2] ? grad_w.mutable_data_ptr<scalar_t>() : nullptr;
+      if (gx != nullptr && s.batched_rest) grad_rest.zero_();
+      const int64_t grain = std::max<int64_t>(kVertexGrain / std::max<int64_t>(s.B, 1), 1);
+      at::parallel_for(0, s.V, grain, [&](int64_t begin, int64_t end) {
+        kernels::skin_backward_vertices(d, G, x, T, I, W, gx, gw, begin, end);
+      });
+    }
+    if (output_mask[1]) transforms_grad<scalar_t>(d, G, x, I, W, grad_tf);
+  });
+  return {grad_rest, grad_tf, grad_w};
+}
+
+}  // namespace
+
+TORCH_LIBRARY_IMPL(torchrig, CPU, m) {
+  m.impl("skin", &skin_cpu);
+  m.impl("skin_backward", &skin_backward_cpu);
+}
+
+}  // namespace torchrig

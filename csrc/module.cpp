@@ -1,0 +1,33 @@
+// The plain Python module torchrig._C. Importing it loads the library, which
+// registers the ops (csrc/ops.cpp) under torch.ops.torchrig. Its own bindings
+// only report how the library was built.
+#include <pybind11/pybind11.h>
+#include <torch/version.h>
+
+#include <string>
+
+namespace {
+
+std::string compiled_torch_version() {
+  return std::to_string(TORCH_VERSION_MAJOR) + "." +
+         std::to_string(TORCH_VERSION_MINOR) + "." +
+         std::to_string(TORCH_VERSION_PATCH);
+}
+
+bool compiled_with_cuda() {
+#ifdef TORCHRIG_WITH_CUDA
+  return true;
+#else
+  return false;
+#endif
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_C, m) {
+  m.doc() = "torchrig native library (ops are under torch.ops.torchrig)";
+  m.def("compiled_torch_version", &compiled_torch_version,
+        "The torch version (X.Y.Z) from the TORCH_VERSION macros at compile time.");
+  m.def("compiled_with_cuda", &compiled_with_cuda,
+        "Whether the CUDA kernels were compiled into this library.");
+}

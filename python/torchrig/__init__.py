@@ -1,0 +1,27 @@
+"""torchrig: forward kinematics and sparse linear-blend skinning for PyTorch.
+
+Ops live under ``torch.ops.torchrig`` (CPU, and CUDA when compiled in); the
+Python surface is :mod:`torchrig.ops`, the rotation conversions in
+:mod:`torchrig.rotations`, and the user-level :class:`torchrig.Rig`.
+"""
+from __future__ import annotations
+
+from . import _guard
+
+BUILD_INFO = _guard.ensure_compatible()  # before the library is loaded
+
+try:
+    from . import _C
+except ImportError as exc:  # last line of defence, e.g. a hand-edited build info
+    raise ImportError(
+        f"torchrig's native library failed to load ({exc}). It was built for torch "
+        f"{BUILD_INFO['torch_version']}; check `python -m torchrig info` and install a "
+        "torchrig built for the torch in this environment."
+    ) from exc
+
+from . import ops, reference, rotations  # noqa: E402  (registers fake kernels + autograd)
+from .ops import forward_kinematics, skin  # noqa: E402
+from .rig import Rig  # noqa: E402
+
+__version__ = "0.1.0"
+__all__ = ["BUILD_INFO", "Rig", "forward_kinematics", "ops", "reference", "rotations", "skin"]

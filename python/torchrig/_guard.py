@@ -1,0 +1,82 @@
+"""Import-time ABI guard: refuse a torch the library was not built for.
+
+A torchrig binary calls torch's C++ API, which has no stable ABI across torch
+minor versions. Loading it beside another torch ends in ``undefined symbol:
+_ZNK3c106SymInt6sym_neERKS0_`` (or worse). The build records what it compiled
+against in ``_build_info.json``; :func:`ensure_compatible` compares that with
+the running torch *before* the library is loaded and raises an ImportError
+that says what was built, what is installed and how to fix it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+from typing import Any
+
+__all__ = ["BUILD_INFO_PATH", "ensure_compatible", "load_build_info", "mismatch", "minor_of"]
+
+BUILD_INFO_PATH = pathlib.Path(__file__).with_name("_build_info.json")
+SKIP_ENV = "TORCHRIG_SKIP_ABI_CHECK"
+
+
+def minor_of(version: str) -> tuple[int, int]:
+    """'2.13.0+cpu' -> (2, 13)."""
+    major, minor = version.split("+")[0].split(".")[:2]
+    return int(major), int(minor)
+
+
+def load_build_info(path: pathlib.Path = BUILD_INFO_PATH) -> dict[str, Any]:
+    if not path.is_file():
+        raise ImportError(
+            f"torchrig is missing {path.name} next to its library ({path.parent}); "
+            "the installation is incomplete. Reinstall torchrig."
+        )
+    return json.loads(path.read_text())
+
+
+def _flavour(cuda: str | None) -> str:
+    return f"CUDA {cuda}" if cuda else "CPU"
+
+
+def mismatch(info: dict[str, Any], torch_version: str, torch_cuda: str | None,
+             cxx11_abi: bool) -> str | None:
+    """Why a build described by ``info`` cannot load in this torch, or None."""
+    built = info["torch_version"]
+    problems = []
+    if minor_of(built) != minor_of(torch_version):
+        problems.append(f"torch minor {'.'.join(map(str, minor_of(built)))} != "
+                        f"{'.'.join(map(str, minor_of(torch_version)))}")
+    if info.get("with_cuda") and not torch_cuda:
+        problems.append("the library has CUDA kernels but this torch is a CPU build")
+    if bool(info.get("cxx11_abi", cxx11_abi)) != bool(cxx11_abi):
+        problems.append(f"_GLIBCXX_USE_CXX11_ABI {int(info['cxx11_abi'])} != {int(cxx11_abi)}")
+    if not problems:
+        return None
+    want = "{}.{}".format(*minor_of(built))
+    have = "{}.{}".format(*minor_of(torch_version))
+    return (
+        f"torchrig was built for torch {built} ({_flavour(info.get('torch_cuda'))}); "
+        f"this environment has torch {torch_version} ({_flavour(torch_cuda)}): "
+        + "; ".join(problems) + ".\n"
+        "A torchrig binary only loads in the torch minor version it was compiled with. Fix one of:\n"
+        f"  - install the torch it was built for:  pip install 'torch>={want},<{minor_of(built)[0]}.{minor_of(built)[1] + 1}'\n"
+        f"  - install a torchrig built for torch {have}:  conda install -c <channel> torchrig "
+        "(the solver picks the build matching your pytorch), or rebuild from source with "
+        "`pip install --no-build-isolation .` in this environment.\n"
+        "Run `python -m torchrig info` for the full build record."
+    )
+
+
+def ensure_compatible() -> dict[str, Any]:
+    """Raise ImportError unless the running torch can load this build."""
+    import torch
+
+    info = load_build_info()
+    if os.environ.get(SKIP_ENV) == "1":
+        return info
+    why = mismatch(info, torch.__version__, torch.version.cuda,
+                   bool(torch._C._GLIBCXX_USE_CXX11_ABI))
+    if why is not None:
+        raise ImportError(why)
+    return info

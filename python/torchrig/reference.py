@@ -1,0 +1,43 @@
+"""The same maths written the way smplx writes it: the baseline.
+
+Forward kinematics is a Python loop over joints (smplx's
+``batch_rigid_transform``); skinning is dense: the sparse weights are
+scattered into ``W [V, J]`` and every vertex blends all J transforms with
+``W @ A`` (smplx's ``lbs``), materialising ``[B, V, 12]``. Plain autograd
+gives the gradients. Tests compare the ops against this; the benchmark uses
+it as the baseline.
+"""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+__all__ = ["dense_weights", "forward_kinematics", "skin"]
+
+
+def forward_kinematics(rotations: Tensor, offsets: Tensor, parents: Tensor) -> Tensor:
+    """``rotations [B,J,3,3]``, ``offsets [J,3] | [B,J,3]``, ``parents [J]`` -> ``[B,J,3,4]``."""
+    B, J = rotations.shape[:2]
+    off = offsets.expand(B, J, 3) if offsets.dim() == 2 else offsets
+    local = torch.cat([rotations, off[..., None]], dim=-1)  # [B, J, 3, 4]
+    bottom = rotations.new_tensor([0.0, 0.0, 0.0, 1.0]).expand(B, 1, 4)
+    chain: list[Tensor] = []
+    for j, p in enumerate(parents.tolist()):
+        lj = torch.cat([local[:, j], bottom], dim=1)  # [B, 4, 4]
+        chain.append(lj if p < 0 else chain[p] @ lj)
+    return torch.stack(chain, dim=1)[:, :, :3, :]
+
+
+def dense_weights(indices: Tensor, weights: Tensor, num_joints: int) -> Tensor:
+    """Sparse ``indices, weights [V, K]`` -> dense ``W [V, J]`` (summing repeats)."""
+    W = weights.new_zeros(indices.shape[0], num_joints)
+    return W.scatter_add(1, indices, weights)
+
+
+def skin(rest_vertices: Tensor, transforms: Tensor, indices: Tensor, weights: Tensor) -> Tensor:
+    """Dense LBS: ``rest [V,3] | [B,V,3]``, ``transforms [B,J,3,4]`` -> ``[B,V,3]``."""
+    B, J = transforms.shape[:2]
+    W = dense_weights(indices, weights, J)
+    T = torch.matmul(W, transforms.reshape(B, J, 12)).reshape(B, -1, 3, 4)
+    x = rest_vertices.expand(B, -1, 3) if rest_vertices.dim() == 2 else rest_vertices
+    return (T[..., :3] @ x[..., None]).squeeze(-1) + T[..., 3]

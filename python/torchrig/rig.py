@@ -1,0 +1,93 @@
+"""A skinned character: joint tree, rest pose and sparse skinning weights."""
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from . import ops
+
+__all__ = ["Rig", "compose", "invert_rigid"]
+
+
+def compose(a: Tensor, b: Tensor) -> Tensor:
+    """``a (..., 3, 4)`` then ``b (..., 3, 4)``: the 3x4 of ``a @ b`` (homogeneous)."""
+    rot = a[..., :3] @ b[..., :3]
+    trans = (a[..., :3] @ b[..., 3:]).squeeze(-1) + a[..., 3]
+    return torch.cat([rot, trans[..., None]], dim=-1)
+
+
+def invert_rigid(t: Tensor) -> Tensor:
+    """Inverse of rigid ``t (..., 3, 4)`` (rotation part orthonormal)."""
+    rt = t[..., :3].transpose(-1, -2)
+    return torch.cat([rt, -(rt @ t[..., 3:])], dim=-1)
+
+
+class Rig(nn.Module):
+    """A skeleton with a skinned mesh.
+
+    Buffers (move with ``.to()``):
+        parents ``[J]`` int64, ``parents[j] in [-1, j)``.
+        offsets ``[J, 3]`` rest offset of each joint from its parent.
+        inverse_bind ``[J, 3, 4]`` inverse of each joint's rest global transform.
+        rest_vertices ``[V, 3]``.
+        indices, weights ``[V, K]`` sparse skinning weights.
+    """
+
+    def __init__(self, parents: Tensor, offsets: Tensor, rest_vertices: Tensor,
+                 indices: Tensor, weights: Tensor, inverse_bind: Tensor | None = None):
+        super().__init__()
+        parents = torch.as_tensor(parents, dtype=torch.long)
+        J = parents.shape[0]
+        if offsets.shape != (J, 3):
+            raise ValueError(f"offsets must have shape [J, 3] = [{J}, 3], got {list(offsets.shape)}")
+        if inverse_bind is None:
+            eye = torch.eye(3, dtype=offsets.dtype, device=offsets.device).expand(1, J, 3, 3)
+            rest_global = ops.forward_kinematics(eye.contiguous(), offsets, parents.to(offsets.device))[0]
+            inverse_bind = invert_rigid(rest_global)
+        elif inverse_bind.shape != (J, 3, 4):
+            raise ValueError(f"inverse_bind must have shape [J, 3, 4] = [{J}, 3, 4], "
+                             f"got {list(inverse_bind.shape)}")
+        self.register_buffer("parents", parents.to(offsets.device))
+        self.register_buffer("offsets", offsets)
+        self.register_buffer("inverse_bind", inverse_bind)
+        self.register_buffer("rest_vertices", rest_vertices)
+        self.register_buffer("indices", indices)
+        self.register_buffer("weights", weights)
+
+    @classmethod
+    def from_dense_weights(cls, parents: Tensor, offsets: Tensor, rest_vertices: Tensor,
+                           dense_weights: Tensor, k: int = 4,
+                           inverse_bind: Tensor | None = None) -> "Rig":
+        """Keep the ``k`` largest of ``dense_weights [V, J]`` per vertex, renormalised to sum 1."""
+        if dense_weights.dim() != 2 or dense_weights.shape[0] != rest_vertices.shape[0]:
+            raise ValueError(f"dense_weights must have shape [V, J] with V = {rest_vertices.shape[0]}, "
+                             f"got {list(dense_weights.shape)}")
+        J = dense_weights.shape[1]
+        if not 1 <= k <= J:
+            raise ValueError(f"k must be in [1, J] = [1, {J}], got {k}")
+        weights, indices = torch.topk(dense_weights, k, dim=1)
+        total = weights.sum(dim=1, keepdim=True)
+        if bool((total <= 0).any()):
+            raise ValueError("every vertex needs a positive weight among its top-k influences")
+        return cls(parents, offsets, rest_vertices, indices, weights / total, inverse_bind)
+
+    @property
+    def num_joints(self) -> int:
+        return self.parents.shape[0]
+
+    def joint_transforms(self, rotations: Tensor, root_translation: Tensor | None = None) -> Tensor:
+        """``rotations [B, J, 3, 3]``, ``root_translation [B, 3]`` -> global ``[B, J, 3, 4]``."""
+        G = ops.forward_kinematics(rotations, self.offsets, self.parents)
+        if root_translation is not None:
+            if root_translation.shape != (rotations.shape[0], 3):
+                raise ValueError(f"root_translation must have shape [B, 3] = [{rotations.shape[0]}, 3], "
+                                 f"got {list(root_translation.shape)}")
+            G = torch.cat([G[..., :3], G[..., 3:] + root_translation[:, None, :, None]], dim=-1)
+        return G
+
+    def pose(self, rotations: Tensor, root_translation: Tensor | None = None) -> Tensor:
+        """Posed vertices ``[B, V, 3]`` for local joint ``rotations [B, J, 3, 3]``."""
+        G = self.joint_transforms(rotations, root_translation)
+        return ops.skin(self.rest_vertices, compose(G, self.inverse_bind), self.indices, self.weights)
+
+    forward = pose
