@@ -15,6 +15,11 @@ namespace {
 
 constexpr int64_t kVertexGrain = 2048;
 
+// Vertices per parallel task when each vertex is processed for B batch elements.
+int64_t vertex_grain(int64_t B) {
+  return std::max<int64_t>(kVertexGrain / std::max<int64_t>(B, 1), 1);
+}
+
 kernels::SkinDims dims_of(const SkinShape& s) {
   return {s.B, s.V, s.J, s.K, s.batched_rest ? s.V * 3 : 0};
 }
@@ -34,8 +39,8 @@ at::Tensor skin_cpu(const at::Tensor& rest_vertices, const at::Tensor& transform
     const int64_t* I = idx.const_data_ptr<int64_t>();
     const scalar_t* W = w.const_data_ptr<scalar_t>();
     scalar_t* y = out.mutable_data_ptr<scalar_t>();
-    at::parallel_for(0, s.B * s.V, kVertexGrain, [&](int64_t begin, int64_t end) {
-      kernels::skin_forward_range(d, x, T, I, W, y, begin, end);
+    at::parallel_for(0, s.V, vertex_grain(s.B), [&](int64_t begin, int64_t end) {
+      kernels::skin_forward_vertices(d, x, T, I, W, y, begin, end);
     });
   });
   return out;
@@ -93,8 +98,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> skin_backward_cpu(
       scalar_t* gx = output_mask[0] ? grad_rest.mutable_data_ptr<scalar_t>() : nullptr;
       scalar_t* gw = output_mask[2] ? grad_w.mutable_data_ptr<scalar_t>() : nullptr;
       if (gx != nullptr && s.batched_rest) grad_rest.zero_();
-      const int64_t grain = std::max<int64_t>(kVertexGrain / std::max<int64_t>(s.B, 1), 1);
-      at::parallel_for(0, s.V, grain, [&](int64_t begin, int64_t end) {
+      at::parallel_for(0, s.V, vertex_grain(s.B), [&](int64_t begin, int64_t end) {
         kernels::skin_backward_vertices(d, G, x, T, I, W, gx, gw, begin, end);
       });
     }

@@ -47,16 +47,27 @@ TORCHRIG_HOST_DEVICE inline void apply_transform(const T M[12], const T* x,
            M[r * 4 + 3];
 }
 
-/// Skins the flattened vertex range [begin, end) of B * V.
+/// Skins vertices [v_begin, v_end) of every batch element.
+///
+/// Vertices are taken in tiles, each tile for the whole batch, so a tile's
+/// indices and weights stay in L1 while they are reused B times.
 template <typename T>
-inline void skin_forward_range(const SkinDims& d, const T* rest, const T* tf,
-                               const int64_t* idx, const T* w, T* out,
-                               int64_t begin, int64_t end) {
+inline void skin_forward_vertices(const SkinDims& d, const T* rest,
+                                  const T* tf, const int64_t* idx, const T* w,
+                                  T* out, int64_t v_begin, int64_t v_end) {
+  constexpr int64_t kTile = 256;
   T M[12];
-  for (int64_t i = begin; i < end; ++i) {
-    const int64_t b = i / d.V, v = i - b * d.V;
-    blend_transform(tf + b * d.J * 12, idx + v * d.K, w + v * d.K, d.K, M);
-    apply_transform(M, rest + b * d.rest_bs + v * 3, out + i * 3);
+  for (int64_t t0 = v_begin; t0 < v_end; t0 += kTile) {
+    const int64_t t1 = t0 + kTile < v_end ? t0 + kTile : v_end;
+    for (int64_t b = 0; b < d.B; ++b) {
+      const T* tf_b = tf + b * d.J * 12;
+      const T* x_b = rest + b * d.rest_bs;
+      T* y_b = out + b * d.V * 3;
+      for (int64_t v = t0; v < t1; ++v) {
+        blend_transform(tf_b, idx + v * d.K, w + v * d.K, d.K, M);
+        apply_transform(M, x_b + v * 3, y_b + v * 3);
+      }
+    }
   }
 }
 
