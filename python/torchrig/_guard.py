@@ -64,7 +64,7 @@ def mismatch(info: dict[str, Any], torch_version: str, torch_cuda: str | None,
         f"  - install a torchrig built for torch {have}:  conda install -c <channel> torchrig "
         "(the solver picks the build matching your pytorch), or rebuild from source with "
         "`pip install --no-build-isolation .` in this environment.\n"
-        "Run `python -m torchrig info` for the full build record."
+        f"The full build record is {BUILD_INFO_PATH}."
     )
 
 

@@ -50,8 +50,12 @@ def skin(rest_vertices: Tensor, transforms: Tensor, indices: Tensor, weights: Te
 # --- fake kernels ----------------------------------------------------------
 
 def _check_float_like(t: Tensor, ref: Tensor, name: str) -> None:
-    torch._check(t.dtype == ref.dtype, lambda: f"{name} dtype {t.dtype} != {ref.dtype}")
-    torch._check(t.device == ref.device, lambda: f"{name} device {t.device} != {ref.device}")
+    """Same error kinds and wording as csrc/checks.cpp."""
+    torch._check_value(t.device == ref.device,
+                       lambda: f"{name} is on {t.device} but the other inputs are on {ref.device}; "
+                               "move them to the same device")
+    torch._check_type(t.dtype == ref.dtype,
+                      lambda: f"{name} has dtype {t.dtype} but the other inputs have {ref.dtype}")
 
 
 @torch.library.register_fake("torchrig::forward_kinematics")

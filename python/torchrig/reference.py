@@ -38,6 +38,6 @@ def skin(rest_vertices: Tensor, transforms: Tensor, indices: Tensor, weights: Te
     """Dense LBS: ``rest [V,3] | [B,V,3]``, ``transforms [B,J,3,4]`` -> ``[B,V,3]``."""
     B, J = transforms.shape[:2]
     W = dense_weights(indices, weights, J)
-    T = torch.matmul(W, transforms.reshape(B, J, 12)).reshape(B, -1, 3, 4)
-    x = rest_vertices.expand(B, -1, 3) if rest_vertices.dim() == 2 else rest_vertices
+    T = torch.matmul(W, transforms.reshape(B, J, 12)).reshape(B, indices.shape[0], 3, 4)
+    x = rest_vertices.expand(B, *rest_vertices.shape) if rest_vertices.dim() == 2 else rest_vertices
     return (T[..., :3] @ x[..., None]).squeeze(-1) + T[..., 3]

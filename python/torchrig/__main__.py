@@ -1,0 +1,31 @@
+"""``python -m torchrig info | demo | bench``."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import bench, demo, info
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m torchrig",
+        description="torchrig: forward kinematics and sparse linear-blend skinning for PyTorch.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("info", help="build record, running torch, whether they match, devices",
+                   description=info.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for name, module in (("demo", demo), ("bench", bench)):
+        p = sub.add_parser(name, help=module.__doc__.splitlines()[0], description=module.__doc__,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        module.add_arguments(p)
+    args = parser.parse_args(argv)
+    if args.command == "info":
+        return info.main()
+    if args.command == "demo":
+        return demo.main(args)
+    bench.main(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""`python -m torchrig info|demo|bench` and the installed wheel's torch pin."""
+from __future__ import annotations
+
+import importlib.metadata
+import subprocess
+import sys
+
+import numpy as np
+import torch
+from PIL import Image
+
+from torchrig._guard import minor_of
+
+
+def _cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "torchrig", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=600)
+
+
+def test_wheel_requires_the_torch_minor_it_was_built_with():
+    major, minor = minor_of(torch.__version__)
+    reqs = [r for r in importlib.metadata.requires("torchrig") if r.split(";")[0].startswith("torch")]
+    assert len(reqs) == 1
+    spec = reqs[0].replace("torch", "", 1).replace(" ", "")
+    assert sorted(spec.split(",")) == sorted([f">={major}.{minor}", f"<{major}.{minor + 1}"])
+
+
+def test_info_reports_match_and_pin():
+    proc = _cli("info")
+    assert proc.returncode == 0, proc.stderr
+    assert f"torch_version          {torch.__version__}" in proc.stdout
+    assert "match                  yes" in proc.stdout
+    assert "declared requirement   torch" in proc.stdout
+
+
+def test_help_explains_commands():
+    proc = _cli("--help")
+    assert proc.returncode == 0
+    for word in ("info", "demo", "bench"):
+        assert word in proc.stdout
+    proc = _cli("bench", "--help")
+    assert "--batch" in proc.stdout and "ratio" in proc.stdout
+
+
+def test_demo_checks_and_draws(tmp_path):
+    out = tmp_path / "demo.png"
+    proc = _cli("demo", "--frames", "12", "--out", str(out))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "(OK)" in proc.stdout and "torchrig" in proc.stdout
+    with Image.open(out) as im:
+        assert im.size[0] > im.size[1] > 100
+        assert np.unique(np.asarray(im.convert("L"))).size > 10  # something was drawn
+
+
+def test_bench_prints_ratios():
+    proc = _cli("bench", "--batch", "2", "--vertices", "500", "--budget", "0.05")
+    assert proc.returncode == 0, proc.stderr
+    rows = [line for line in proc.stdout.splitlines() if line.strip().startswith("2 ")]
+    assert [r.split()[2] for r in rows] == ["fwd", "fwd+bwd"]
+    assert all(r.split()[-2].endswith("x") for r in rows)
