@@ -12,7 +12,6 @@ import pytest
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
 import gen_compat_docs  # noqa: E402
 import gen_environments  # noqa: E402
 import pixi_manifest as pm  # noqa: E402

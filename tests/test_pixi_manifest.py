@@ -19,7 +19,6 @@ import sys
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
 import pixi_manifest as pm  # noqa: E402
 
 SCHEMA = ROOT.parent / "shared" / "reference" / "pixi-schema" / "schema.json"

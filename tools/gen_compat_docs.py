@@ -73,10 +73,13 @@ def environments(variants: Mapping[str, Any], manifest: Mapping[str, Any]) -> st
 
 def guard(variants: Mapping[str, Any], manifest: Mapping[str, Any]) -> str:
     """What the import guard says for a build of the newest torch run under the oldest."""
-    mismatch = _load("python/torchrig/_guard.py").mismatch
+    guard_module = _load("python/torchrig/_guard.py")
+    mismatch = guard_module.mismatch
     built = pm.newest(variants["pytorch"]) + ".0"
     running = min(variants["pytorch"], key=pm.version_key) + ".0"
     message = mismatch({"torch_version": built, "torch_cuda": None}, running, None, True)
+    # the record's path depends on the checkout; show where an installed one lives
+    message = message.replace(str(guard_module.BUILD_INFO_PATH), "<site-packages>/torchrig/_build_info.json")
     return f"```text\nImportError: {message}\n```\n"
 
 
