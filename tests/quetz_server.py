@@ -95,6 +95,15 @@ def get_json(url: str, timeout: float = 5.0):
         raise
 
 
+def _run(command: list, **kwargs) -> None:
+    """Run ``command``; on failure raise with its output (which a bare check=True hides)."""
+    result = subprocess.run([str(c) for c in command], capture_output=True, text=True,
+                            timeout=600, **kwargs)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, command))} exited with {result.returncode}:\n"
+                           f"{result.stdout}{result.stderr}")
+
+
 def ensure_venv(venv: Path) -> Path:
     """Create ``venv`` with quetz unless a complete one is there; return its Python.
 
@@ -106,12 +115,8 @@ def ensure_venv(venv: Path) -> Path:
     wanted = " ".join(QUETZ_REQUIREMENTS)
     if stamp.is_file() and stamp.read_text() == wanted and python.exists():
         return python
-    for command in ([sys.executable, "-m", "venv", "--clear", str(venv)],
-                    [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                     *QUETZ_REQUIREMENTS]):
-        result = subprocess.run(command, capture_output=True, text=True, timeout=600)
-        if result.returncode != 0:
-            raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout}{result.stderr}")
+    _run([sys.executable, "-m", "venv", "--clear", venv])
+    _run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", *QUETZ_REQUIREMENTS])
     stamp.write_text(wanted)
     return python
 
@@ -133,12 +138,12 @@ def create_deployment(python: Path, deployment: Path, user: str, channel: str, k
     deployment.mkdir(parents=True)
     (deployment / "config.toml").write_text(
         _CONFIG.format(db=deployment / "quetz.sqlite", secret=secrets.token_hex(32)))
-    quetz = python.parent / "quetz"
     env = _server_env()
-    subprocess.run([str(quetz), "create", str(deployment)], check=True, env=env,
-                   capture_output=True, timeout=120)
-    subprocess.run([str(python), __file__, "provision", str(deployment), user, channel],
-                   check=True, env={**env, KEY_ENV: key}, capture_output=True, timeout=120)
+    # quetz writes quetz.log into its working directory, which must not be the deployment
+    # (`create` wants it to hold only config.toml) nor the caller's: use its parent
+    _run([python.parent / "quetz", "create", deployment], env=env, cwd=deployment.parent)
+    _run([python, __file__, "provision", deployment, user, channel],
+         env={**env, KEY_ENV: key}, cwd=deployment.parent)
 
 
 def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
@@ -177,13 +182,14 @@ def running_quetz(venv: Path, workdir: Path, *, user: str = "torchrig-ci",
     deployment = workdir / "quetz"
     create_deployment(python, deployment, user, channel, key)
     port = free_port()
-    log = workdir / "quetz.log"
+    log = workdir / "server-output.log"  # (quetz itself also writes workdir/quetz.log)
     with open(log, "wb") as log_file:
         process = subprocess.Popen(
             ["timeout", "--kill-after=10", str(MAX_LIFETIME_S), str(python.parent / "quetz"),
              "start", str(deployment), "--host", "127.0.0.1", "--port", str(port),
              "--no-supervisor", "--log-level", "warning"],
-            stdout=log_file, stderr=subprocess.STDOUT, env=_server_env(), start_new_session=True)
+            stdout=log_file, stderr=subprocess.STDOUT, env=_server_env(), cwd=workdir,
+            start_new_session=True)
     try:
         url = f"http://127.0.0.1:{port}"
         wait_until_up(url, process, log, startup_timeout)
