@@ -46,7 +46,8 @@ def test_matching_build_has_no_mismatch():
 
 @pytest.mark.parametrize("changes,needle", [
     ({"torch_version": "2.8.0"}, "torch minor 2.8 != "),
-    ({"with_cuda": True, "torch_cuda": "13.0"}, "has CUDA kernels but this torch is a CPU build"),
+    ({"with_cuda": True, "torch_cuda": "13.0"}, "built against a CUDA 13.0 torch"),
+    ({"with_cuda": False, "torch_cuda": "13.0"}, "but this torch is a CPU build"),
     ({"cxx11_abi": False}, "_GLIBCXX_USE_CXX11_ABI 0 != 1"),
 ])
 def test_mismatch_reasons(changes, needle):

@@ -47,8 +47,11 @@ def mismatch(info: dict[str, Any], torch_version: str, torch_cuda: str | None,
     if minor_of(built) != minor_of(torch_version):
         problems.append(f"torch minor {'.'.join(map(str, minor_of(built)))} != "
                         f"{'.'.join(map(str, minor_of(torch_version)))}")
-    if info.get("with_cuda") and not torch_cuda:
-        problems.append("the library has CUDA kernels but this torch is a CPU build")
+    if info.get("torch_cuda") and not torch_cuda:
+        # Built against a CUDA torch, the library links libtorch_cuda / libc10_cuda
+        # (CUDA kernels or not), which a CPU torch does not ship.
+        problems.append(f"it was built against a CUDA {info['torch_cuda']} torch "
+                        "(links torch's CUDA libraries) but this torch is a CPU build")
     if bool(info.get("cxx11_abi", cxx11_abi)) != bool(cxx11_abi):
         problems.append(f"_GLIBCXX_USE_CXX11_ABI {int(info['cxx11_abi'])} != {int(cxx11_abi)}")
     if not problems:
