@@ -13,6 +13,7 @@ import asyncio
 import dataclasses
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -23,10 +24,12 @@ from typing import Callable
 import pytest
 
 import quetz_server
-import upload as upload_tool
+from _upload import abi, targets
+from _upload.packages import UploadError, read_package
 
 REPO = Path(__file__).resolve().parents[1]
-TOKEN_VARS = [v for v in upload_tool.TOKEN_ENV.values() if v]
+TOKEN_VARS = [v for v in targets.TOKEN_ENV.values() if v]
+TORCH = ("--torch", sys.prefix)  # the torch the ABI check is told to check against
 PROBE = "torchrig-upload-probe"
 PROBE_RECIPE = """\
 package:
@@ -44,7 +47,7 @@ build:
 def run_upload(*args, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run tools/upload.py with ``args``; no token or ABI-check override is inherited."""
     base = {k: v for k, v in os.environ.items()
-            if k not in TOKEN_VARS and k not in (upload_tool.ABI_CHECK_ENV, "GITHUB_ACTIONS")}
+            if k not in TOKEN_VARS and k not in (abi.ABI_CHECK_ENV, "GITHUB_ACTIONS")}
     return subprocess.run([sys.executable, str(REPO / "tools" / "upload.py"), *map(str, args)],
                           env={**base, **(env or {})}, capture_output=True, text=True, timeout=300)
 
@@ -102,17 +105,23 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
 # ---- fixtures -----------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class Checkers:
-    """Stand-in ABI checks (via $TORCHRIG_ABI_CHECK); `passing` logs what it checked."""
+    """Stand-in ABI checks (via $TORCHRIG_ABI_CHECK); `passing` logs each command line."""
 
     passing: Path
     failing: Path
     log: Path
 
     def env(self, which: str = "passing") -> dict:
-        return {upload_tool.ABI_CHECK_ENV: str(getattr(self, which))}
+        return {abi.ABI_CHECK_ENV: str(getattr(self, which))}
+
+    def calls(self) -> list[list[str]]:
+        """The argument lists `passing` was called with, oldest first."""
+        return [json.loads(line) for line in self.log.read_text().splitlines()] \
+            if self.log.exists() else []
 
     def checked(self) -> list[str]:
-        return self.log.read_text().split() if self.log.exists() else []
+        """Names of the packages `passing` checked."""
+        return [Path(call[0]).name for call in self.calls()]
 
 
 @pytest.fixture(scope="session")
@@ -120,9 +129,9 @@ def checkers(tmp_path_factory) -> Checkers:
     d = tmp_path_factory.mktemp("abi-check")
     log = d / "checked.log"
     passing, failing = d / "passing.py", d / "failing.py"
-    passing.write_text("import pathlib, sys\n"
+    passing.write_text("import json, sys\n"
                        f"with open({str(log)!r}, 'a') as f:\n"
-                       "    f.write(pathlib.Path(sys.argv[1]).name + '\\n')\n"
+                       "    f.write(json.dumps(sys.argv[1:]) + '\\n')\n"
                        "print('stand-in abi-check: ok')\n")
     failing.write_text("import sys\nprint('c10::detail::torchCheckFail undefined in torch 2.14')\n"
                        "sys.exit(1)\n")
@@ -144,7 +153,8 @@ class Artifact:
     spec: str                      # what to solve for
     channels: tuple[str, ...]      # channels for its dependencies, after the server's
     smoke: Callable[[Path], None]  # imports it from the installed prefix
-    abi_check_env: dict            # {} runs the real tools/abi_check.py
+    abi_env: dict                  # {} runs the real tools/abi_check.py
+    abi_args: tuple[str, ...] = TORCH
 
 
 @pytest.fixture(scope="session")
@@ -163,19 +173,26 @@ def quetz(tmp_path_factory):
         yield server
 
 
+def to_quetz(server, package: Path, key: str, abi_env: dict, abi_args=TORCH):
+    """tools/upload.py --to quetz --yes, with ``key`` in $QUETZ_API_KEY."""
+    return run_upload(package, *abi_args, "--to", "quetz", "--url", server.url,
+                      "--channel", server.channel, "--yes",
+                      env={**abi_env, "QUETZ_API_KEY": key})
+
+
 # ---- fast: no server ----------------------------------------------------------------------
 def test_help_lists_targets_and_token_variables():
     result = run_upload("--help")
     assert result.returncode == 0
-    for word in ["--yes", "--to", "prefix", "anaconda", "quetz", "artifactory", "local",
-                 upload_tool.ABI_CHECK_ENV, *TOKEN_VARS]:
+    for word in ["--yes", "--to", "--torch", "prefix", "anaconda", "quetz", "artifactory",
+                 "local", abi.ABI_CHECK_ENV, *TOKEN_VARS]:
         assert word in result.stdout
 
 
 def test_dry_run_is_the_default_and_finds_output(probes, checkers, tmp_path):
     channel = tmp_path / "channel"
     result = run_upload("--output-dir", probes["1.0.0"].parents[1], "--to", "local",
-                        "--channel", channel, env=checkers.env())
+                        "--channel", channel, *TORCH, env=checkers.env())
     assert result.returncode == 0, output(result)
     assert "dry run" in result.stdout and "nothing uploaded" in result.stdout
     assert all(p.name in result.stdout for p in probes.values())  # found both in output/noarch
@@ -184,11 +201,11 @@ def test_dry_run_is_the_default_and_finds_output(probes, checkers, tmp_path):
 
 def test_dry_run_says_whether_the_token_is_set_never_what_it_is(probes, checkers):
     token = "tok-" + secrets.token_hex(16)
-    result = run_upload(probes["1.0.0"], env={**checkers.env(), "PREFIX_API_KEY": token})
+    result = run_upload(probes["1.0.0"], *TORCH, env={**checkers.env(), "PREFIX_API_KEY": token})
     assert result.returncode == 0, output(result)
     assert "$PREFIX_API_KEY is set" in result.stdout and "prefix.dev/torchrig" in result.stdout
     assert token not in output(result)
-    unset = run_upload(probes["1.0.0"], env=checkers.env())
+    unset = run_upload(probes["1.0.0"], *TORCH, env=checkers.env())
     assert "$PREFIX_API_KEY is NOT set" in unset.stdout
 
 
@@ -197,23 +214,51 @@ def test_no_packages_is_an_error(tmp_path):
     assert result.returncode == 2 and "build-conda" in result.stderr
 
 
+def test_abi_check_gets_the_package_and_the_torches(probes, checkers):
+    package = probes["1.0.0"]
+    result = run_upload(package, "--torch", "2.13.0", "--torch", sys.prefix, env=checkers.env())
+    assert result.returncode == 0, output(result)
+    assert checkers.calls()[-1] == [str(package), "--torch", "2.13.0", "--torch", sys.prefix]
+
+
 def test_failing_abi_check_refuses_and_shows_why(probes, checkers, tmp_path):
     channel = tmp_path / "channel"
-    result = run_upload(probes["1.0.0"], "--to", "local", "--channel", channel, "--yes",
-                        env=checkers.env("failing"))
+    result = run_upload(probes["1.0.0"], *TORCH, "--to", "local", "--channel", channel,
+                        "--yes", env=checkers.env("failing"))
     assert result.returncode == 1
     assert "refused" in result.stderr and "torchCheckFail undefined" in result.stderr
     assert not channel.exists()
 
 
+def test_the_real_abi_check_refuses_a_package_that_is_not_torchrig(probes, tmp_path):
+    channel = tmp_path / "channel"
+    result = run_upload(probes["1.0.0"], *TORCH, "--to", "local", "--channel", channel, "--yes")
+    assert result.returncode == 1, output(result)
+    assert re.search(r"abi-check: error: .*torchrig", result.stderr)  # abi_check.py's own words
+    assert not channel.exists()
+
+
 def test_missing_abi_check_is_a_hard_error(probes, tmp_path):
-    result = run_upload(probes["1.0.0"], "--to", "local", "--channel", tmp_path / "c", "--yes",
-                        env={upload_tool.ABI_CHECK_ENV: str(tmp_path / "abi_check.py")})
+    result = run_upload(probes["1.0.0"], *TORCH, "--to", "local", "--channel", tmp_path / "c",
+                        "--yes", env={abi.ABI_CHECK_ENV: str(tmp_path / "abi_check.py")})
     assert result.returncode == 2 and "abi-check not available" in result.stderr
 
 
+def test_torches_default_to_the_venvs_the_pytorch_pin_admits(probes, tmp_path):
+    for name in ("venv-torch2.13.0", "venv-torch2.14.1", "venv-torch-other"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "venv-torch2.13.1").touch()  # not a venv
+    package = read_package(probes["1.0.0"])
+    pinned = dataclasses.replace(package, depends=("python", "pytorch >=2.13,<2.14",
+                                                   "pytorch * cpu*"))
+    assert abi.torches_for(pinned, tmp_path) == ["2.13.0"]
+    assert abi.torches_for(package, tmp_path) == ["2.13.0", "2.14.1"]  # no pin: all of them
+    with pytest.raises(UploadError, match="no torch to check"):
+        abi.abi_check([pinned], [], venv_root=tmp_path / "venv-torch-other")
+
+
 def test_yes_without_the_token_variable_uploads_nothing(probes, checkers):
-    result = run_upload(probes["1.0.0"], "--to", "quetz", "--url", "http://127.0.0.1:9",
+    result = run_upload(probes["1.0.0"], *TORCH, "--to", "quetz", "--url", "http://127.0.0.1:9",
                         "--channel", "c", "--yes", env=checkers.env())
     assert result.returncode == 2 and "$QUETZ_API_KEY is not set" in result.stderr
     assert "abi-check" not in result.stdout  # stopped before doing anything
@@ -224,8 +269,9 @@ def test_token_is_cut_out_of_a_server_error_that_echoes_it(probes, checkers):
     repeats the Authorization header, so the raw rattler-build error holds the token."""
     token = "pfx-" + secrets.token_hex(20)
     with quetz_server.echoing_server() as url:
-        result = run_upload(probes["1.0.0"], "--to", "prefix", "--url", url, "--channel", "c",
-                            "--yes", env={**checkers.env(), "PREFIX_API_KEY": token})
+        result = run_upload(probes["1.0.0"], *TORCH, "--to", "prefix", "--url", url,
+                            "--channel", "c", "--yes",
+                            env={**checkers.env(), "PREFIX_API_KEY": token})
     assert result.returncode == 1
     assert "HTTP 401" in result.stderr and "Bearer ***" in result.stderr  # the echo, redacted
     assert token not in output(result)
@@ -235,12 +281,12 @@ def test_token_is_cut_out_of_a_server_error_that_echoes_it(probes, checkers):
 def test_redact_covers_encoded_forms():
     secret = 'a/b+c"d e'
     text = f'raw {secret} quoted a%2Fb%2Bc%22d%20e plus a%2Fb%2Bc%22d+e json "a/b+c\\"d e"'
-    assert upload_tool.redact(text, secret) == 'raw *** quoted *** plus *** json "***"'
+    assert targets.redact(text, secret) == 'raw *** quoted *** plus *** json "***"'
 
 
 def test_a_token_that_cannot_be_redacted_reliably_is_refused(probes, checkers):
     token = "tok-\u00e9-" + secrets.token_hex(8)  # servers echo it back re-encoded
-    result = run_upload(probes["1.0.0"], "--to", "quetz", "--url", "http://127.0.0.1:9",
+    result = run_upload(probes["1.0.0"], *TORCH, "--to", "quetz", "--url", "http://127.0.0.1:9",
                         "--channel", "c", "--yes", env={**checkers.env(), "QUETZ_API_KEY": token})
     assert result.returncode == 2 and "is not a token" in result.stderr
     assert token.split("-")[-1] not in output(result)
@@ -249,8 +295,8 @@ def test_a_token_that_cannot_be_redacted_reliably_is_refused(probes, checkers):
 def test_local_channel_upload_then_install(probes, checkers, tmp_path):
     channel = tmp_path / "channel"
     package = probes["1.0.1"]
-    result = run_upload(package, "--to", "local", "--channel", channel.as_uri(), "--yes",
-                        env=checkers.env())
+    result = run_upload(package, *TORCH, "--to", "local", "--channel", channel.as_uri(),
+                        "--yes", env=checkers.env())
     assert result.returncode == 0, output(result)
     assert package.name in checkers.checked()
     repodata = json.loads((channel / "noarch" / "repodata.json").read_text())
@@ -259,21 +305,30 @@ def test_local_channel_upload_then_install(probes, checkers, tmp_path):
                                 tmp_path / "cache")
     assert [r.file_name for r in records] == [package.name]
     probe_smoke("1.0.1")(tmp_path / "env")
-    again = run_upload(package, "--to", "local", "--channel", channel, "--yes", env=checkers.env())
+    again = run_upload(package, *TORCH, "--to", "local", "--channel", channel, "--yes",
+                       env=checkers.env())
     assert again.returncode == 1 and "already in the channel" in again.stderr
+
+
+def test_local_upload_exits_cleanly_every_time(probes, checkers, tmp_path):
+    """py-rattler 0.28 can abort the interpreter's shutdown after index_fs (about every
+    other run); the tool must leave with status 0 anyway."""
+    statuses = [run_upload(probes["1.0.0"], *TORCH, "--to", "local", "--channel",
+                           tmp_path / f"channel{i}", "--yes", env=checkers.env()).returncode
+                for i in range(5)]
+    assert statuses == [0] * 5
 
 
 # ---- slow: a real quetz on 127.0.0.1 ------------------------------------------------------
 @pytest.mark.slow
 def test_quetz_upload_then_solve_and_install_over_http(quetz, e2e_artifact, checkers, tmp_path):
-    package = upload_tool.read_package(e2e_artifact.path)
+    package = read_package(e2e_artifact.path)
     assert package.path.name not in quetz.filenames(package.subdir)
-    result = run_upload(package.path, "--to", "quetz", "--url", quetz.url,
-                        "--channel", quetz.channel, "--yes",
-                        env={**e2e_artifact.abi_check_env, "QUETZ_API_KEY": quetz.api_key})
+    result = to_quetz(quetz, package.path, quetz.api_key, e2e_artifact.abi_env,
+                      e2e_artifact.abi_args)
     assert result.returncode == 0, output(result)
     assert quetz.api_key not in output(result)
-    if e2e_artifact.abi_check_env:
+    if e2e_artifact.abi_env:
         assert package.path.name in checkers.checked()
     wait_for(lambda: package.path.name in quetz.filenames(package.subdir), 30,
              f"{package.path.name} in {quetz.channel_url}/{package.subdir}/repodata.json")
@@ -291,8 +346,7 @@ def test_quetz_refuses_a_wrong_key_and_keeps_the_channel(quetz, probes, checkers
     package = probes["1.0.1"]
     before = quetz.repodata("noarch")
     wrong = secrets.token_hex(24)
-    result = run_upload(package, "--to", "quetz", "--url", quetz.url, "--channel", quetz.channel,
-                        "--yes", env={**checkers.env(), "QUETZ_API_KEY": wrong})
+    result = to_quetz(quetz, package, wrong, checkers.env())
     assert result.returncode == 1
     assert "upload failed" in result.stderr
     assert "$QUETZ_API_KEY holds a valid token" in result.stderr  # says what to check
@@ -301,6 +355,5 @@ def test_quetz_refuses_a_wrong_key_and_keeps_the_channel(quetz, probes, checkers
     assert quetz_server.http_status(f"{quetz.channel_url}/noarch/{package.name}") == 404
     assert quetz.repodata("noarch") == before
     # the same upload with the right key goes through: it was the key that was refused
-    retry = run_upload(package, "--to", "quetz", "--url", quetz.url, "--channel", quetz.channel,
-                       "--yes", env={**checkers.env(), "QUETZ_API_KEY": quetz.api_key})
+    retry = to_quetz(quetz, package, quetz.api_key, checkers.env())
     assert retry.returncode == 0, output(retry)
