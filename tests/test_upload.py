@@ -24,6 +24,7 @@ from typing import Callable
 import pytest
 
 import quetz_server
+from conda_fixtures import built_package, local_channel  # noqa: F401  (fixtures)
 from _upload import abi, targets
 from _upload.packages import UploadError, read_package
 
@@ -157,13 +158,31 @@ class Artifact:
     abi_args: tuple[str, ...] = TORCH
 
 
+def torchrig_smoke(prefix: Path) -> None:
+    """The installed torchrig loads in its prefix and agrees with the reference."""
+    code = ("import torch, torchrig\n"
+            "from torchrig import reference\n"
+            "from torchrig.procedural import random_rig\n"
+            "parents, offsets, rest, idx, w = random_rig(9, 50, 4, dtype=torch.float64, seed=1)\n"
+            "rot = torch.randn(2, 9, 3, 3, dtype=torch.float64)\n"
+            "G = torchrig.forward_kinematics(rot, offsets, parents)\n"
+            "err = (torchrig.skin(rest, G, idx, w) - reference.skin(rest, G, idx, w)).abs().max()\n"
+            "print(torchrig.__file__, float(err))\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    result = subprocess.run([str(prefix / "bin" / "python"), "-c", code], capture_output=True,
+                            text=True, env=env, cwd=prefix, check=True)
+    where, err = result.stdout.split()
+    assert where.startswith(str(prefix)) and float(err) < 1e-10
+
+
 @pytest.fixture(scope="session")
-def e2e_artifact(probes, checkers) -> Artifact:
-    """The package uploaded to quetz end to end: today the probe package, checked by the
-    logging stand-in. For the torchrig build (output/**/torchrig-*.conda, from the conda
-    helper's session fixture) return Artifact(that .conda, "torchrig", (its stand-in
-    channel's file:// URL,), an import of torchrig with the prefix's python, {})."""
-    return Artifact(probes["1.0.0"], f"{PROBE} ==1.0.0", (), probe_smoke("1.0.0"), checkers.env())
+def e2e_artifact(built_package, local_channel) -> Artifact:
+    """The package uploaded to quetz end to end: the torchrig .conda that rattler-build
+    built from recipe/ (tests/conda_fixtures.py), checked by the real tools/abi_check.py
+    against this interpreter's torch; its dependencies (python, pytorch stand-ins) come
+    from the offline stand-in channel."""
+    return Artifact(Path(built_package["path"]), "torchrig", (local_channel.as_uri(),),
+                    torchrig_smoke, {})
 
 
 @pytest.fixture(scope="session")

@@ -54,7 +54,8 @@ def build(variant: dict[str, str], channels: list[str], output_dir: pathlib.Path
         log = output_dir / "logs" / f"{result.name}-{result.version}-{result.build_string}.log"
         log.parent.mkdir(exist_ok=True)
         log.write_text("\n".join(result.log) + "\n")
-        summary += [{**cu.package_metadata(pathlib.Path(p)), "variant": variant, "log": str(log),
+        summary += [{**cu.package_metadata(pathlib.Path(p)), "path": str(p), "variant": variant,
+                     "log": str(log),
                      "seconds": round(t.seconds, 1), "tested": test} for p in result.packages]
     return summary
 
