@@ -49,20 +49,28 @@ def skin(rest_vertices: Tensor, transforms: Tensor, indices: Tensor, weights: Te
 
 # --- fake kernels ----------------------------------------------------------
 
-def _check_float_like(t: Tensor, ref: Tensor, name: str) -> None:
-    """Same error kinds and wording as csrc/checks.cpp."""
+def _check_same(t: Tensor, name: str, ref: Tensor, ref_name: str, dtype: bool = True) -> None:
+    """Same error kinds and wording as check_same in csrc/checks.cpp.
+
+    Every tensor argument is checked: an argument left on another device (e.g.
+    ``meta``) would otherwise send the call here and return an uninitialised
+    tensor on the device of ``ref``.
+    """
     torch._check_value(t.device == ref.device,
-                       lambda: f"{name} is on {t.device} but the other inputs are on {ref.device}; "
+                       lambda: f"{name} is on {t.device} but {ref_name} is on {ref.device}; "
                                "move them to the same device")
-    torch._check_type(t.dtype == ref.dtype,
-                      lambda: f"{name} has dtype {t.dtype} but the other inputs have {ref.dtype}")
+    if dtype:
+        torch._check_type(t.dtype == ref.dtype,
+                          lambda: f"{name} has dtype {t.dtype} but {ref_name} has dtype "
+                                  f"{ref.dtype}; use one floating dtype")
 
 
 @torch.library.register_fake("torchrig::forward_kinematics")
 def _fk_fake(rotations, offsets, parents):
     torch._check(rotations.dim() == 4, lambda: "rotations must be [B, J, 3, 3]")
     torch._check(offsets.dim() in (2, 3), lambda: "offsets must be [J, 3] or [B, J, 3]")
-    _check_float_like(offsets, rotations, "offsets")
+    _check_same(offsets, "offsets", rotations, "rotations")
+    _check_same(parents, "parents", rotations, "rotations", dtype=False)
     B, J = rotations.shape[:2]
     torch._check(parents.shape == (J,), lambda: "parents must be [J]")
     return rotations.new_empty((B, J, 3, 4))
@@ -71,6 +79,10 @@ def _fk_fake(rotations, offsets, parents):
 @torch.library.register_fake("torchrig::forward_kinematics_backward")
 def _fk_backward_fake(grad_transforms, rotations, offsets, parents, transforms):
     torch._check(grad_transforms.shape == transforms.shape, lambda: "grad_transforms shape")
+    for t, name in ((grad_transforms, "grad_transforms"), (offsets, "offsets"),
+                    (transforms, "transforms")):
+        _check_same(t, name, rotations, "rotations")
+    _check_same(parents, "parents", rotations, "rotations", dtype=False)
     return torch.empty_like(rotations), torch.empty_like(offsets)
 
 
@@ -80,14 +92,19 @@ def _skin_fake(rest_vertices, transforms, indices, weights):
     torch._check(indices.dim() == 2 and weights.shape == indices.shape,
                  lambda: "indices and weights must both be [V, K]")
     torch._check(rest_vertices.dim() in (2, 3), lambda: "rest_vertices must be [V, 3] or [B, V, 3]")
-    _check_float_like(rest_vertices, transforms, "rest_vertices")
-    _check_float_like(weights, transforms, "weights")
+    _check_same(rest_vertices, "rest_vertices", transforms, "transforms")
+    _check_same(weights, "weights", transforms, "transforms")
+    _check_same(indices, "indices", transforms, "transforms", dtype=False)
     return transforms.new_empty((transforms.shape[0], indices.shape[0], 3))
 
 
 @torch.library.register_fake("torchrig::skin_backward")
 def _skin_backward_fake(grad_vertices, rest_vertices, transforms, indices, weights, output_mask):
     torch._check(grad_vertices.dim() == 3, lambda: "grad_vertices must be [B, V, 3]")
+    for t, name in ((grad_vertices, "grad_vertices"), (rest_vertices, "rest_vertices"),
+                    (weights, "weights")):
+        _check_same(t, name, transforms, "transforms")
+    _check_same(indices, "indices", transforms, "transforms", dtype=False)
     return (torch.empty_like(rest_vertices), torch.empty_like(transforms),
             torch.empty_like(weights))
 

@@ -25,6 +25,8 @@ def forward_kinematics(rotations: Tensor, offsets: Tensor, parents: Tensor) -> T
     for j, p in enumerate(parents.tolist()):
         lj = torch.cat([local[:, j], bottom], dim=1)  # [B, 4, 4]
         chain.append(lj if p < 0 else chain[p] @ lj)
+    if not chain:  # J = 0: torch.stack refuses an empty list
+        return local  # [B, 0, 3, 4]
     return torch.stack(chain, dim=1)[:, :, :3, :]
 
 
