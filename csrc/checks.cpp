@@ -8,6 +8,12 @@ namespace {
 
 std::string shape_str(const at::Tensor& t) { return c10::str(t.sizes()); }
 
+// A Python None passed for a Tensor argument arrives as an undefined tensor.
+void check_defined(std::initializer_list<std::pair<const at::Tensor*, const char*>> args) {
+  for (const auto& [t, name] : args)
+    TORCH_CHECK_VALUE(t->defined(), name, " is None; expected a tensor");
+}
+
 void check_float(const at::Tensor& t, const char* name) {
   TORCH_CHECK_TYPE(t.scalar_type() == at::kFloat || t.scalar_type() == at::kDouble,
                    name, " must be float32 or float64, got ", t.scalar_type());
@@ -40,6 +46,7 @@ std::pair<int64_t, int64_t> min_max(const at::Tensor& t) {
 
 FkShape check_fk_inputs(const at::Tensor& rotations, const at::Tensor& offsets,
                         const at::Tensor& parents) {
+  check_defined({{&rotations, "rotations"}, {&offsets, "offsets"}, {&parents, "parents"}});
   TORCH_CHECK_VALUE(rotations.dim() == 4 && rotations.size(2) == 3 &&
                         rotations.size(3) == 3,
                     "rotations must have shape [B, J, 3, 3], got ",
@@ -76,6 +83,8 @@ SkinShape check_skin_inputs(const at::Tensor& rest_vertices,
                             const at::Tensor& transforms,
                             const at::Tensor& indices,
                             const at::Tensor& weights) {
+  check_defined({{&rest_vertices, "rest_vertices"}, {&transforms, "transforms"},
+                 {&indices, "indices"}, {&weights, "weights"}});
   TORCH_CHECK_VALUE(transforms.dim() == 4 && transforms.size(2) == 3 &&
                         transforms.size(3) == 4,
                     "transforms must have shape [B, J, 3, 4], got ",
@@ -112,6 +121,7 @@ SkinShape check_skin_inputs(const at::Tensor& rest_vertices,
 
 void check_grad(const at::Tensor& grad, const char* name,
                 at::IntArrayRef sizes, const at::Tensor& like) {
+  check_defined({{&grad, name}});
   TORCH_CHECK_VALUE(grad.sizes() == sizes, name, " must have shape ", sizes,
                     ", got ", shape_str(grad));
   check_same(grad, name, like, "the forward input", /*dtype=*/true);

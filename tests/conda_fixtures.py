@@ -121,6 +121,7 @@ def cuda_record(local_channel, tmp_path_factory) -> dict:
     recipe.pop("tests")
     recipe["build"]["script"] = ["echo 'metadata-only test record: nothing compiled'"]
     recipe["about"]["description"] = "METADATA-ONLY record for solver tests; contains no library."
+    recipe["about"].pop("license_file", None)  # no source is copied, so no LICENSE either
     work = tmp_path_factory.mktemp("cuda-record")
     stage0 = Stage0Recipe.from_dict(recipe, recipe_dir=work / "recipe")
     variant = local_variant(CUDA_VARIANT_CUDA)

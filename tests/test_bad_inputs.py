@@ -24,6 +24,7 @@ FK_CASES = {
     "integer rotations": (lambda r, o, p: (r.long(), o.long(), p), TypeError, "float32 or float64"),
     "half": (lambda r, o, p: (r.half(), o.half(), p), TypeError, "float32 or float64"),
     "device mix": (lambda r, o, p: (r, o.to("meta"), p), ValueError, "same device"),
+    "None": (lambda r, o, p: (r, None, p), ValueError, "offsets is None"),
 }
 
 SKIN_CASES = {
@@ -41,6 +42,7 @@ SKIN_CASES = {
     "float indices": (lambda x, t, i, w: (x, t, i.double(), w), TypeError, "indices must be int64"),
     "dtype mix": (lambda x, t, i, w: (x, t, i, w.float()), TypeError, "weights has dtype"),
     "device mix": (lambda x, t, i, w: (x.to("meta"), t, i, w), ValueError, "same device"),
+    "None": (lambda x, t, i, w: (x, t, i, None), ValueError, "weights is None"),
 }
 
 

@@ -86,10 +86,11 @@ def probe_smoke(version: str) -> Callable[[Path], None]:
 
 def solve_and_install(channels: list[str], spec: str, prefix: Path, cache: Path) -> list:
     """Solve ``spec`` from ``channels`` and install it into a fresh ``prefix`` with py-rattler."""
-    from rattler import Gateway, install, solve
+    from rattler import Gateway, VirtualPackage, install, solve
 
     async def go():
-        records = await solve(channels, [spec], gateway=Gateway(cache_dir=cache / "repodata"))
+        records = await solve(channels, [spec], gateway=Gateway(cache_dir=cache / "repodata"),
+                              virtual_packages=VirtualPackage.detect())
         await install(records, target_prefix=prefix, cache_dir=cache / "pkgs", show_progress=False)
         return records
     return asyncio.run(go())
