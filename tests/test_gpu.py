@@ -85,7 +85,7 @@ def test_fk_matches_cpu(device, dtype, batched_offsets):
     grad = torch.randn_like(out)
     got = ops.forward_kinematics_backward(grad, *args, out)
     want = ops.forward_kinematics_backward(grad.cpu(), *to_cpu(args), out.cpu())
-    for g, w in zip(got, want):
+    for g, w in zip(got, want, strict=True):
         torch.testing.assert_close(g.cpu(), w, **tol(dtype))
 
 
@@ -100,7 +100,7 @@ def test_skin_matches_cpu(device, dtype, batched_rest, K, coherent):
     for mask in ([True, True, True], [False, True, False], [True, False, True], [False] * 3):
         got = ops.skin_backward(grad, *args, mask)
         want = ops.skin_backward(grad.cpu(), *to_cpu(args), mask)
-        for g, w, asked in zip(got, want, mask):
+        for g, w, asked in zip(got, want, mask, strict=True):
             assert g.device == device
             torch.testing.assert_close(g.cpu(), w, **tol(dtype))
             if not asked:
@@ -204,7 +204,7 @@ def test_batch_beyond_grid_limits(device):
     grad = torch.randn_like(out)
     got = ops.skin_backward(grad, *args, [True, True, True])
     want = ops.skin_backward(grad.cpu(), *to_cpu(args), [True, True, True])
-    for g, w in zip(got, want):
+    for g, w in zip(got, want, strict=True):
         torch.testing.assert_close(g.cpu(), w, rtol=1e-3, atol=1e-3)
     rot, off, parents = fk_inputs(B, torch.float32, device, J=3)
     torch.testing.assert_close(ops.forward_kinematics(rot, off, parents).cpu(),

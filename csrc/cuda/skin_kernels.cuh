@@ -112,7 +112,8 @@ skin_forward_kernel(kernels::SkinDims d, LanePlan p, const T* rest,
       __syncwarp();
       for (int i = 0; i < nv; ++i) {
         const int64_t v = v0 + i;
-        const T* x = d.rest_bs != 0 ? tile_x + lane * kTileRow + i * 3 : rest + v * 3;
+        const T* xp = d.rest_bs != 0 ? tile_x + lane * kTileRow + i * 3 : rest + v * 3;
+        const T x[3] = {xp[0], xp[1], xp[2]};
         const int64_t* idx_v = idx + v * d.K;
         const T* w_v = w + v * d.K;
         T y[3] = {T(0), T(0), T(0)};
@@ -179,8 +180,9 @@ skin_grad_transforms_kernel(kernels::SkinDims d, LanePlan p, const T* grad,
       __syncwarp();
       for (int i = 0; i < nv; ++i) {
         const int64_t v = v0 + i;
-        const T* gv = tile_g + lane * kTileRow + i * 3;
-        const T* x = d.rest_bs != 0 ? tile_x + lane * kTileRow + i * 3 : rest + v * 3;
+        const T* gp = tile_g + lane * kTileRow + i * 3;
+        const T* xp = d.rest_bs != 0 ? tile_x + lane * kTileRow + i * 3 : rest + v * 3;
+        const T gv[3] = {gp[0], gp[1], gp[2]}, x[3] = {xp[0], xp[1], xp[2]};
         const int64_t* idx_v = idx + v * d.K;
         const T* w_v = w + v * d.K;
 #pragma unroll

@@ -190,7 +190,7 @@ def run(device: str | torch.device = "cuda", batch_sizes: Sequence[int] = (1, 64
     for op, B, V in cases:
         x = _inputs(B, max(V, 1), k, dtype, device, vertex_order)
         if op == "fk":
-            impls = {"torchrig": lambda r, o: ops.forward_kinematics(r, o, x["parents"]),
+            impls = {"torchrig": lambda r, o, p=x["parents"]: ops.forward_kinematics(r, o, p),
                      "reference": fk_ref, "compiled": fk_comp}
             args, wrt, shape = (x["rot"], x["off"]), 0, (B, J, 3, 4)
         else:
@@ -203,7 +203,7 @@ def run(device: str | torch.device = "cuda", batch_sizes: Sequence[int] = (1, 64
                 if f is None:
                     row[impl] = None
                     continue
-                call = (lambda f=f: f(*args)) if mode == "fwd" else _fwd_bwd(f, args, wrt, grad)
+                call = (lambda f=f, a=args: f(*a)) if mode == "fwd" else _fwd_bwd(f, args, wrt, grad)
                 with torch.no_grad() if mode == "fwd" else torch.enable_grad():
                     row[impl] = _measure(call, warmup, repeats, out, f"{impl} {op} {mode} B={B}")
             gbs = floor = None
@@ -220,7 +220,7 @@ def run(device: str | torch.device = "cuda", batch_sizes: Sequence[int] = (1, 64
                 f"{'-' if gbs is None else f'{gbs:6.0f}':>6} "
                 f"{'-' if gbs is None or not peak else f'{100 * gbs / peak:4.0f}%':>5} "
                 f"{'-' if floor is None else f'{floor:6.2f}x':>7}")
-        del x, grad
+        x = args = grad = None  # free this case's tensors before the next
         torch.cuda.empty_cache()
     return rows
 
