@@ -149,7 +149,8 @@ def _ratio(a: float | str | None, b: float | str | None) -> str:
 def run(device: str | torch.device = "cuda", batch_sizes: Sequence[int] = (1, 64, 1024, 4096),
         vertices: Sequence[int] = (7000, 50000), k: int = 4, dtype: torch.dtype = torch.float32,
         compile: bool = True, vertex_order: str = "mesh", warmup: int = 3, repeats: int = 5,
-        peak_gbs: float | None = None, out=print) -> list[dict]:
+        peak_gbs: float | None = None, ops_to_run: Sequence[str] = ("fk", "skin"),
+        out=print) -> list[dict]:
     """Time FK and skinning (fwd, fwd+bwd) for every B (and V), print a table.
 
     Returns one dict per (op, mode, B, V) with milliseconds of ``torchrig``,
@@ -182,7 +183,8 @@ def run(device: str | torch.device = "cuda", batch_sizes: Sequence[int] = (1, 64
     fk_comp = torch.compile(fk_ref, fullgraph=True, dynamic=False) if compile else None
     skin_comp = torch.compile(reference.skin, fullgraph=True, dynamic=False) if compile else None
     rows: list[dict] = []
-    cases = [("fk", B, 0) for B in batch_sizes] + [("skin", B, V) for V in vertices for B in batch_sizes]
+    cases = ([("fk", B, 0) for B in batch_sizes] if "fk" in ops_to_run else []) + \
+        ([("skin", B, V) for V in vertices for B in batch_sizes] if "skin" in ops_to_run else [])
     header = (f"{'op':4} {'mode':7} {'B':>5} {'V':>6} | {'torchrig':>8} {'ref':>8} {'compiled':>8} | "
               f"{'ref/tr':>6} {'comp/tr':>7} | {'GB/s':>6} {'%peak':>5} {'x floor':>7}")
     out(header)
@@ -229,6 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m torchrig.bench_gpu", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--device", default="cuda")
+    p.add_argument("--ops", nargs="+", choices=["fk", "skin"], default=["fk", "skin"])
     p.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 64, 1024, 4096])
     p.add_argument("--vertices", type=int, nargs="+", default=[7000, 50000])
     p.add_argument("-k", type=int, default=4, help="influences per vertex")
@@ -244,7 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     rows = run(a.device, a.batch_sizes, a.vertices, a.k, getattr(torch, a.dtype),
                compile=not a.no_compile, vertex_order=a.vertex_order, repeats=a.repeats,
-               peak_gbs=a.peak_gbs)
+               peak_gbs=a.peak_gbs, ops_to_run=a.ops)
     if a.json:
         with open(a.json, "w") as f:
             json.dump(rows, f, indent=1)
