@@ -59,7 +59,8 @@ set(CMAKE_CUDA_STANDARD ${CMAKE_CXX_STANDARD})  # ATen needs C++20 in .cu too
 set(CMAKE_CUDA_STANDARD_REQUIRED ON)
 enable_language(CUDA)
 # torch's config chooses architectures from TORCH_CUDA_ARCH_LIST and warns if
-# CMake's own CUDA_ARCHITECTURES is set; targets set CUDA_ARCHITECTURES OFF.
+# CMake's own CMAKE_CUDA_ARCHITECTURES is set; CMakeLists.txt sets it OFF after
+# find_package(Torch).
 unset(CMAKE_CUDA_ARCHITECTURES)
 unset(CMAKE_CUDA_ARCHITECTURES CACHE)
 

@@ -22,11 +22,11 @@ import os
 import pathlib
 import shutil
 import subprocess
-import sys
 import time
 
 import pytest
 import torch
+from torch_venv import ensure_venv  # tools/ (on sys.path via conftest)
 
 import torchrig
 
@@ -77,11 +77,6 @@ def cuda_install(tmp_path_factory) -> tuple[pathlib.Path, pathlib.Path]:
     """(python of the torch-2.14.1 venv, directory holding the installed CUDA build)."""
     if find_nvcc() is None:
         pytest.skip("no nvcc (set CUDA_HOME): cannot compile the CUDA extension here")
-    sys.path.insert(0, str(ROOT / "tools"))
-    try:
-        from torch_venv import ensure_venv
-    finally:
-        sys.path.pop(0)
     start = time.monotonic()
     py = ensure_venv(VENV, TORCH_VERSION, VENV_EXTRA)
     venv_s = time.monotonic() - start

@@ -8,6 +8,7 @@ arguments go to pytest, e.g. ``tools/test_gpu.py -x -k skin``.
 """
 from __future__ import annotations
 
+import argparse
 import pathlib
 import subprocess
 import sys
@@ -32,9 +33,11 @@ def preflight() -> str | None:
 
 
 def main(argv: list[str]) -> int:
-    if argv[:1] in (["-h"], ["--help"]):
-        print(__doc__)
-        return 0
+    parser = argparse.ArgumentParser(
+        prog="tools/test_gpu.py", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        usage="%(prog)s [-h] [pytest arguments ...]")
+    _, pytest_args = parser.parse_known_args(argv)
     why = preflight()
     if why is not None:
         print(f"test-gpu: {why}", file=sys.stderr)
@@ -44,7 +47,7 @@ def main(argv: list[str]) -> int:
     print(f"test-gpu: {torch.cuda.get_device_name()} (capability "
           f"{'.'.join(map(str, torch.cuda.get_device_capability()))}), torch {torch.__version__}")
     rc = subprocess.call([sys.executable, "-m", "pytest", "-m", "gpu", str(ROOT / "tests"),
-                          *argv], cwd=ROOT)
+                          *pytest_args], cwd=ROOT)
     if rc == 5:  # pytest: no tests collected
         print("test-gpu: no GPU tests were collected", file=sys.stderr)
         return 1
