@@ -36,32 +36,6 @@ constexpr int lanes_max_warps() {
   return sizeof(T) > 4 ? 8 : 16;
 }
 
-// ---- per-element pieces the CPU code inlines in its range loops ----------
-// TODO(lead): move these two into kernels/skin.h as TORCHRIG_HOST_DEVICE and
-// use them in skin_backward_vertices / skin_backward_transforms there too.
-
-/// out = M[:, :3]^T g: the gradient of M[:, :3] x + M[:, 3] w.r.t. x.
-template <typename T>
-TORCHRIG_HOST_DEVICE inline void rotate_transposed(const T M[12], const T* g,
-                                                   T* out) {
-  for (int c = 0; c < 3; ++c)
-    out[c] = M[c] * g[0] + M[4 + c] * g[1] + M[8 + c] * g[2];
-}
-
-/// A += s * g [x; 1]^T: the gradient w.r.t. the 3x4 transform of one
-/// influence with weight s.
-template <typename T>
-TORCHRIG_HOST_DEVICE inline void add_outer(T s, const T* g, const T* x,
-                                           T A[12]) {
-  for (int r = 0; r < 3; ++r) {
-    const T sg = s * g[r];
-    A[r * 4 + 0] += sg * x[0];
-    A[r * 4 + 1] += sg * x[1];
-    A[r * 4 + 2] += sg * x[2];
-    A[r * 4 + 3] += sg;
-  }
-}
-
 /// y += s * (M[:, :3] x + M[:, 3])
 template <typename T>
 __device__ __forceinline__ void add_influence(const T M[12], T s, const T* x,
@@ -194,12 +168,12 @@ skin_grad_transforms_kernel(kernels::SkinDims d, LanePlan p, const T* grad,
               cur[k] = j;
               for (int e = 0; e < 12; ++e) A[k][e] = T(0);
             }
-            add_outer(w_v[k], gv, x, A[k]);
+            kernels::add_outer(w_v[k], gv, x, A[k]);
           }
         }
         for (int64_t k = kCachedSlots; k < d.K; ++k) {
           T U[12] = {};
-          add_outer(w_v[k], gv, x, U);
+          kernels::add_outer(w_v[k], gv, x, U);
           if (live) atomic_add_row(rows, idx_v[k], U);
         }
       }
@@ -238,7 +212,7 @@ __global__ void skin_grad_vertices_kernel(kernels::SkinDims d, int64_t chunk,
     for (int64_t b = b_begin; b < b_end; ++b) {
       T M[12], t[3];
       kernels::blend_transform(tf + b * JE, idx_v, w_v, d.K, M);
-      rotate_transposed(M, grad + (b * d.V + v) * 3, t);
+      kernels::rotate_transposed(M, grad + (b * d.V + v) * 3, t);
       if (d.rest_bs != 0) {
         for (int r = 0; r < 3; ++r) grad_rest[(b * d.V + v) * 3 + r] = t[r];
       } else {

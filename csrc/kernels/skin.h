@@ -47,6 +47,28 @@ TORCHRIG_HOST_DEVICE inline void apply_transform(const T M[12], const T* x,
            M[r * 4 + 3];
 }
 
+/// out = M[:, :3]^T g: the gradient of M[:, :3] x + M[:, 3] w.r.t. x.
+template <typename T>
+TORCHRIG_HOST_DEVICE inline void rotate_transposed(const T M[12], const T* g,
+                                                   T* out) {
+  for (int c = 0; c < 3; ++c)
+    out[c] = M[c] * g[0] + M[4 + c] * g[1] + M[8 + c] * g[2];
+}
+
+/// A += s * g [x; 1]^T: the gradient w.r.t. the 3x4 transform of one
+/// influence with weight s.
+template <typename T>
+TORCHRIG_HOST_DEVICE inline void add_outer(T s, const T* g, const T* x,
+                                           T A[12]) {
+  for (int r = 0; r < 3; ++r) {
+    const T sg = s * g[r];
+    A[r * 4 + 0] += sg * x[0];
+    A[r * 4 + 1] += sg * x[1];
+    A[r * 4 + 2] += sg * x[2];
+    A[r * 4 + 3] += sg;
+  }
+}
+
 /// Skins vertices [v_begin, v_end) of every batch element.
 ///
 /// Vertices are taken in tiles, each tile for the whole batch, so a tile's
@@ -96,9 +118,10 @@ inline void skin_backward_vertices(const SkinDims& d, const T* grad,
       const T* tf_b = tf + b * d.J * 12;
       if (grad_rest != nullptr) {
         blend_transform(tf_b, idx_v, w_v, d.K, M);
+        T t[3];
+        rotate_transposed(M, g, t);
         T* gx = grad_rest + b * d.rest_bs + v * 3;
-        for (int c = 0; c < 3; ++c)
-          gx[c] += M[c] * g[0] + M[4 + c] * g[1] + M[8 + c] * g[2];
+        for (int c = 0; c < 3; ++c) gx[c] += t[c];
       }
       if (grad_w != nullptr) {
         for (int64_t k = 0; k < d.K; ++k) {
@@ -121,17 +144,8 @@ inline void skin_backward_transforms(const SkinDims& d, const T* grad,
   for (int64_t v = v_begin; v < v_end; ++v) {
     const T* g = grad + (b * d.V + v) * 3;
     const T* x = rest + b * d.rest_bs + v * 3;
-    for (int64_t k = 0; k < d.K; ++k) {
-      T* A = acc + idx[v * d.K + k] * 12;
-      const T wk = w[v * d.K + k];
-      for (int r = 0; r < 3; ++r) {
-        const T wg = wk * g[r];
-        A[r * 4 + 0] += wg * x[0];
-        A[r * 4 + 1] += wg * x[1];
-        A[r * 4 + 2] += wg * x[2];
-        A[r * 4 + 3] += wg;
-      }
-    }
+    for (int64_t k = 0; k < d.K; ++k)
+      add_outer(w[v * d.K + k], g, x, acc + idx[v * d.K + k] * 12);
   }
 }
 
