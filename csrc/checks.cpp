@@ -119,6 +119,27 @@ SkinShape check_skin_inputs(const at::Tensor& rest_vertices,
   return {B, V, J, K, batched};
 }
 
+FkShape check_fk_backward_inputs(const at::Tensor& grad_transforms,
+                                 const at::Tensor& rotations,
+                                 const at::Tensor& offsets,
+                                 const at::Tensor& parents,
+                                 const at::Tensor& transforms) {
+  const FkShape s = check_fk_inputs(rotations, offsets, parents);
+  check_grad(grad_transforms, "grad_transforms", {s.B, s.J, 3, 4}, rotations);
+  check_grad(transforms, "transforms", {s.B, s.J, 3, 4}, rotations);
+  return s;
+}
+
+SkinShape check_skin_backward_inputs(const at::Tensor& grad_vertices,
+                                     const at::Tensor& rest_vertices,
+                                     const at::Tensor& transforms,
+                                     const at::Tensor& indices,
+                                     const at::Tensor& weights) {
+  const SkinShape s = check_skin_inputs(rest_vertices, transforms, indices, weights);
+  check_grad(grad_vertices, "grad_vertices", {s.B, s.V, 3}, transforms);
+  return s;
+}
+
 void check_grad(const at::Tensor& grad, const char* name,
                 at::IntArrayRef sizes, const at::Tensor& like) {
   check_defined({{&grad, name}});

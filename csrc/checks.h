@@ -37,6 +37,21 @@ SkinShape check_skin_inputs(const at::Tensor& rest_vertices,
                             const at::Tensor& indices,
                             const at::Tensor& weights);
 
+/// forward_kinematics_backward: the forward checks, plus grad_transforms and
+/// transforms [B,J,3,4] like rotations.
+FkShape check_fk_backward_inputs(const at::Tensor& grad_transforms,
+                                 const at::Tensor& rotations,
+                                 const at::Tensor& offsets,
+                                 const at::Tensor& parents,
+                                 const at::Tensor& transforms);
+
+/// skin_backward: the forward checks, plus grad_vertices [B,V,3].
+SkinShape check_skin_backward_inputs(const at::Tensor& grad_vertices,
+                                     const at::Tensor& rest_vertices,
+                                     const at::Tensor& transforms,
+                                     const at::Tensor& indices,
+                                     const at::Tensor& weights);
+
 /// `grad` (named `name`) must have exactly `sizes`, the dtype and device of
 /// `like`.
 void check_grad(const at::Tensor& grad, const char* name,

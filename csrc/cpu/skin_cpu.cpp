@@ -9,6 +9,7 @@
 
 #include "../checks.h"
 #include "../kernels/skin.h"
+#include "../layout.h"
 
 namespace torchrig {
 namespace {
@@ -20,27 +21,19 @@ int64_t vertex_grain(int64_t B) {
   return std::max<int64_t>(kVertexGrain / std::max<int64_t>(B, 1), 1);
 }
 
-kernels::SkinDims dims_of(const SkinShape& s) {
-  return {s.B, s.V, s.J, s.K, s.batched_rest ? s.V * 3 : 0};
-}
-
 at::Tensor skin_cpu(const at::Tensor& rest_vertices, const at::Tensor& transforms,
                     const at::Tensor& indices, const at::Tensor& weights) {
   const SkinShape s = check_skin_inputs(rest_vertices, transforms, indices, weights);
-  const kernels::SkinDims d = dims_of(s);
-  const at::Tensor rest = rest_vertices.contiguous();
-  const at::Tensor tf = transforms.contiguous();
-  const at::Tensor idx = indices.contiguous();
-  const at::Tensor w = weights.contiguous();
-  at::Tensor out = at::empty({s.B, s.V, 3}, tf.options());
-  AT_DISPATCH_FLOATING_TYPES(tf.scalar_type(), "torchrig::skin", [&] {
-    const scalar_t* x = rest.const_data_ptr<scalar_t>();
-    const scalar_t* T = tf.const_data_ptr<scalar_t>();
-    const int64_t* I = idx.const_data_ptr<int64_t>();
-    const scalar_t* W = w.const_data_ptr<scalar_t>();
+  const SkinTensors in = skin_tensors(s, rest_vertices, transforms, indices, weights);
+  at::Tensor out = at::empty({s.B, s.V, 3}, in.tf.options());
+  AT_DISPATCH_FLOATING_TYPES(in.tf.scalar_type(), "torchrig::skin", [&] {
+    const scalar_t* x = in.rest.const_data_ptr<scalar_t>();
+    const scalar_t* T = in.tf.const_data_ptr<scalar_t>();
+    const int64_t* I = in.idx.const_data_ptr<int64_t>();
+    const scalar_t* W = in.w.const_data_ptr<scalar_t>();
     scalar_t* y = out.mutable_data_ptr<scalar_t>();
     at::parallel_for(0, s.V, vertex_grain(s.B), [&](int64_t begin, int64_t end) {
-      kernels::skin_forward_vertices(d, x, T, I, W, y, begin, end);
+      kernels::skin_forward_vertices(in.d, x, T, I, W, y, begin, end);
     });
   });
   return out;
@@ -76,14 +69,12 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> skin_backward_cpu(
     const at::Tensor& grad_vertices, const at::Tensor& rest_vertices,
     const at::Tensor& transforms, const at::Tensor& indices,
     const at::Tensor& weights, std::array<bool, 3> output_mask) {
-  const SkinShape s = check_skin_inputs(rest_vertices, transforms, indices, weights);
-  check_grad(grad_vertices, "grad_vertices", {s.B, s.V, 3}, transforms);
-  const kernels::SkinDims d = dims_of(s);
+  const SkinShape s = check_skin_backward_inputs(grad_vertices, rest_vertices,
+                                                 transforms, indices, weights);
+  const SkinTensors in = skin_tensors(s, rest_vertices, transforms, indices, weights);
+  const kernels::SkinDims& d = in.d;
   const at::Tensor g = grad_vertices.contiguous();
-  const at::Tensor rest = rest_vertices.contiguous();
-  const at::Tensor tf = transforms.contiguous();
-  const at::Tensor idx = indices.contiguous();
-  const at::Tensor w = weights.contiguous();
+  const at::Tensor &rest = in.rest, &tf = in.tf, &idx = in.idx, &w = in.w;
   // Gradients not asked for come back as zeros of the right shape.
   at::Tensor grad_rest = output_mask[0] ? at::empty_like(rest) : at::zeros_like(rest);
   at::Tensor grad_tf = at::zeros_like(tf);

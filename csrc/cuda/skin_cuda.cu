@@ -9,6 +9,7 @@
 #include <array>
 
 #include "../checks.h"
+#include "../layout.h"
 #include "launch.cuh"
 #include "skin_kernels.cuh"
 
@@ -16,10 +17,6 @@ namespace torchrig {
 namespace {
 
 constexpr int kVertexThreads = 128;
-
-kernels::SkinDims dims_of(const SkinShape& s) {
-  return {s.B, s.V, s.J, s.K, s.batched_rest ? s.V * 3 : 0};
-}
 
 template <typename T>
 gpu::LanePlan plan_for(const kernels::SkinDims& d) {
@@ -31,11 +28,9 @@ at::Tensor skin_cuda(const at::Tensor& rest_vertices, const at::Tensor& transfor
                      const at::Tensor& indices, const at::Tensor& weights) {
   const SkinShape s = check_skin_inputs(rest_vertices, transforms, indices, weights);
   const c10::cuda::CUDAGuard guard(transforms.device());
-  const kernels::SkinDims d = dims_of(s);
-  const at::Tensor rest = rest_vertices.contiguous();
-  const at::Tensor tf = transforms.contiguous();
-  const at::Tensor idx = indices.contiguous();
-  const at::Tensor w = weights.contiguous();
+  const SkinTensors in = skin_tensors(s, rest_vertices, transforms, indices, weights);
+  const kernels::SkinDims& d = in.d;
+  const at::Tensor &rest = in.rest, &tf = in.tf, &idx = in.idx, &w = in.w;
   at::Tensor out = at::empty({s.B, s.V, 3}, tf.options());
   if (out.numel() == 0) return out;
   AT_DISPATCH_FLOATING_TYPES(tf.scalar_type(), "torchrig::skin", [&] {
@@ -60,15 +55,13 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> skin_backward_cuda(
     const at::Tensor& grad_vertices, const at::Tensor& rest_vertices,
     const at::Tensor& transforms, const at::Tensor& indices,
     const at::Tensor& weights, std::array<bool, 3> output_mask) {
-  const SkinShape s = check_skin_inputs(rest_vertices, transforms, indices, weights);
-  check_grad(grad_vertices, "grad_vertices", {s.B, s.V, 3}, transforms);
+  const SkinShape s = check_skin_backward_inputs(grad_vertices, rest_vertices,
+                                                 transforms, indices, weights);
   const c10::cuda::CUDAGuard guard(transforms.device());
-  const kernels::SkinDims d = dims_of(s);
+  const SkinTensors in = skin_tensors(s, rest_vertices, transforms, indices, weights);
+  const kernels::SkinDims& d = in.d;
+  const at::Tensor &rest = in.rest, &tf = in.tf, &idx = in.idx, &w = in.w;
   const at::Tensor g = grad_vertices.contiguous();
-  const at::Tensor rest = rest_vertices.contiguous();
-  const at::Tensor tf = transforms.contiguous();
-  const at::Tensor idx = indices.contiguous();
-  const at::Tensor w = weights.contiguous();
   // Gradients not asked for come back as zeros of the right shape; so do all
   // of them for an empty batch or mesh. grad_tf is accumulated into.
   at::Tensor grad_tf = at::zeros_like(tf);

@@ -1,0 +1,32 @@
+#include "layout.h"
+
+#include <ATen/ATen.h>
+
+namespace torchrig {
+
+FkTensors fk_tensors(const FkShape& s, const at::Tensor& rotations,
+                     const at::Tensor& offsets, const at::Tensor& parents) {
+  return {rotations.contiguous(), offsets.contiguous(), parents.contiguous(),
+          s.batched_offsets ? s.J * 3 : 0};
+}
+
+FkGradTensors fk_grad_tensors(const FkShape& s, const at::Tensor& grad_transforms,
+                              const at::Tensor& transforms) {
+  const auto opts = transforms.options();
+  return {transforms.contiguous(), grad_transforms.contiguous().clone(),
+          at::empty({s.B, s.J, 3, 3}, opts), at::empty({s.B, s.J, 3}, opts)};
+}
+
+std::tuple<at::Tensor, at::Tensor> fk_grads(const FkShape& s, FkGradTensors& t) {
+  return {t.grad_rot, s.batched_offsets ? t.grad_off : t.grad_off.sum(0)};
+}
+
+SkinTensors skin_tensors(const SkinShape& s, const at::Tensor& rest_vertices,
+                         const at::Tensor& transforms, const at::Tensor& indices,
+                         const at::Tensor& weights) {
+  return {{s.B, s.V, s.J, s.K, s.batched_rest ? s.V * 3 : 0},
+          rest_vertices.contiguous(), transforms.contiguous(), indices.contiguous(),
+          weights.contiguous()};
+}
+
+}  // namespace torchrig
