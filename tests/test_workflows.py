@@ -167,6 +167,8 @@ def test_matrix_is_variants_yaml_on_every_package_platform(matrix, tmp_path):
     for entry in matrix:
         assert set(entry) == ENTRY_KEYS
         assert entry["os"] == ci_matrix.RUNNERS[entry["platform"]]
+        family = {"linux": "ubuntu", "osx": "macos", "win": "windows"}[entry["platform"].split("-")[0]]
+        assert entry["os"].startswith(family), entry
         assert entry["flavour"] == ("cpu" if entry["cuda"] == "None" else "cuda")
         assert entry["build_string"].startswith(f"{cu.flavour_tag(entry['cuda'])}_py"
                                                 f"{entry['python'].replace('.', '')}_pt")
@@ -205,6 +207,11 @@ def test_the_workflow_takes_its_matrices_from_the_matrix_job():
     assert "pixi run -e package render" in emitted and "tools/ci_matrix.py" in emitted
     for job, output in [("build", "build"), ("publish", "publish"), ("test-gpu", "gpu")]:
         assert jobs[job]["strategy"]["matrix"] == f"${{{{ fromJSON(needs.matrix.outputs.{output}) }}}}"
+    # every matrix.<key> a job reads is a key the tool emits (actionlint cannot know them)
+    emitted_keys = {"build": ENTRY_KEYS, "publish": ENTRY_KEYS, "test-gpu": {"environment"}}
+    for job, keys in emitted_keys.items():
+        used = set(re.findall(r"(?<![\w.])matrix\.(\w+)", json.dumps(jobs[job])))
+        assert used and used <= keys, (job, used - keys)
     # and no version of variants.yaml is written into it
     text = PACKAGES.read_text()
     for key, values in cu.matrix().items():
