@@ -72,14 +72,18 @@ def is_skipped(conditions: list[str], platform: str, variant: dict[str, str]) ->
     return bool(VariantConfig.from_yaml_with_context(selectors, jinja).to_dict().get("skip"))
 
 
-def platform_entries(platform: str, conditions: list[str]) -> list[dict[str, str]]:
+def _key(variant: dict) -> tuple[str, ...]:
+    """(python, pytorch, cuda_compiler_version) of a variant or a rendered row."""
+    return tuple(str(variant[k]) for k in cu.MATRIX_KEYS)
+
+
+def platform_entries(platform: str, conditions: list[str]) -> list[dict[str, str | bool]]:
     """The matrix entries of one platform: the rendered variants the recipe does not skip."""
-    key = lambda v: tuple(str(v[k]) for k in cu.MATRIX_KEYS)  # noqa: E731
     variants = cu.variant_config(platform=platform).combinations()
-    built = {key(v) for v in variants if not is_skipped(conditions, platform, v)}
+    built = {_key(v) for v in variants if not is_skipped(conditions, platform, v)}
     if not built:  # render would fail on toolchain keys a skipped platform need not define
         return []
-    rows = [r for r in render.render_matrix(platform) if key(r) in built]
+    rows = [r for r in render.render_matrix(platform) if _key(r) in built]
     if len(rows) != len(built):
         raise SystemExit(f"{platform}: rendered {len(rows)} of the {len(built)} variants it builds")
     return [{
@@ -94,7 +98,7 @@ def platform_entries(platform: str, conditions: list[str]) -> list[dict[str, str
     } for r in rows]
 
 
-def build_matrix(platforms: list[str] | None = None) -> dict[str, list[dict[str, str]]]:
+def build_matrix(platforms: list[str] | None = None) -> dict[str, list[dict[str, str | bool]]]:
     """{"include": entries} over ``platforms`` (default: pixi.toml's package platforms)."""
     platforms = platforms if platforms is not None else build_platforms()
     unknown = [p for p in platforms if p not in RUNNERS]
@@ -114,8 +118,8 @@ def gpu_environments(manifest: dict | None = None) -> dict[str, list[str]]:
     return {"environment": sorted(e.name for e in envs if GPU_TASK in pm.tasks_in(manifest, e))}
 
 
-def summary(matrix: dict[str, list[dict[str, str]]], platforms: list[str]) -> str:
-    """'32 builds: linux-64 24 (cpu 8, cuda 16), osx-arm64 8 (cpu 8), win-64 0'."""
+def summary(matrix: dict[str, list[dict[str, str | bool]]], platforms: list[str]) -> str:
+    """'32 builds: linux-64 24 (cpu 8, cuda 16), ..., win-64 0 (skipped by the recipe)'."""
     counts = collections.Counter((e["platform"], e["flavour"]) for e in matrix["include"])
     parts = []
     for p in platforms:
