@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""Print the CI build matrix: one entry per conda package the recipe builds.
+
+Nothing here is typed by hand: the versions come from recipe/variants.yaml,
+rendered by tools/render.py (the `render` task) for every platform of pixi's
+`package` environment (pixi.toml), and recipe/recipe.yaml's `build.skip`
+decides which flavours a platform builds (today: CUDA on linux-64 only, no
+Windows). Adding a Python to variants.yaml adds entries; the workflow is
+untouched.
+
+Each entry: os (the GitHub runner), platform, python, pytorch, cuda
+(cuda_compiler_version, "None" for CPU), flavour (cpu|cuda), build_string,
+abi_check (whether tools/abi_check.py can check the package: it reads ELF, so
+Linux only; tools/upload.py publishes nothing it has not checked).
+The output is one line of JSON, {"include": [...]}, ready for
+`echo "build=$(python tools/ci_matrix.py)" >> "$GITHUB_OUTPUT"` and
+`strategy.matrix: ${{ fromJSON(...) }}`. --abi-checkable keeps the entries
+with abi_check true (those the release can publish). --gpu prints instead
+the pixi environments that run the `test-gpu` task, as {"environment": [...]}.
+Rendering needs no network (no solve), for any target platform.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import pathlib
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import _condautil as cu  # noqa: E402
+import pixi_manifest as pm  # noqa: E402
+import render  # noqa: E402
+
+# The one CI-only fact: which GitHub-hosted runner builds a conda platform. The list of
+# platforms itself is pixi.toml's (the environment that runs `build-conda`).
+RUNNERS = {"linux-64": "ubuntu-latest", "osx-arm64": "macos-latest", "win-64": "windows-latest"}
+# tools/abi_check.py reads ELF binaries and /proc: it can check Linux packages only.
+ABI_CHECK_PLATFORMS = ("linux-64", "linux-aarch64")
+PACKAGE_ENVIRONMENT = "package"
+GPU_TASK = "test-gpu"
+MAX_JOBS = 256  # GitHub refuses a matrix with more jobs than this
+
+
+def build_platforms(manifest: dict | None = None) -> list[str]:
+    """The platforms pixi's `package` environment (the one with `build-conda`) is solved for."""
+    manifest = manifest or pm.load_manifest(pm.MANIFEST)
+    return pm.platforms(manifest, pm.environments(manifest)[PACKAGE_ENVIRONMENT])
+
+
+def skip_conditions() -> list[str]:
+    """recipe.yaml's `build.skip`, as written (selector expressions such as `win`)."""
+    from rattler_build import Stage0Recipe
+
+    skip = Stage0Recipe.from_file(cu.RECIPE).build.to_dict().get("skip", [])
+    return [str(skip).lower()] if isinstance(skip, (bool, str)) else [str(s) for s in skip]
+
+
+def is_skipped(conditions: list[str], platform: str, variant: dict[str, str]) -> bool:
+    """Whether rattler-build skips ``variant`` on ``platform``.
+
+    py-rattler-build's ``render()`` (hence tools/render.py) does not apply `build.skip`;
+    the CLI and ``run_build`` do. The conditions are evaluated here by rattler-build's own
+    selector evaluator, as ``if:`` selectors of a one-key variant config.
+    """
+    from rattler_build import JinjaConfig, PlatformConfig, VariantConfig
+
+    if not conditions:
+        return False
+    selectors = json.dumps({"skip": [{"if": c, "then": "yes"} for c in conditions]})
+    jinja = JinjaConfig(platform=PlatformConfig(target_platform=platform), variant=variant)
+    return bool(VariantConfig.from_yaml_with_context(selectors, jinja).to_dict().get("skip"))
+
+
+def _key(variant: dict) -> tuple[str, ...]:
+    """(python, pytorch, cuda_compiler_version) of a variant or a rendered row."""
+    return tuple(str(variant[k]) for k in cu.MATRIX_KEYS)
+
+
+def platform_entries(platform: str, conditions: list[str]) -> list[dict[str, str | bool]]:
+    """The matrix entries of one platform: the rendered variants the recipe does not skip."""
+    variants = cu.variant_config(platform=platform).combinations()
+    built = {_key(v) for v in variants if not is_skipped(conditions, platform, v)}
+    if not built:  # render would fail on toolchain keys a skipped platform need not define
+        return []
+    rows = [r for r in render.render_matrix(platform) if _key(r) in built]
+    if len(rows) != len(built):
+        raise SystemExit(f"{platform}: rendered {len(rows)} of the {len(built)} variants it builds")
+    return [{
+        "os": RUNNERS[platform],
+        "platform": platform,
+        "python": r["python"],
+        "pytorch": r["pytorch"],
+        "cuda": r["cuda_compiler_version"],
+        "flavour": r["flavour"].split()[0],  # "cpu" | "cuda" (render says "cuda 12.9")
+        "build_string": r["build_string"],
+        "abi_check": platform in ABI_CHECK_PLATFORMS,
+    } for r in rows]
+
+
+def build_matrix(platforms: list[str] | None = None) -> dict[str, list[dict[str, str | bool]]]:
+    """{"include": entries} over ``platforms`` (default: pixi.toml's package platforms)."""
+    platforms = platforms if platforms is not None else build_platforms()
+    unknown = [p for p in platforms if p not in RUNNERS]
+    if unknown:
+        raise SystemExit(f"no GitHub runner for {', '.join(unknown)}: add it to RUNNERS in {__file__}")
+    conditions = skip_conditions()
+    entries = [e for p in platforms for e in platform_entries(p, conditions)]
+    if len(entries) > MAX_JOBS:
+        raise SystemExit(f"{len(entries)} variants: more than the {MAX_JOBS} jobs GitHub allows in one matrix")
+    return {"include": entries}
+
+
+def gpu_environments(manifest: dict | None = None) -> dict[str, list[str]]:
+    """{"environment": [...]}: the pixi environments that define the `test-gpu` task."""
+    manifest = manifest or pm.load_manifest(pm.MANIFEST)
+    envs = pm.environments(manifest).values()
+    return {"environment": sorted(e.name for e in envs if GPU_TASK in pm.tasks_in(manifest, e))}
+
+
+def summary(matrix: dict[str, list[dict[str, str | bool]]], platforms: list[str]) -> str:
+    """'32 builds: linux-64 24 (cpu 8, cuda 16), ..., win-64 0 (skipped by the recipe)'."""
+    counts = collections.Counter((e["platform"], e["flavour"]) for e in matrix["include"])
+    parts = []
+    for p in platforms:
+        flavours = {f: n for (q, f), n in sorted(counts.items()) if q == p}
+        detail = ", ".join(f"{f} {n}" for f, n in flavours.items())
+        parts.append(f"{p} {sum(flavours.values())}" + (f" ({detail})" if detail else " (skipped by the recipe)"))
+    return f"{len(matrix['include'])} builds: " + ", ".join(parts)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--platform", action="append", dest="platforms", metavar="PLATFORM",
+                   help="only this target platform (repeatable; default: pixi.toml's package platforms)")
+    p.add_argument("--abi-checkable", action="store_true",
+                   help="only the entries tools/abi_check.py can check (the ones a release publishes)")
+    p.add_argument("--gpu", action="store_true",
+                   help=f"print the pixi environments with the {GPU_TASK} task instead")
+    p.add_argument("--indent", type=int, default=None, help="pretty-print the JSON (for people)")
+    args = p.parse_args(argv)
+    if args.gpu:
+        print(json.dumps(gpu_environments(), indent=args.indent))
+        return
+    platforms = args.platforms or build_platforms()
+    matrix = build_matrix(platforms)
+    cu.log("ci_matrix", summary(matrix, platforms))
+    if args.abi_checkable:
+        matrix = {"include": [e for e in matrix["include"] if e["abi_check"]]}
+        cu.log("ci_matrix", f"{len(matrix['include'])} of them can be ABI-checked (and so published)")
+    print(json.dumps(matrix, indent=args.indent))
+
+if __name__ == "__main__":
+    main()
