@@ -255,16 +255,17 @@ def test_adding_a_python_to_variants_yaml_adds_its_builds(tree, matrix):
     assert {p.name: p.read_bytes() for p in WORKFLOWS.glob("*.yml")} == workflows
 
 
-def test_windows_joins_the_matrix_when_the_recipe_builds_it(tree):
-    # what a Windows port changes: the recipe's skip and the Windows C stdlib; no workflow
-    _edit(tree / "recipe" / "recipe.yaml", '    - win\n    - osx and cuda_compiler_version != "None"\n',
-          '    - (osx or win) and cuda_compiler_version != "None"\n')
-    variants = tree / "recipe" / "variants.yaml"
-    _edit(variants, "    then: macosx_deployment_target\n", "    then: macosx_deployment_target\n"
-          "  - if: win\n    then: vs\n")
-    _edit(variants, '    then: "11.0"\n', '    then: "11.0"\n  - if: win\n    then: "2022"\n')
-
-    windows = [e for e in _emit(root=tree)["include"] if e["platform"] == "win-64"]
+def test_windows_and_macos_build_the_cpu_flavour_only(tree):
+    """The recipe skips CUDA off linux-64: win-64 and osx-arm64 get every python x pytorch
+    on CPU; dropping Windows from the recipe drops its entries, with no workflow edit."""
     want = cu.matrix()
-    assert _triples(windows) == set(itertools.product(want["python"], want["pytorch"], ["None"]))
-    assert {e["os"] for e in windows} == {"windows-latest"}
+    cpu_only = set(itertools.product(want["python"], want["pytorch"], ["None"]))
+    entries = _emit(root=tree)["include"]
+    for platform, runner in (("win-64", "windows-latest"), ("osx-arm64", None)):
+        mine = [e for e in entries if e["platform"] == platform]
+        assert _triples(mine) == cpu_only, platform
+        if runner:
+            assert {e["os"] for e in mine} == {runner}
+    _edit(tree / "recipe" / "recipe.yaml", '    - (osx or win) and cuda_compiler_version != "None"\n',
+          '    - win\n    - osx and cuda_compiler_version != "None"\n')
+    assert not [e for e in _emit(root=tree)["include"] if e["platform"] == "win-64"]

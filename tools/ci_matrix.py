@@ -48,44 +48,9 @@ def build_platforms(manifest: dict | None = None) -> list[str]:
     return pm.platforms(manifest, pm.environments(manifest)[PACKAGE_ENVIRONMENT])
 
 
-def skip_conditions() -> list[str]:
-    """recipe.yaml's `build.skip`, as written (selector expressions such as `win`)."""
-    from rattler_build import Stage0Recipe
-
-    skip = Stage0Recipe.from_file(cu.RECIPE).build.to_dict().get("skip", [])
-    return [str(skip).lower()] if isinstance(skip, (bool, str)) else [str(s) for s in skip]
-
-
-def is_skipped(conditions: list[str], platform: str, variant: dict[str, str]) -> bool:
-    """Whether rattler-build skips ``variant`` on ``platform``.
-
-    py-rattler-build's ``render()`` (hence tools/render.py) does not apply `build.skip`;
-    the CLI and ``run_build`` do. The conditions are evaluated here by rattler-build's own
-    selector evaluator, as ``if:`` selectors of a one-key variant config.
-    """
-    from rattler_build import JinjaConfig, PlatformConfig, VariantConfig
-
-    if not conditions:
-        return False
-    selectors = json.dumps({"skip": [{"if": c, "then": "yes"} for c in conditions]})
-    jinja = JinjaConfig(platform=PlatformConfig(target_platform=platform), variant=variant)
-    return bool(VariantConfig.from_yaml_with_context(selectors, jinja).to_dict().get("skip"))
-
-
-def _key(variant: dict) -> tuple[str, ...]:
-    """(python, pytorch, cuda_compiler_version) of a variant or a rendered row."""
-    return tuple(str(variant[k]) for k in cu.MATRIX_KEYS)
-
-
-def platform_entries(platform: str, conditions: list[str]) -> list[dict[str, str | bool]]:
+def platform_entries(platform: str) -> list[dict[str, str | bool]]:
     """The matrix entries of one platform: the rendered variants the recipe does not skip."""
-    variants = cu.variant_config(platform=platform).combinations()
-    built = {_key(v) for v in variants if not is_skipped(conditions, platform, v)}
-    if not built:  # render would fail on toolchain keys a skipped platform need not define
-        return []
-    rows = [r for r in render.render_matrix(platform) if _key(r) in built]
-    if len(rows) != len(built):
-        raise SystemExit(f"{platform}: rendered {len(rows)} of the {len(built)} variants it builds")
+    rows = render.render_matrix(platform)
     return [{
         "os": RUNNERS[platform],
         "platform": platform,
@@ -104,8 +69,7 @@ def build_matrix(platforms: list[str] | None = None) -> dict[str, list[dict[str,
     unknown = [p for p in platforms if p not in RUNNERS]
     if unknown:
         raise SystemExit(f"no GitHub runner for {', '.join(unknown)}: add it to RUNNERS in {__file__}")
-    conditions = skip_conditions()
-    entries = [e for p in platforms for e in platform_entries(p, conditions)]
+    entries = [e for p in platforms for e in platform_entries(p)]
     if len(entries) > MAX_JOBS:
         raise SystemExit(f"{len(entries)} variants: more than the {MAX_JOBS} jobs GitHub allows in one matrix")
     return {"include": entries}

@@ -22,11 +22,22 @@ def render_matrix(platform: str | None = None) -> list[dict]:
     """Render recipe.yaml for every variant; one dict per rendered package."""
     from rattler_build import PlatformConfig, RenderConfig, Stage0Recipe
 
+    from rattler import Platform
+
+    platform = platform or str(Platform.current())
+    # py-rattler-build's render() ignores `build.skip` (run_build and the CLI apply it)
+    conditions = cu.skip_conditions()
+    built = {cu.variant_key(v) for v in cu.variant_config(platform=platform).combinations()
+             if not cu.is_skipped(conditions, platform, v)}
+    if not built:  # rendering would fail on toolchain keys a skipped platform need not define
+        return []
     recipe = Stage0Recipe.from_file(cu.RECIPE)
     config = RenderConfig(platform=PlatformConfig(target_platform=platform))
     rows = []
     for rendered in recipe.render(cu.variant_config(platform=platform), config):
         variant, stage1 = rendered.variant, rendered.recipe
+        if cu.variant_key(variant) not in built:
+            continue
         cuda = str(variant.get("cuda_compiler_version", "None"))
         rows.append({
             "python": str(variant["python"]),
