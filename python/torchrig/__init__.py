@@ -11,7 +11,7 @@ from . import _guard
 BUILD_INFO = _guard.ensure_compatible()  # before the library is loaded
 
 try:
-    from . import _C
+    from . import _C  # noqa: F401  (loading it registers the ops)
 except ImportError as exc:  # last line of defence, e.g. a hand-edited build info
     raise ImportError(
         f"torchrig's native library failed to load ({exc}). It was built for torch "
