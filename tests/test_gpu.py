@@ -68,6 +68,18 @@ def tol(dtype):
     return dict(rtol=1e-4, atol=1e-4) if dtype == torch.float32 else dict(rtol=1e-10, atol=1e-10)
 
 
+def assert_fk_matches_cpu(args, dtype):
+    """FK and its backward on the GPU equal the CPU ops; returns the GPU output."""
+    out = ops.forward_kinematics(*args)
+    torch.testing.assert_close(out.cpu(), ops.forward_kinematics(*to_cpu(args)), **tol(dtype))
+    grad = torch.randn_like(out)
+    got = ops.forward_kinematics_backward(grad, *args, out)
+    want = ops.forward_kinematics_backward(grad.cpu(), *to_cpu(args), out.cpu())
+    for g, w in zip(got, want, strict=True):
+        torch.testing.assert_close(g.cpu(), w, **tol(dtype))
+    return out
+
+
 def assert_skin_backward_matches_cpu(args, dtype, masks):
     grad = torch.randn(args[1].shape[0], args[2].shape[0], 3, dtype=dtype, device=args[1].device)
     for mask in masks:
@@ -86,13 +98,7 @@ def assert_skin_backward_matches_cpu(args, dtype, masks):
 def test_samples_match_cpu(device, dtype):
     """tests/helpers.py's samples: shared/batched inputs, K from 1 to 8, B = 0."""
     for args in sample_fk(device=device, dtype=dtype):
-        out = ops.forward_kinematics(*args)
-        torch.testing.assert_close(out.cpu(), ops.forward_kinematics(*to_cpu(args)), **tol(dtype))
-        grad = torch.randn_like(out)
-        got = ops.forward_kinematics_backward(grad, *args, out)
-        want = ops.forward_kinematics_backward(grad.cpu(), *to_cpu(args), out.cpu())
-        for g, w in zip(got, want, strict=True):
-            torch.testing.assert_close(g.cpu(), w, **tol(dtype))
+        assert_fk_matches_cpu(args, dtype)
     for args in sample_skin(device=device, dtype=dtype):
         torch.testing.assert_close(ops.skin(*args).cpu(), ops.skin(*to_cpu(args)), **tol(dtype))
         assert_skin_backward_matches_cpu(args, dtype, [[True, True, True], [False, True, False]])
@@ -102,14 +108,8 @@ def test_samples_match_cpu(device, dtype):
 @pytest.mark.parametrize("batched_offsets", [False, True])
 def test_fk_matches_cpu(device, dtype, batched_offsets):
     args = fk_case(67, dtype, device, batched_offsets)
-    out = ops.forward_kinematics(*args)
+    out = assert_fk_matches_cpu(args, dtype)
     assert out.device == device and out.dtype == dtype
-    torch.testing.assert_close(out.cpu(), ops.forward_kinematics(*to_cpu(args)), **tol(dtype))
-    grad = torch.randn_like(out)
-    got = ops.forward_kinematics_backward(grad, *args, out)
-    want = ops.forward_kinematics_backward(grad.cpu(), *to_cpu(args), out.cpu())
-    for g, w in zip(got, want, strict=True):
-        torch.testing.assert_close(g.cpu(), w, **tol(dtype))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
