@@ -1,0 +1,34 @@
+"""tools/test_gpu.py: refuses to pass without a GPU; the memcheck command line."""
+from __future__ import annotations
+
+import importlib.util
+import pathlib
+import subprocess
+import sys
+
+import pytest
+import torch
+
+# tools/test_gpu.py by path: tests/test_gpu.py has the same module name
+_PATH = pathlib.Path(__file__).resolve().parents[1] / "tools" / "test_gpu.py"
+_spec = importlib.util.spec_from_file_location("tools_test_gpu", _PATH)
+tool = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(tool)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA device is present")
+@pytest.mark.parametrize("extra", [[], ["--memcheck"]])
+def test_fails_loudly_without_a_gpu(extra):
+    result = subprocess.run([sys.executable, str(tool.ROOT / "tools" / "test_gpu.py"), *extra],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "no CUDA device is visible" in result.stderr
+
+
+def test_memcheck_command_covers_the_op_tests_with_the_allocator_off():
+    argv, env = tool.memcheck_command("/opt/cuda/bin/compute-sanitizer", ["-x"])
+    assert argv[:4] == ["/opt/cuda/bin/compute-sanitizer", "--tool", "memcheck", "--error-exitcode"]
+    assert argv[argv.index("gpu") - 1] == "-m" and argv[-1] == "-x"
+    for name in tool.MEMCHECK_TESTS:
+        assert str(tool.ROOT / name) in argv and (tool.ROOT / name).is_file()
+    assert env["PYTORCH_NO_CUDA_MEMORY_CACHING"] == "1"
