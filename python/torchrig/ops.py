@@ -78,11 +78,10 @@ def _fk_fake(rotations, offsets, parents):
 
 @torch.library.register_fake("torchrig::forward_kinematics_backward")
 def _fk_backward_fake(grad_transforms, rotations, offsets, parents, transforms):
-    torch._check(grad_transforms.shape == transforms.shape, lambda: "grad_transforms shape")
-    for t, name in ((grad_transforms, "grad_transforms"), (offsets, "offsets"),
-                    (transforms, "transforms")):
+    out = _fk_fake(rotations, offsets, parents)  # the forward's checks, as in csrc/checks.cpp
+    for t, name in ((grad_transforms, "grad_transforms"), (transforms, "transforms")):
+        torch._check(t.shape == out.shape, lambda: f"{name} must have shape [B, J, 3, 4]")
         _check_same(t, name, rotations, "rotations")
-    _check_same(parents, "parents", rotations, "rotations", dtype=False)
     return torch.empty_like(rotations), torch.empty_like(offsets)
 
 
@@ -100,11 +99,9 @@ def _skin_fake(rest_vertices, transforms, indices, weights):
 
 @torch.library.register_fake("torchrig::skin_backward")
 def _skin_backward_fake(grad_vertices, rest_vertices, transforms, indices, weights, output_mask):
-    torch._check(grad_vertices.dim() == 3, lambda: "grad_vertices must be [B, V, 3]")
-    for t, name in ((grad_vertices, "grad_vertices"), (rest_vertices, "rest_vertices"),
-                    (weights, "weights")):
-        _check_same(t, name, transforms, "transforms")
-    _check_same(indices, "indices", transforms, "transforms", dtype=False)
+    out = _skin_fake(rest_vertices, transforms, indices, weights)  # the forward's checks
+    torch._check(grad_vertices.shape == out.shape, lambda: "grad_vertices must have shape [B, V, 3]")
+    _check_same(grad_vertices, "grad_vertices", transforms, "transforms")
     return (torch.empty_like(rest_vertices), torch.empty_like(transforms),
             torch.empty_like(weights))
 
