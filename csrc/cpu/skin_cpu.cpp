@@ -75,8 +75,10 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> skin_backward_cpu(
   const kernels::SkinDims& d = in.d;
   const at::Tensor g = grad_vertices.contiguous();
   const at::Tensor &rest = in.rest, &tf = in.tf, &idx = in.idx, &w = in.w;
-  // Gradients not asked for come back as zeros of the right shape.
-  at::Tensor grad_rest = output_mask[0] ? at::empty_like(rest) : at::zeros_like(rest);
+  // Gradients not asked for come back as zeros of the right shape. The kernel
+  // writes a shared rest's gradient row by row but adds into a batched one.
+  at::Tensor grad_rest = output_mask[0] && !s.batched_rest ? at::empty_like(rest)
+                                                           : at::zeros_like(rest);
   at::Tensor grad_tf = at::zeros_like(tf);
   at::Tensor grad_w = output_mask[2] ? at::empty_like(w) : at::zeros_like(w);
   AT_DISPATCH_FLOATING_TYPES(tf.scalar_type(), "torchrig::skin_backward", [&] {
@@ -88,7 +90,6 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> skin_backward_cpu(
     if (output_mask[0] || output_mask[2]) {
       scalar_t* gx = output_mask[0] ? grad_rest.mutable_data_ptr<scalar_t>() : nullptr;
       scalar_t* gw = output_mask[2] ? grad_w.mutable_data_ptr<scalar_t>() : nullptr;
-      if (gx != nullptr && s.batched_rest) grad_rest.zero_();
       at::parallel_for(0, s.V, vertex_grain(s.B), [&](int64_t begin, int64_t end) {
         kernels::skin_backward_vertices(d, G, x, T, I, W, gx, gw, begin, end);
       });
