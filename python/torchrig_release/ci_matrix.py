@@ -1,8 +1,7 @@
-#!/usr/bin/env python3
-"""Print the CI build matrix: one entry per conda package the recipe builds.
+"""The CI build matrix: one entry per conda package the recipe builds (the `ci-matrix` verb).
 
 Nothing here is typed by hand: the versions come from recipe/variants.yaml,
-rendered by tools/render.py (the `render` task) for every platform of pixi's
+rendered by the `render` verb (conda/render.py) for every platform of pixi's
 `package` environment (pixi.toml), and recipe/recipe.yaml's `build.skip`
 decides which flavours a platform builds (today: CUDA on linux-64 only, no
 Windows). Adding a Python to variants.yaml adds entries; the workflow is
@@ -10,10 +9,10 @@ untouched.
 
 Each entry: os (the GitHub runner), platform, python, pytorch, cuda
 (cuda_compiler_version, "None" for CPU), flavour (cpu|cuda), build_string,
-abi_check (whether tools/abi_check.py can check the package: it reads ELF, so
-Linux only; tools/upload.py publishes nothing it has not checked).
+abi_check (whether the abi-check verb can check the package: it reads ELF, so
+Linux only; `upload` publishes nothing it has not checked).
 The output is one line of JSON, {"include": [...]}, ready for
-`echo "build=$(python tools/ci_matrix.py)" >> "$GITHUB_OUTPUT"` and
+`echo "build=$(python -m torchrig_release ci-matrix)" >> "$GITHUB_OUTPUT"` and
 `strategy.matrix: ${{ fromJSON(...) }}`. --abi-checkable keeps the entries
 with abi_check true (those the release can publish). --gpu prints instead
 the pixi environments that run the `test-gpu` task, as {"environment": [...]}.
@@ -21,21 +20,16 @@ Rendering needs no network (no solve), for any target platform.
 """
 from __future__ import annotations
 
-import argparse
 import collections
-import json
-import pathlib
-import sys
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-import _condautil as cu  # noqa: E402
-import pixi_manifest as pm  # noqa: E402
-import render  # noqa: E402
+from . import pixi as pm
+from .conda import render
+from .errors import ReleaseError
 
 # The one CI-only fact: which GitHub-hosted runner builds a conda platform. The list of
 # platforms itself is pixi.toml's (the environment that runs `build-conda`).
 RUNNERS = {"linux-64": "ubuntu-latest", "osx-arm64": "macos-latest", "win-64": "windows-latest"}
-# tools/abi_check.py reads ELF binaries and /proc: it can check Linux packages only.
+# the abi-check verb reads ELF binaries and /proc: it can check Linux packages only.
 ABI_CHECK_PLATFORMS = ("linux-64", "linux-aarch64")
 PACKAGE_ENVIRONMENT = "package"
 GPU_TASK = "test-gpu"
@@ -44,7 +38,7 @@ MAX_JOBS = 256  # GitHub refuses a matrix with more jobs than this
 
 def build_platforms(manifest: dict | None = None) -> list[str]:
     """The platforms pixi's `package` environment (the one with `build-conda`) is solved for."""
-    manifest = manifest or pm.load_manifest(pm.MANIFEST)
+    manifest = manifest or pm.load_manifest()
     return pm.platforms(manifest, pm.environments(manifest)[PACKAGE_ENVIRONMENT])
 
 
@@ -68,16 +62,16 @@ def build_matrix(platforms: list[str] | None = None) -> dict[str, list[dict[str,
     platforms = platforms if platforms is not None else build_platforms()
     unknown = [p for p in platforms if p not in RUNNERS]
     if unknown:
-        raise SystemExit(f"no GitHub runner for {', '.join(unknown)}: add it to RUNNERS in {__file__}")
+        raise ReleaseError(f"no GitHub runner for {', '.join(unknown)}: add it to RUNNERS in {__file__}")
     entries = [e for p in platforms for e in platform_entries(p)]
     if len(entries) > MAX_JOBS:
-        raise SystemExit(f"{len(entries)} variants: more than the {MAX_JOBS} jobs GitHub allows in one matrix")
+        raise ReleaseError(f"{len(entries)} variants: more than the {MAX_JOBS} jobs GitHub allows in one matrix")
     return {"include": entries}
 
 
 def gpu_environments(manifest: dict | None = None) -> dict[str, list[str]]:
     """{"environment": [...]}: the pixi environments that define the `test-gpu` task."""
-    manifest = manifest or pm.load_manifest(pm.MANIFEST)
+    manifest = manifest or pm.load_manifest()
     envs = pm.environments(manifest).values()
     return {"environment": sorted(e.name for e in envs if GPU_TASK in pm.tasks_in(manifest, e))}
 
@@ -91,28 +85,3 @@ def summary(matrix: dict[str, list[dict[str, str | bool]]], platforms: list[str]
         detail = ", ".join(f"{f} {n}" for f, n in flavours.items())
         parts.append(f"{p} {sum(flavours.values())}" + (f" ({detail})" if detail else " (skipped by the recipe)"))
     return f"{len(matrix['include'])} builds: " + ", ".join(parts)
-
-
-def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--platform", action="append", dest="platforms", metavar="PLATFORM",
-                   help="only this target platform (repeatable; default: pixi.toml's package platforms)")
-    p.add_argument("--abi-checkable", action="store_true",
-                   help="only the entries tools/abi_check.py can check (the ones a release publishes)")
-    p.add_argument("--gpu", action="store_true",
-                   help=f"print the pixi environments with the {GPU_TASK} task instead")
-    p.add_argument("--indent", type=int, default=None, help="pretty-print the JSON (for people)")
-    args = p.parse_args(argv)
-    if args.gpu:
-        print(json.dumps(gpu_environments(), indent=args.indent))
-        return
-    platforms = args.platforms or build_platforms()
-    matrix = build_matrix(platforms)
-    cu.log("ci_matrix", summary(matrix, platforms))
-    if args.abi_checkable:
-        matrix = {"include": [e for e in matrix["include"] if e["abi_check"]]}
-        cu.log("ci_matrix", f"{len(matrix['include'])} of them can be ABI-checked (and so published)")
-    print(json.dumps(matrix, indent=args.indent))
-
-if __name__ == "__main__":
-    main()

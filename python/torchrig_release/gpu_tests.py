@@ -1,10 +1,9 @@
-#!/usr/bin/env python3
-"""Run the GPU tests (``pytest -m gpu``) and fail when they cannot run.
+"""The GPU test run (``pytest -m gpu``) that fails when it cannot run (the `test-gpu` verb).
 
-``pixi run test-gpu`` calls this. Without a CUDA device the `gpu` tests skip,
+``pixi run test-gpu`` calls it. Without a CUDA device the `gpu` tests skip,
 which would let a GPU job pass having tested nothing: here that is an error
 (exit 2), and so is a torchrig built without its CUDA kernels. Extra
-arguments go to pytest, e.g. ``tools/test_gpu.py -x -k skin``.
+arguments go to pytest, e.g. ``python -m torchrig_release test-gpu -x -k skin``.
 
 ``--memcheck`` runs the op, bad-input and fuzz tests on the GPU under
 ``compute-sanitizer --tool memcheck`` instead (CUDA's caching allocator off,
@@ -13,14 +12,16 @@ examples, torch.compile tests left out for time); any report fails the run.
 """
 from __future__ import annotations
 
-import argparse
+import logging
 import os
-import pathlib
 import shutil
 import subprocess
 import sys
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+from .errors import ReleaseError
+from .paths import REPO as ROOT
+
+log = logging.getLogger(__name__)
 
 
 def preflight() -> str | None:
@@ -39,7 +40,7 @@ def preflight() -> str | None:
     return None
 
 
-MEMCHECK_TESTS = ("tests/test_ops.py", "tests/test_bad_inputs.py", "tests/test_fuzz.py")
+MEMCHECK_TESTS = ("tests/unit/test_ops.py", "tests/unit/test_bad_inputs.py", "tests/unit/test_fuzz.py")
 
 
 def memcheck_command(sanitizer: str, pytest_args: list[str]) -> tuple[list[str], dict[str, str]]:
@@ -50,37 +51,24 @@ def memcheck_command(sanitizer: str, pytest_args: list[str]) -> tuple[list[str],
     return argv, {"PYTORCH_NO_CUDA_MEMORY_CACHING": "1", "TORCHRIG_FUZZ_EXAMPLES": "200"}
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="tools/test_gpu.py", description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        usage="%(prog)s [-h] [pytest arguments ...]")
-    parser.add_argument("--memcheck", action="store_true",
-                        help="run the op tests under compute-sanitizer --tool memcheck")
-    args, pytest_args = parser.parse_known_args(argv)
+def run_gpu_tests(memcheck: bool, pytest_args: list[str]) -> int:
+    """pytest's exit status; ReleaseError (status 2) when the GPU tests cannot run here."""
     why = preflight()
     if why is not None:
-        print(f"test-gpu: {why}", file=sys.stderr)
-        return 2
+        raise ReleaseError(f"test-gpu: {why}", 2)
     import torch
 
     print(f"test-gpu: {torch.cuda.get_device_name()} (capability "
           f"{'.'.join(map(str, torch.cuda.get_device_capability()))}), torch {torch.__version__}")
     command = [sys.executable, "-m", "pytest", "-m", "gpu", str(ROOT / "tests"), *pytest_args]
     env = dict(os.environ)
-    if args.memcheck:
+    if memcheck:
         sanitizer = shutil.which("compute-sanitizer")
         if sanitizer is None:
-            print("test-gpu: --memcheck needs compute-sanitizer (CUDA toolkit) on PATH", file=sys.stderr)
-            return 2
+            raise ReleaseError("test-gpu: --memcheck needs compute-sanitizer (CUDA toolkit) on PATH", 2)
         command, extra = memcheck_command(sanitizer, pytest_args)
         env.update(extra)
     rc = subprocess.call(command, cwd=ROOT, env=env)
     if rc == 5:  # pytest: no tests collected
-        print("test-gpu: no GPU tests were collected", file=sys.stderr)
-        return 1
+        raise ReleaseError("test-gpu: no GPU tests were collected")
     return rc
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

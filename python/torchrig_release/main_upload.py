@@ -1,4 +1,4 @@
-"""Upload built torchrig conda packages to a channel (the pixi `upload` task).
+"""`upload`: send built torchrig conda packages to a channel (the pixi `upload` task).
 
 A dry run unless ``--yes`` is given: it lists what would go where, runs the ABI
 check, and says whether the target's token variable is set. With ``--yes`` the
@@ -11,25 +11,23 @@ Token hygiene: the token is read from the target's environment variable only
 and is cut out (as ``***``) of any error text before it is shown; the ABI check
 runs without any token variable in its environment.
 
-The ABI check (``python tools/abi_check.py ARTIFACT --torch TORCH...`` per
-package, or the script named by ``$TORCHRIG_ABI_CHECK``) must pass before anything
-is sent; there is no option to skip it. The torches it checks against are the
-``--torch`` options, else the ``.cache/venv-torch<version>`` venvs (made by
-tools/torch_venv.py) whose version the package's pytorch dependency admits.
+The ABI check (the `abi-check` verb, called in-process for each package) must pass
+before anything is sent; there is no option to skip it. The torches it checks
+against are the ``--torch`` options, else the cached ``venv-pyX.Y-torch<version>``
+venvs (``python -m torchrig_release venv``) whose version the package's pytorch
+dependency admits.
 """
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import urllib.parse
 from pathlib import Path
 
-from _upload.abi import ABI_CHECK_ENV, abi_check
-from _upload.packages import UploadError, find_artifacts, read_package
-from _upload.targets import TOKEN_ENV, credentials, upload_local, upload_remote
+from .paths import OUTPUT_DIR
+from .upload.abi import abi_check
+from .upload.packages import UploadError, find_artifacts, read_package
+from .upload.targets import TOKEN_ENV, credentials, upload_local, upload_remote
 
-REPO = Path(__file__).resolve().parents[1]
 DEFAULT_URL = {"prefix": "https://prefix.dev", "anaconda": "https://api.anaconda.org"}
 
 EPILOG = f"""\
@@ -41,24 +39,24 @@ targets and what each needs (token: from the environment variable only):
   artifactory  --url URL --channel NAME        ARTIFACTORY_TOKEN
   local        --channel DIR|file:///DIR       none: files are copied in, then re-indexed
 
-Every artifact must pass the ABI check first, in the dry run too:
-`python tools/abi_check.py ARTIFACT --torch TORCH ...` (or the script named by
-${ABI_CHECK_ENV}, a stand-in used by the tests); a failing check refuses the upload
-and shows its output. There is no way to skip it. TORCH: the --torch options, else
-each .cache/venv-torch<version> (tools/torch_venv.py) that the package's pytorch
-dependency admits.
+Every artifact must pass the ABI check first, in the dry run too (the abi-check
+verb, run in-process: `abi-check ARTIFACT --torch TORCH ...`); a failing check refuses
+the upload and shows its report. There is no way to skip it. TORCH: the --torch
+options, else each cached venv-pyX.Y-torch<version> (`python -m torchrig_release venv`)
+that the package's pytorch dependency admits.
 
 exit status: 0 done (or dry run ok), 1 refused or upload failed, 2 usage/setup error.
 """
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="tools/upload.py", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+def configure_parser(sub) -> None:
+    parser = sub.add_parser(
+        "upload", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="upload conda packages (ABI check first; a dry run unless --yes)",
         description="Upload torchrig conda packages; a dry run unless --yes is given.")
     parser.add_argument("artifacts", nargs="*", type=Path,
                         help="package files (default: every OUTPUT_DIR/<subdir>/*.conda)")
-    parser.add_argument("--output-dir", type=Path, default=REPO / "output",
+    parser.add_argument("--output-dir", type=Path, default=OUTPUT_DIR,
                         help="where to look for packages when none are named (default: output/)")
     parser.add_argument("--to", choices=sorted(TOKEN_ENV), default="prefix",
                         help="target (default: prefix)")
@@ -70,16 +68,19 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--torch", action="append", default=[], metavar="TORCH",
                         help="torch installation for the ABI check (repeatable; see below)")
     parser.add_argument("--yes", action="store_true", help="really upload (default: dry run)")
-    args = parser.parse_args(argv)
+    parser.set_defaults(func=run, parser=parser)
+
+
+def check_args(args: argparse.Namespace) -> None:
+    """Per-target required options and defaults (a usage error, status 2)."""
     if args.channel is None and args.to == "prefix":
         args.channel = "torchrig"
     missing = {"anaconda": ["owner"], "quetz": ["url", "channel"],
                "artifactory": ["url", "channel"], "local": ["channel"]}.get(args.to, [])
     for option in missing:
         if not getattr(args, option):
-            parser.error(f"--to {args.to} needs --{option}")
+            args.parser.error(f"--to {args.to} needs --{option}")
     args.url = (args.url or DEFAULT_URL.get(args.to, "")).rstrip("/")
-    return args
 
 
 def local_channel(channel: str) -> Path:
@@ -100,7 +101,9 @@ def destination(args) -> str:
     return f"{args.url}/{args.channel}"  # prefix.dev, Artifactory
 
 
-def run(args) -> int:
+def run(args, checker=None) -> int:
+    """``checker``: the ABI check to call (default: the real one; tests pass a stand-in)."""
+    check_args(args)
     paths = args.artifacts or find_artifacts(args.output_dir)
     if not paths:
         raise UploadError(f"no packages in {args.output_dir}/<subdir>/*.conda: build them first "
@@ -119,7 +122,8 @@ def run(args) -> int:
     if args.yes and not may_upload:
         raise UploadError(f"${TOKEN_ENV[args.to]} is not set: export it for this command "
                           "(see docs/publishing.md); nothing uploaded", 2)
-    abi_check(packages, args.torch, secret_names=[v for v in TOKEN_ENV.values() if v])
+    abi_check(packages, args.torch, secret_names=[v for v in TOKEN_ENV.values() if v],
+              checker=checker)
     if not args.yes:
         print("dry run: ABI check passed; nothing uploaded")
         return 0
@@ -129,23 +133,3 @@ def run(args) -> int:
         upload_remote(args, [str(p.path) for p in packages], token)
     print(f"uploaded {len(packages)} package(s) to {where}")
     return 0
-
-
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    try:
-        return run(args)
-    except UploadError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return err.status
-
-
-if __name__ == "__main__":
-    STATUS = main()
-    # Leave without finalizing the interpreter: with py-rattler 0.28, a tokio worker
-    # thread left over from index_fs (local target) can release the GIL while Python
-    # finalizes and abort the process (SIGSEGV/SIGABRT, about every other run) after
-    # all the work is done. Nothing here needs atexit handlers.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(STATUS)

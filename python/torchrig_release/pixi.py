@@ -1,31 +1,27 @@
-#!/usr/bin/env python3
-"""Print pixi.toml's environments and task graph (what pixi would resolve; no pixi needed).
+"""The one reader of pixi.toml (what pixi would resolve; no pixi needed); `pixi` verb: describe().
 
-The module is also the one reader of pixi.toml and recipe/variants.yaml that
-tools/gen_environments.py, tools/gen_compat_docs.py and the manifest tests share:
+Shared by the environment and docs generators (gen/), the CI matrix and the manifest
+tests (recipe/variants.yaml is read by variants.py):
 environments with their features, the packages and settings those features
 merge into, the tasks each environment can run, and the depends-on graph.
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import pathlib
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-MANIFEST = ROOT / "pixi.toml"
-VARIANTS = ROOT / "recipe" / "variants.yaml"
+from .paths import MANIFEST
+from .variants import version_key
 DEFAULT_FEATURE = "default"  # pixi's name for the manifest's top-level tables
 PYTHON_FEATURE = re.compile(r"^py(\d)(\d+)$")  # py312 -> python 3.12
 
 TORCH_PACKAGES = ("pytorch", "pytorch-cpu", "pytorch-gpu")
 
-__all__ = ["DEFAULT_FEATURE", "MANIFEST", "ROOT", "TORCH_PACKAGES", "VARIANTS", "Environment",
-           "Task", "environments", "feature", "find_cycle", "load_manifest", "load_toml",
-           "load_variants", "merged", "newest", "platforms", "python_features", "reaches",
+__all__ = ["DEFAULT_FEATURE", "MANIFEST", "TORCH_PACKAGES", "Environment", "Task", "describe",
+           "environments", "feature", "find_cycle", "load_manifest", "load_toml", "merged", "newest", "platforms", "python_features", "reaches",
            "stack", "sync_file", "task_definitions", "task_graph", "tasks_in", "version_key"]
 
 
@@ -62,18 +58,6 @@ def load_toml(path: pathlib.Path) -> dict[str, Any]:
 def load_manifest(path: pathlib.Path = MANIFEST) -> dict[str, Any]:
     """pixi.toml as a dict."""
     return load_toml(path)
-
-
-def load_variants(path: pathlib.Path = VARIANTS) -> dict[str, Any]:
-    """recipe/variants.yaml as a dict (PyYAML is imported here, on first use)."""
-    import yaml
-
-    return yaml.safe_load(path.read_text())
-
-
-def version_key(version: str) -> tuple[int, ...]:
-    """'2.14' -> (2, 14), for ordering versions numerically."""
-    return tuple(int(part) for part in version.split("."))
 
 
 def newest(versions: list[str]) -> str:
@@ -267,15 +251,3 @@ def describe(manifest: Mapping[str, Any]) -> str:
         where = "" if task.origin == DEFAULT_FEATURE else f" [feature {task.origin}]"
         lines.append(f"  {task.name:17} -> {deps or '-':28} {task.cmd or ''}{where}")
     return "\n".join(lines)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--manifest", type=pathlib.Path, default=MANIFEST, help="pixi.toml to read")
-    args = parser.parse_args()
-    print(describe(load_manifest(args.manifest)))
-
-
-if __name__ == "__main__":
-    main()

@@ -1,4 +1,4 @@
-"""Fast tests of tools/abi_check.py on synthetic builds (no real torch needed).
+"""Fast tests of the abi-check verb on synthetic builds (no real torch needed).
 
 The fixture compiles, with the system g++, a stand-in ``libc10.so`` in two
 versions — one defining ``c10::SymInt::sym_ne(c10::SymInt const&) const``
@@ -6,7 +6,7 @@ versions — one defining ``c10::SymInt::sym_ne(c10::SymInt const&) const``
 extension that calls it: the incident in miniature (built on "torch 2.8",
 published as ``torch>=2.8,<2.10``, broken on "torch 2.9"). Fake torch packages
 carry the attributes the probe reads; artifacts carry the repository's real
-``_guard.py``.
+``_guard.py`` (with the ``_torch_version.py`` it imports).
 """
 from __future__ import annotations
 
@@ -19,13 +19,16 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tools"))
+from torchrig_release.abi import elf
+from torchrig_release.abi.declared import CondaRange, PipRange, admitted_minors
+from torchrig_release.abi.torch_install import TorchInstall
+from torchrig_release.main import main as release_main
+from torchrig_release.paths import REPO
 
-import abi_check  # noqa: E402
-from _abi import elf  # noqa: E402
-from _abi.declared import CondaRange, PipRange, admitted_minors  # noqa: E402
-from _abi.torch_install import TorchInstall  # noqa: E402
+
+def abi_check(argv: list[str]) -> int:
+    """``python -m torchrig_release abi-check ARGV`` in-process; its exit status."""
+    return release_main(["abi-check", *argv])
 
 SYM_NE = "_ZNK3c106SymInt6sym_neERKS0_"
 SYM_NE_DEMANGLED = "c10::SymInt::sym_ne(c10::SymInt const&) const"
@@ -100,7 +103,8 @@ def make_site(site: Path, extension: Path, requires: list[str], built: str = "2.
     pkg = site / "torchrig"
     pkg.mkdir(parents=True)
     (pkg / "__init__.py").write_text("")
-    shutil.copy(REPO / "python/torchrig/_guard.py", pkg / "_guard.py")
+    for name in ("_guard.py", "_torch_version.py"):
+        shutil.copy(REPO / "python/torchrig" / name, pkg / name)
     shutil.copy(extension, pkg / "_C.cpython-311-x86_64-linux-gnu.so")
     info = {"torch_version": built, "torch_cuda": "12.9" if with_cuda else None,
             "cxx11_abi": True, "with_cuda": with_cuda, "compiler": "GNU test"}
@@ -135,7 +139,7 @@ def make_conda(tmp: Path, extension: Path, depends: list[str]) -> Path:
 
 
 def run(capsys, *argv: str | Path) -> tuple[int, str]:
-    code = abi_check.main([str(a) for a in argv])
+    code = abi_check([str(a) for a in argv])
     return code, capsys.readouterr().out
 
 
@@ -161,7 +165,7 @@ def test_incident_range_admitting_a_broken_minor_fails(native, torches, tmp_path
     t28, t29 = report["targets"]
     assert t28["loads"] and t28["missing"] == []
     assert [s["demangled"] for s in t29["missing"]] == [SYM_NE_DEMANGLED]
-    assert t29["admitted"] and "2.8 != 2.9" in t29["guard_refusal"]
+    assert t29["admitted"] and "2.8 != 2.9" in "; ".join(t29["guard_problems"])
 
 
 def test_range_spanning_minors_fails_when_one_is_not_verified(native, torches, tmp_path, capsys):
@@ -205,7 +209,7 @@ def test_symbols_ok_but_build_info_rejected(native, torches, tmp_path, capsys):
     assert code == 1
     target = report["targets"][0]
     assert target["missing"] == [] and not target["loads"]
-    assert "but this torch is a CPU build" in target["guard_refusal"]
+    assert "but this torch is a CPU build" in "; ".join(target["guard_problems"])
 
 
 def test_cuda_build_against_another_cuda_major_is_rejected(native, tmp_path, capsys):
@@ -213,7 +217,7 @@ def test_cuda_build_against_another_cuda_major_is_rejected(native, tmp_path, cap
     wheel = make_wheel(tmp_path, native["ext"], ["torch>=2.8,<2.9"], with_cuda=True)  # CUDA 12.9
     code, report = run_json(capsys, wheel, "--torch", cuda13)
     target = report["targets"][0]
-    assert code == 1 and target["guard_refusal"] is None
+    assert code == 1 and target["guard_problems"] == []
     assert target["cuda_mismatch"] == "CUDA 12.9 build, torch has CUDA 13.0 (major differs)"
 
 
@@ -250,12 +254,12 @@ def test_conda_package_reads_index_json(native, torches, tmp_path, capsys):
 
 def test_bad_arguments_exit_2(native, torches, tmp_path, capsys):
     wheel = make_wheel(tmp_path, native["ext"], ["torch>=2.8,<2.9"])
-    assert abi_check.main([str(tmp_path / "nope.whl"), "--torch", str(torches["2.8"])]) == 2
-    code = abi_check.main([str(wheel), "--torch", "9.9.9", "--venv-root", str(tmp_path)])
+    assert abi_check([str(tmp_path / "nope.whl"), "--torch", str(torches["2.8"])]) == 2
+    code = abi_check([str(wheel), "--torch", "9.9.9", "--venv-root", str(tmp_path)])
     assert code == 2
-    assert "tools/torch_venv.py --torch 9.9.9" in capsys.readouterr().err
+    assert "torchrig_release venv --torch 9.9.9" in capsys.readouterr().err
     (tmp_path / "wheel-tree/torchrig/_C.cpython-311-x86_64-linux-gnu.so").unlink()
-    assert abi_check.main([str(tmp_path / "wheel-tree"), "--torch", str(torches["2.8"])]) == 2
+    assert abi_check([str(tmp_path / "wheel-tree"), "--torch", str(torches["2.8"])]) == 2
     assert "no extension module" in capsys.readouterr().err
 
 

@@ -2,8 +2,8 @@
 met by torch 2.13.0 (CPU) and torch 2.14.1 (CUDA 13), each in its own venv.
 
 Slow (venvs of 1-5 GB, one wheel build): runs with --run-slow / TORCHRIG_RUN_SLOW=1.
-Venvs are made by tools/torch_venv.py under .cache/ and reused across runs; the
-torch 2.14.1 one (.cache/venv-torch2.14.1, same extras as the CUDA compile
+Venvs are made by torchrig_release.venvs in the machine-wide cache and reused across
+runs; the torch 2.14.1 one (<cache>/venv-py3.11-torch2.14.1, same extras as the CUDA compile
 check, so it is shared) is only *read*: pip runs there with --dry-run, and the
 build is copied into a separate directory put on PYTHONPATH. Everything else
 lives in .cache/abi-scenarios/, cleared at the start of each session; the
@@ -24,20 +24,17 @@ from pathlib import Path
 import pytest
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tools"))
-
-from torch_venv import ensure_venv  # noqa: E402
+from torchrig_release.paths import REPO, torch_venv_dir
+from torchrig_release.venvs import ensure_venv
 
 pytestmark = [pytest.mark.slow, pytest.mark.scenario]
 
 BUILD_TORCH = "2.13.0"
 OTHER_TORCH = "2.14.1"
 # The extras of the shared venvs (also used by the CUDA compile check): keep them
-# identical, or tools/torch_venv.py rebuilds the venv.
+# identical, or ensure_venv rebuilds the venv.
 SHARED_EXTRAS = ["numpy", "pytest", "scikit-build-core", "pybind11", "cmake", "ninja"]
-CACHE = REPO / ".cache"
-WORK = CACHE / "abi-scenarios"
+WORK = REPO / ".cache" / "abi-scenarios"  # this checkout's reports (the big venvs: the cache)
 TIMEOUT = 900
 
 # Run by the venvs' interpreters: import torchrig, then compare both ops (and a
@@ -105,12 +102,12 @@ def wheel_213(work) -> Path:
     """The torchrig wheel compiled against torch 2.13 (built once per session).
 
     Built by this interpreter when its torch is 2.13 (CI: .venv, whose build dir
-    tools/dev-setup already filled), else by a .cache venv with torch 2.13.
+    tools/dev-setup already filled), else by a cached venv with torch 2.13.
     """
     if torch.__version__.startswith(BUILD_TORCH.rsplit(".", 1)[0] + "."):
         python, settings = Path(sys.executable), []
     else:
-        python = ensure_venv(CACHE / f"venv-torch{BUILD_TORCH}", BUILD_TORCH, SHARED_EXTRAS)
+        python = ensure_venv(torch_venv_dir(BUILD_TORCH), BUILD_TORCH, SHARED_EXTRAS)
         settings = [f"--config-settings=build-dir={work / 'build'}"]
     with _Timer("build the torch 2.13 wheel"):
         _checked([python, "-m", "pip", "wheel", "-q", "--no-build-isolation", "--no-deps",
@@ -123,7 +120,7 @@ def wheel_213(work) -> Path:
 def torch_214() -> Path:
     """python of the shared torch 2.14.1 venv (read only: never install torchrig here)."""
     with _Timer(f"torch {OTHER_TORCH} venv (reused when present)"):
-        return ensure_venv(CACHE / f"venv-torch{OTHER_TORCH}", OTHER_TORCH, SHARED_EXTRAS)
+        return ensure_venv(torch_venv_dir(OTHER_TORCH), OTHER_TORCH, SHARED_EXTRAS)
 
 
 @pytest.fixture(scope="session")
@@ -146,8 +143,8 @@ def forced_214(work, wheel_213) -> Path:
 
 
 def _abi_check(wheel: Path, torch_spec: Path, name: str) -> tuple[int, dict]:
-    """Run tools/abi_check.py (text saved to WORK/abi-check-<name>.txt) and return (rc, JSON)."""
-    cmd = [sys.executable, REPO / "tools/abi_check.py", wheel, "--torch", torch_spec]
+    """Run the abi-check verb (text saved to WORK/abi-check-<name>.txt) and return (rc, JSON)."""
+    cmd = [sys.executable, "-m", "torchrig_release", "abi-check", wheel, "--torch", torch_spec]
     text = _run(cmd)
     (WORK / f"abi-check-{name}.txt").write_text(text.stdout + text.stderr)
     print(text.stdout)
@@ -172,7 +169,7 @@ def test_abi_check_213_build_against_213_passes(wheel_213, user_213):
 
 
 def test_abi_check_of_the_installed_package_passes(user_213):
-    proc = _run([sys.executable, REPO / "tools/abi_check.py", user_213.parent.parent,
+    proc = _run([sys.executable, "-m", "torchrig_release", "abi-check", user_213.parent.parent,
                  "--torch", user_213])
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
@@ -216,7 +213,7 @@ def test_abi_check_213_build_against_214_fails(abi_check_214):
     code, report = abi_check_214
     target = report["targets"][0]
     assert code == 1 and not target["loads"] and not target["admitted"]
-    assert target["missing"] or "torch minor 2.13 != 2.14" in target["guard_refusal"]
+    assert target["missing"] or "torch minor 2.13 != 2.14" in "; ".join(target["guard_problems"])
 
 
 def test_forced_load_beside_214_matches_the_symbol_check(forced_214, torch_214, abi_check_214, work):

@@ -21,20 +21,21 @@ import sys
 import tomllib
 
 import pytest
-from conda_fixtures import (  # noqa: F401  (fixtures)
-    REPO, built_package, by_name, create_env, cu, cuda_record, local_channel, local_variant,
-    rendered_matrix, solve,
-)
 from rattler import MatchSpec, Version, VersionSpec
 from rattler.exceptions import SolverError
+from support.conda_fixtures import (  # noqa: F401  (fixtures)
+    built_package, by_name, create_env, cuda_record, local_channel, local_variant, rendered_matrix,
+    solve,
+)
+from torchrig_release import variants as cu
+from torchrig_release.library import torch_version
+from torchrig_release.paths import OUTPUT_DIR, RECIPE, REPO
 
 pytestmark = pytest.mark.conda
 slow = pytest.mark.slow
 
 
-def _minor(version: str) -> tuple[int, int]:
-    major, minor = version.split(".")[:2]
-    return int(major), int(minor)
+_minor = torch_version.minor_of  # '2.13.0' -> (2, 13)
 
 
 def _pytorch_bound(depends: list[str]) -> str:
@@ -85,7 +86,7 @@ def test_recipe_version_is_pyproject_version():
     from rattler_build import Stage0Recipe
 
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    (rendered,) = Stage0Recipe.from_file(cu.RECIPE).render(cu.variant_config(local_variant()))
+    (rendered,) = Stage0Recipe.from_file(RECIPE).render(cu.variant_config(local_variant()))
     assert rendered.recipe.package.version == project["version"]
 
 
@@ -115,7 +116,7 @@ def test_package_depends_on_the_torch_minor_it_was_built_with(built_package):
 def test_installs_from_the_channel_and_matches_the_reference(built_package, local_channel, tmp_path):
     """Solve `torchrig` with py-rattler, install into a fresh prefix, run the ops there."""
     prefix = tmp_path / "env"
-    records = by_name(create_env([cu.OUTPUT_DIR, local_channel], ["torchrig"], prefix))
+    records = by_name(create_env([OUTPUT_DIR, local_channel], ["torchrig"], prefix))
     assert str(records["torchrig"].build) == built_package["build"]
     assert str(records["pytorch"].build).startswith("cpu")
     check = (
@@ -153,7 +154,7 @@ def test_next_torch_minor_is_refused_at_solve_time(built_package, local_channel,
     assert by_name(solve([local_channel], [newer]))["pytorch"].version == Version(f"{major}.{minor + 1}.0")
     prefix = tmp_path / "env"
     with pytest.raises(SolverError) as failure:
-        create_env([cu.OUTPUT_DIR, local_channel], ["torchrig", newer], prefix)
+        create_env([OUTPUT_DIR, local_channel], ["torchrig", newer], prefix)
     message = str(failure.value)
     print(message)
     assert "pytorch" in message and "torchrig" in message

@@ -1,6 +1,6 @@
 """Files generated from pixi.toml and recipe/variants.yaml stay in sync with them:
-environments/*.yml (tools/gen_environments.py) and docs/compatibility.md's tables
-(tools/gen_compat_docs.py), whose measured section the generator must leave alone.
+environments/*.yml (`gen environments`) and docs/compatibility.md's tables
+(`gen docs`), whose measured section the generator must leave alone.
 """
 from __future__ import annotations
 
@@ -11,30 +11,31 @@ import sys
 import pytest
 import yaml
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-import gen_compat_docs  # noqa: E402
-import gen_environments  # noqa: E402
-import pixi_manifest as pm  # noqa: E402
+from torchrig_release import pixi as pm
+from torchrig_release.variants import load as load_variants
+from torchrig_release.gen import compat_docs as gen_compat_docs
+from torchrig_release.gen import environments as gen_environments
+from torchrig_release.paths import REPO as ROOT
 
 MANIFEST = pm.load_manifest()
 ENVS = pm.environments(MANIFEST)
 MEASURED_BEGIN, MEASURED_END = "<!-- measured:begin -->", "<!-- measured:end -->"
 
 
-def _run_check(script: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "tools" / script), "--check"],
+def _run_check(what: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "torchrig_release", "gen", what, "--check"],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
 # ---- environments/*.yml -------------------------------------------------------------------------
 def test_environment_files_are_in_sync():
-    result = _run_check("gen_environments.py")
+    result = _run_check("environments")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_one_file_per_python_and_flavour():
     names = set(gen_environments.generate(MANIFEST))
-    for python in pm.load_variants()["python"]:
+    for python in load_variants()["python"]:
         for flavour in ("cpu", "cuda"):
             assert f"py{python.replace('.', '')}-{flavour}.yml" in names
 
@@ -88,7 +89,7 @@ def test_conda_spec_refuses_what_it_cannot_spell(spec):
 
 # ---- docs/compatibility.md ----------------------------------------------------------------------
 def test_compatibility_doc_is_in_sync():
-    result = _run_check("gen_compat_docs.py")
+    result = _run_check("docs")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -103,16 +104,16 @@ def test_generator_keeps_the_measured_section():
     head, rest = text.split(MEASURED_BEGIN)
     measured = "\n| torchrig built for | loads under | result |\n| 2.14 | 2.13 | ImportError |\n"
     filled = head + MEASURED_BEGIN + measured + MEASURED_END + rest.split(MEASURED_END)[1]
-    result = gen_compat_docs.update(filled, pm.load_variants(), MANIFEST)
+    result = gen_compat_docs.update(filled, load_variants(), MANIFEST)
     assert MEASURED_BEGIN + measured + MEASURED_END in result
-    assert gen_compat_docs.update(result, pm.load_variants(), MANIFEST) == result
+    assert gen_compat_docs.update(result, load_variants(), MANIFEST) == result
 
 
 def test_generator_refills_emptied_blocks():
     text = gen_compat_docs.DOC.read_text()
     emptied = gen_compat_docs.BLOCK.sub(lambda m: m.group(1) + m.group(3), text)
     assert emptied != text
-    variants = pm.load_variants()
+    variants = load_variants()
     refilled = gen_compat_docs.update(emptied, variants, MANIFEST)
     assert refilled == gen_compat_docs.update(text, variants, MANIFEST)
 
@@ -122,11 +123,11 @@ def test_generator_refuses_a_doc_without_its_blocks():
     without_matrix = gen_compat_docs.BLOCK.sub(
         lambda m: "" if m.group(2) == "matrix" else m.group(0), text)
     with pytest.raises(ValueError, match="matrix"):
-        gen_compat_docs.update(without_matrix, pm.load_variants(), MANIFEST)
+        gen_compat_docs.update(without_matrix, load_variants(), MANIFEST)
 
 
 def test_matrix_follows_the_variants():
-    variants = pm.load_variants()
+    variants = load_variants()
     grown = dict(variants, python=[*variants["python"], "3.14"])
     table = gen_compat_docs.matrix(grown, MANIFEST)
     assert table.count("| 3.14 |") == len(variants["pytorch"])

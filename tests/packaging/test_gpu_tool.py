@@ -1,25 +1,19 @@
-"""tools/test_gpu.py: refuses to pass without a GPU; the memcheck command line."""
+"""The test-gpu verb: refuses to pass without a GPU; the memcheck command line."""
 from __future__ import annotations
 
-import importlib.util
-import pathlib
 import subprocess
 import sys
 
 import pytest
 import torch
 
-# tools/test_gpu.py by path: tests/test_gpu.py has the same module name
-_PATH = pathlib.Path(__file__).resolve().parents[1] / "tools" / "test_gpu.py"
-_spec = importlib.util.spec_from_file_location("tools_test_gpu", _PATH)
-tool = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(tool)
+from torchrig_release import gpu_tests as tool
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA device is present")
 @pytest.mark.parametrize("extra", [[], ["--memcheck"]])
 def test_fails_loudly_without_a_gpu(extra):
-    result = subprocess.run([sys.executable, str(tool.ROOT / "tools" / "test_gpu.py"), *extra],
+    result = subprocess.run([sys.executable, "-m", "torchrig_release", "test-gpu", *extra],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert "no CUDA device is visible" in result.stderr

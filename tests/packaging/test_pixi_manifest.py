@@ -18,8 +18,9 @@ import sys
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-import pixi_manifest as pm  # noqa: E402
+from torchrig_release import pixi as pm
+from torchrig_release.paths import REPO as ROOT
+from torchrig_release.variants import load as load_variants
 
 SCHEMA = ROOT.parent / "shared" / "reference" / "pixi-schema" / "schema.json"
 MANIFEST = pm.load_manifest()
@@ -34,7 +35,7 @@ SHELL_OPERATORS = {"&&", "||", ";", "|", ">", "<", "&"}
 
 @pytest.fixture(scope="module")
 def variants():
-    return pm.load_variants()
+    return load_variants()
 
 
 def _schema_errors(manifest):
@@ -205,7 +206,7 @@ def test_build_directory_is_per_environment():
 
 # ---- task commands: one script or module each, present and answering --help ---------------------
 def _help_command(cmd: str) -> list[str]:
-    """`python tools/x.py ...` -> [python, tools/x.py, --help]; `python -m mod sub ...` ->
+    """`python path/x.py ...` -> [python, path/x.py, --help]; `python -m mod sub ...` ->
     [python, -m, mod, sub, --help]."""
     words = shlex.split(cmd)
     if words[1] == "-m":
@@ -228,6 +229,8 @@ def test_task_target_exists(task):
         assert (ROOT / words[1]).is_file(), f"{task.name}: {words[1]} does not exist"
     elif (ROOT / "python" / words[2]).is_dir():  # this project's package
         assert (ROOT / "python" / words[2] / "__main__.py").is_file(), f"{task.name}: no __main__"
+    elif (ROOT / task.spec.get("cwd", ".") / words[2].replace(".", "/")).with_suffix(".py").is_file():
+        pass  # a module beside the task's working directory (tests/support/...)
     else:
         assert importlib.util.find_spec(words[2]) is not None, f"{task.name}: no module {words[2]}"
 
@@ -235,7 +238,8 @@ def test_task_target_exists(task):
 @pytest.mark.parametrize("task", COMMAND_TASKS, ids=lambda t: t.name)
 def test_task_command_answers_help(task):
     env = dict(os.environ, PIXI_PROJECT_ROOT=str(ROOT), PIXI_ENVIRONMENT_NAME="default")
-    result = subprocess.run(_help_command(task.cmd), cwd=ROOT, env=env, capture_output=True,
+    result = subprocess.run(_help_command(task.cmd), cwd=ROOT / task.spec.get("cwd", "."), env=env,
+                            capture_output=True,
                             text=True, timeout=300)
     assert result.returncode == 0 and "usage" in result.stdout.lower(), (
         f"{task.name}: {' '.join(_help_command(task.cmd))} -> rc {result.returncode}\n"

@@ -1,7 +1,7 @@
 """The AddressSanitizer + UBSan build: findings get reported, and the ops run clean.
 
-``tools/sanitize_check.py`` builds torchrig instrumented into its own venv
-(``.cache/venv-asan``, CMake dir ``build/asan``) and runs tests/test_ops.py,
+``python -m torchrig_release sanitize`` builds torchrig instrumented into its own venv
+(``<cache>/venv-asan-py3.11-torch2.13.0``, CMake dir ``build/asan``) and runs tests/unit/test_ops.py,
 test_bad_inputs.py and test_fuzz.py under the sanitizers: about 4 minutes from
 scratch on 2 cores, 1.5 once built, hence ``slow`` (CI runs it). Its self-test
 is fast and runs everywhere gcc does.
@@ -15,13 +15,13 @@ import sys
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-TOOL = ROOT / "tools" / "sanitize_check.py"
+from torchrig_release.paths import REPO as ROOT
 needs_gcc = pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc and its sanitizer runtimes")
 
 
 def run_tool(*args: str, timeout: float) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(TOOL), *args], cwd=ROOT, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "torchrig_release", "sanitize", *args], cwd=ROOT,
+                          capture_output=True,
                           text=True, timeout=timeout)
 
 

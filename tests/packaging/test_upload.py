@@ -1,10 +1,10 @@
-"""tools/upload.py: dry run by default, ABI check first, token hygiene, real targets.
+"""The `upload` verb: dry run by default, ABI check first, token hygiene, real targets.
 
 Everything runs the tool as a subprocess (as `pixi run upload` does), so the
 checks on its output see all of it, rattler-build's included. The packages are
 real ones built here with rattler-build; the servers are real ones on 127.0.0.1
 (tests/quetz_server.py). The quetz tests are `slow`: ~35 s the first time (the
-quetz venv under .cache/ is installed from PyPI), then ~5-8 s to start a fresh
+quetz venv in the machine-wide cache is installed from PyPI), then ~5-8 s to start a fresh
 deployment once per session.
 """
 from __future__ import annotations
@@ -23,12 +23,14 @@ from typing import Callable
 
 import pytest
 
-import quetz_server
-from conda_fixtures import built_package, local_channel  # noqa: F401  (fixtures)
-from _upload import abi, targets
-from _upload.packages import UploadError, read_package
+from support import quetz_server
+from support.conda_fixtures import built_package, local_channel  # noqa: F401  (fixtures)
+from torchrig_release.paths import cache_dir, python_tag
+from torchrig_release.upload import abi, targets
+from torchrig_release.upload.packages import UploadError, read_package
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
+STANDIN = "stand-in ABI check"  # a key of run_upload's env: run with tests/support/upload_standin.py
 TOKEN_VARS = [v for v in targets.TOKEN_ENV.values() if v]
 TORCH = ("--torch", sys.prefix)  # the torch the ABI check is told to check against
 PROBE = "torchrig-upload-probe"
@@ -46,11 +48,15 @@ build:
 
 # ---- helpers ------------------------------------------------------------------------------
 def run_upload(*args, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run tools/upload.py with ``args``; no token or ABI-check override is inherited."""
-    base = {k: v for k, v in os.environ.items()
-            if k not in TOKEN_VARS and k not in (abi.ABI_CHECK_ENV, "GITHUB_ACTIONS")}
-    return subprocess.run([sys.executable, str(REPO / "tools" / "upload.py"), *map(str, args)],
-                          env={**base, **(env or {})}, capture_output=True, text=True, timeout=300)
+    """Run the upload verb with ``args``; no token is inherited. ``env[STANDIN]``: a stand-in
+    ABI-check script (tests/support/upload_standin.py hands it to the gate)."""
+    base = {k: v for k, v in os.environ.items() if k not in TOKEN_VARS and k != "GITHUB_ACTIONS"}
+    env = dict(env or {})
+    standin = env.pop(STANDIN, None)
+    cmd = ([sys.executable, "-m", "support.upload_standin", str(standin), *map(str, args)] if standin
+           else [sys.executable, "-m", "torchrig_release", "upload", *map(str, args)])
+    return subprocess.run(cmd, env={**base, **env, "PYTHONPATH": str(REPO / "tests")},
+                          capture_output=True, text=True, timeout=300)
 
 
 def output(result: subprocess.CompletedProcess) -> str:
@@ -107,14 +113,14 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
 # ---- fixtures -----------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class Checkers:
-    """Stand-in ABI checks (via $TORCHRIG_ABI_CHECK); `passing` logs each command line."""
+    """Stand-in ABI checks (run_upload's env[STANDIN]); `passing` logs each command line."""
 
     passing: Path
     failing: Path
     log: Path
 
     def env(self, which: str = "passing") -> dict:
-        return {abi.ABI_CHECK_ENV: str(getattr(self, which))}
+        return {STANDIN: str(getattr(self, which))}
 
     def calls(self) -> list[list[str]]:
         """The argument lists `passing` was called with, oldest first."""
@@ -155,7 +161,7 @@ class Artifact:
     spec: str                      # what to solve for
     channels: tuple[str, ...]      # channels for its dependencies, after the server's
     smoke: Callable[[Path], None]  # imports it from the installed prefix
-    abi_env: dict                  # {} runs the real tools/abi_check.py
+    abi_env: dict                  # {} runs the real (in-process) ABI check
     abi_args: tuple[str, ...] = TORCH
 
 
@@ -179,7 +185,7 @@ def torchrig_smoke(prefix: Path) -> None:
 @pytest.fixture(scope="session")
 def e2e_artifact(built_package, local_channel) -> Artifact:
     """The package uploaded to quetz end to end: the torchrig .conda that rattler-build
-    built from recipe/ (tests/conda_fixtures.py), checked by the real tools/abi_check.py
+    built from recipe/ (tests/support/conda_fixtures.py), checked by the real abi-check
     against this interpreter's torch; its dependencies (python, pytorch stand-ins) come
     from the offline stand-in channel."""
     return Artifact(Path(built_package["path"]), "torchrig", (local_channel.as_uri(),),
@@ -188,13 +194,13 @@ def e2e_artifact(built_package, local_channel) -> Artifact:
 
 @pytest.fixture(scope="session")
 def quetz(tmp_path_factory):
-    with quetz_server.running_quetz(REPO / ".cache" / "venv-quetz",
+    with quetz_server.running_quetz(cache_dir() / f"venv-quetz-{python_tag()}",
                                     tmp_path_factory.mktemp("quetz-server")) as server:
         yield server
 
 
 def to_quetz(server, package: Path, key: str, abi_env: dict, abi_args=TORCH):
-    """tools/upload.py --to quetz --yes, with ``key`` in $QUETZ_API_KEY."""
+    """upload --to quetz --yes, with ``key`` in $QUETZ_API_KEY."""
     return run_upload(package, *abi_args, "--to", "quetz", "--url", server.url,
                       "--channel", server.channel, "--yes",
                       env={**abi_env, "QUETZ_API_KEY": key})
@@ -205,7 +211,7 @@ def test_help_lists_targets_and_token_variables():
     result = run_upload("--help")
     assert result.returncode == 0
     for word in ["--yes", "--to", "--torch", "prefix", "anaconda", "quetz", "artifactory",
-                 "local", abi.ABI_CHECK_ENV, *TOKEN_VARS]:
+                 "local", "abi-check", *TOKEN_VARS]:
         assert word in result.stdout
 
 
@@ -254,27 +260,29 @@ def test_the_real_abi_check_refuses_a_package_that_is_not_torchrig(probes, tmp_p
     channel = tmp_path / "channel"
     result = run_upload(probes["1.0.0"], *TORCH, "--to", "local", "--channel", channel, "--yes")
     assert result.returncode == 1, output(result)
-    assert re.search(r"abi-check: error: .*torchrig", result.stderr)  # abi_check.py's own words
+    assert re.search(r"abi-check: error: .*torchrig", result.stderr)  # the abi-check verb's own words
     assert not channel.exists()
 
 
 def test_missing_abi_check_is_a_hard_error(probes, tmp_path):
     result = run_upload(probes["1.0.0"], *TORCH, "--to", "local", "--channel", tmp_path / "c",
-                        "--yes", env={abi.ABI_CHECK_ENV: str(tmp_path / "abi_check.py")})
+                        "--yes", env={STANDIN: str(tmp_path / "abi_check.py")})
     assert result.returncode == 2 and "abi-check not available" in result.stderr
 
 
 def test_torches_default_to_the_venvs_the_pytorch_pin_admits(probes, tmp_path):
-    for name in ("venv-torch2.13.0", "venv-torch2.14.1", "venv-torch-other"):
+    py = f"py{sys.version_info[0]}.{sys.version_info[1]}"
+    for name in (f"venv-{py}-torch2.13.0", f"venv-{py}-torch2.14.1", f"venv-{py}-torch-other",
+                 "venv-py2.7-torch2.13.2"):  # the last: another Python's
         (tmp_path / name).mkdir()
-    (tmp_path / "venv-torch2.13.1").touch()  # not a venv
+    (tmp_path / f"venv-{py}-torch2.13.1").touch()  # not a venv
     package = read_package(probes["1.0.0"])
     pinned = dataclasses.replace(package, depends=("python", "pytorch >=2.13,<2.14",
                                                    "pytorch * cpu*"))
     assert abi.torches_for(pinned, tmp_path) == ["2.13.0"]
     assert abi.torches_for(package, tmp_path) == ["2.13.0", "2.14.1"]  # no pin: all of them
     with pytest.raises(UploadError, match="no torch to check"):
-        abi.abi_check([pinned], [], venv_root=tmp_path / "venv-torch-other")
+        abi.abi_check([pinned], [], venv_root=tmp_path / f"venv-{py}-torch-other")
 
 
 def test_yes_without_the_token_variable_uploads_nothing(probes, checkers):

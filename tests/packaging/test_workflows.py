@@ -3,7 +3,7 @@ recipe/variants.yaml.
 
 actionlint and zizmor (offline) must report nothing on .github/workflows; each is also
 shown a broken copy, to prove it is looking. The matrix the `matrix` job emits is
-produced here by the very command the workflow runs (tools/ci_matrix.py) and compared
+produced here by the very command the workflow runs (`python -m torchrig_release ci-matrix`) and compared
 with variants.yaml, pixi.toml's platforms and, as an independent oracle for the
 recipe's `build.skip`, rattler-build's own CLI renderer. Copies of the tool tree show
 that editing variants.yaml (or letting the recipe build Windows) changes the matrix with
@@ -24,11 +24,11 @@ import sys
 import pytest
 import yaml
 
-import _condautil as cu
-import ci_matrix
-import pixi_manifest as pm
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+from torchrig_release import ci_matrix
+from torchrig_release import pixi as pm
+from torchrig_release import variants as cu
+from torchrig_release.paths import RECIPE
+from torchrig_release.paths import REPO as ROOT
 WORKFLOWS = ROOT / ".github" / "workflows"
 PACKAGES = WORKFLOWS / "packages.yml"
 # The tools' own folder first: pip puts actionlint, shellcheck and zizmor next to python.
@@ -44,8 +44,8 @@ def _tool(name: str) -> str:
     return found
 
 
-def _run(args: list, cwd: pathlib.Path = ROOT) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("GH_TOKEN", "GITHUB_TOKEN")}
+def _run(args: list, cwd: pathlib.Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in (env or os.environ).items() if k not in ("GH_TOKEN", "GITHUB_TOKEN")}
     env.update(PATH=TOOL_PATH, NO_COLOR="1")
     return subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=120)
@@ -128,8 +128,11 @@ def test_every_action_is_pinned_by_commit_with_its_version():
 
 # ---- the build matrix ----------------------------------------------------------------------
 def _emit(*args: str, root: pathlib.Path = ROOT) -> dict:
-    """What the `matrix` job writes to $GITHUB_OUTPUT: tools/ci_matrix.py's one line of JSON."""
-    result = _run([sys.executable, root / "tools" / "ci_matrix.py", *args], cwd=root)
+    """What the `matrix` job writes to $GITHUB_OUTPUT: the ci-matrix verb's one line of JSON.
+    ``root``: a copy of the repository; its python/ goes first on the path (nothing there
+    imports torchrig, so the copy's python/torchrig cannot shadow the installed one)."""
+    env = {**os.environ, "PYTHONPATH": str(root / "python")} if root != ROOT else None
+    result = _run([sys.executable, "-m", "torchrig_release", "ci-matrix", *args], cwd=root, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("\n") == 1, "a $GITHUB_OUTPUT value must be one line"
     return json.loads(result.stdout)
@@ -141,7 +144,7 @@ def _triples(entries) -> set[tuple[str, str, str]]:
 
 def _rattler_build_cli(recipe: pathlib.Path, platform: str, tmp_path: pathlib.Path) -> set:
     """(python, pytorch, cuda) of every variant the rattler-build CLI renders -- it applies
-    `build.skip`, which py-rattler-build's render() (tools/render.py) does not."""
+    `build.skip`, which py-rattler-build's render() (the `render` verb) does not."""
     script = ("import sys, warnings\nwarnings.simplefilter('ignore')\n"
               "from rattler_build.cli_api import build_recipes\n"
               "build_recipes([sys.argv[1]], render_only=True, target_platform=sys.argv[2],"
@@ -178,10 +181,10 @@ def test_matrix_is_variants_yaml_on_every_package_platform(matrix, tmp_path):
     for platform in platforms:
         entries = [e for e in matrix if e["platform"] == platform]
         if platform == "win-64" and not entries:  # the recipe skips Windows; the CLI cannot render it
-            assert "win" in ci_matrix.skip_conditions()
+            assert "win" in cu.skip_conditions()
             continue
         assert len(entries) == len(_triples(entries))
-        assert _triples(entries) == _rattler_build_cli(cu.RECIPE, platform, tmp_path), platform
+        assert _triples(entries) == _rattler_build_cli(RECIPE, platform, tmp_path), platform
     # one artifact per entry
     names = [f"conda-{e['platform']}-{e['build_string']}" for e in matrix]
     assert len(set(names)) == len(names)
@@ -204,7 +207,7 @@ def test_the_workflow_takes_its_matrices_from_the_matrix_job():
     workflow = yaml.safe_load(PACKAGES.read_text())
     jobs = workflow["jobs"]
     emitted = " ".join(s.get("run", "") for s in jobs["matrix"]["steps"])
-    assert "pixi run -e package render" in emitted and "tools/ci_matrix.py" in emitted
+    assert "pixi run -e package render" in emitted and "torchrig_release ci-matrix" in emitted
     for job, output in [("build", "build"), ("publish", "publish"), ("test-gpu", "gpu")]:
         assert jobs[job]["strategy"]["matrix"] == f"${{{{ fromJSON(needs.matrix.outputs.{output}) }}}}"
     # every matrix.<key> a job reads is a key the tool emits (actionlint cannot know them)
@@ -223,9 +226,13 @@ def test_the_workflow_takes_its_matrices_from_the_matrix_job():
 # ---- the matrix follows the recipe, not the workflow ----------------------------------------
 @pytest.fixture()
 def tree(tmp_path):
-    """A copy of what tools/ci_matrix.py reads: tools/, recipe/, pixi.toml (no workflows)."""
+    """A copy of what the ci-matrix verb reads: python/torchrig_release, the library's
+    _torch_version.py, recipe/, pixi.toml (no workflows)."""
     copy = tmp_path / "repo"
-    shutil.copytree(ROOT / "tools", copy / "tools", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "python" / "torchrig_release", copy / "python" / "torchrig_release",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / "python" / "torchrig").mkdir()
+    shutil.copy(ROOT / "python" / "torchrig" / "_torch_version.py", copy / "python" / "torchrig")
     shutil.copytree(ROOT / "recipe", copy / "recipe")
     shutil.copy(ROOT / "pixi.toml", copy / "pixi.toml")
     return copy

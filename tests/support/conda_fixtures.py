@@ -1,9 +1,9 @@
 """Session fixtures and py-rattler helpers for the conda recipe tests.
 
-The fixtures call the tools the way CI and the pixi tasks do (as scripts, with
-this interpreter): ``tools/local_channel.py`` for the offline stand-in channel,
-``tools/build_conda.py`` for the real rattler-build build of recipe/recipe.yaml
-into output/, ``tools/render.py --json`` for the matrix. Solving and installing
+The fixtures call the tools the way CI and the pixi tasks do (as commands, with
+this interpreter): ``python -m support.local_channel`` for the offline stand-in
+channel, ``python -m torchrig_release build-conda`` for the real rattler-build build
+of recipe/recipe.yaml into output/, ``render --json`` for the matrix. Solving and installing
 use py-rattler directly, with the ``__cuda`` virtual package always set
 explicitly so results do not depend on whether the machine has a GPU.
 """
@@ -18,30 +18,24 @@ import sys
 
 import pytest
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
-TOOLS = REPO / "tools"
-sys.path.insert(0, str(TOOLS))
-import _condautil as cu  # noqa: E402
+from torchrig_release import variants
+from torchrig_release.conda import util as cu
+from torchrig_release.conda.build import local_variant
+from torchrig_release.paths import OUTPUT_DIR, RECIPE, REPO
 
 # A CUDA variant whose torchrig record the CUDA tests build metadata-only.
 CUDA_VARIANT_CUDA = "13.0"
 
 
-def run_tool(script: str, *args: str) -> str:
-    """Run tools/<script> with this interpreter; its stdout (stderr shows on failure)."""
-    proc = subprocess.run([sys.executable, str(TOOLS / script), *args], cwd=REPO,
+def run_tool(module: str, *args: str) -> str:
+    """``python -m <module> args`` with this interpreter (tests/ on its path); its stdout
+    (stderr shows on failure)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO / "tests")}
+    proc = subprocess.run([sys.executable, "-m", *module.split(), *args], cwd=REPO, env=env,
                           stdout=subprocess.PIPE, text=True)
     if proc.returncode:
-        pytest.fail(f"tools/{script} {' '.join(args)} exited {proc.returncode}")
+        pytest.fail(f"python -m {module} {' '.join(args)} exited {proc.returncode}")
     return proc.stdout
-
-
-def local_variant(cuda: str = "None") -> dict[str, str]:
-    """This interpreter's python, the installed torch's minor, and a flavour."""
-    import torch
-
-    return {"python": f"{sys.version_info.major}.{sys.version_info.minor}",
-            "pytorch": ".".join(torch.__version__.split(".")[:2]), "cuda_compiler_version": cuda}
 
 
 def solve(channels, specs, *, cuda: str | None = None) -> list:
@@ -85,22 +79,21 @@ def environ(**values: str):
 
 @pytest.fixture(scope="session")
 def rendered_matrix() -> list[dict]:
-    """tools/render.py --json: one row per rendered variant."""
-    return json.loads(run_tool("render.py", "--json"))
+    """`render --json`: one row per rendered variant."""
+    return json.loads(run_tool("torchrig_release render", "--json"))
 
 
 @pytest.fixture(scope="session")
 def local_channel() -> pathlib.Path:
-    """The offline stand-in channel (built once, then cached under .cache/)."""
-    run_tool("local_channel.py", "--dir", str(cu.LOCAL_CHANNEL_DIR))
-    return cu.LOCAL_CHANNEL_DIR
+    """The offline stand-in channel (built once, then cached in the machine-wide cache)."""
+    return pathlib.Path(run_tool("support.local_channel").strip())
 
 
 @pytest.fixture(scope="session")
 def built_package(local_channel) -> dict:
     """The real CPU package: rattler-build builds recipe.yaml (and runs its tests)."""
-    (summary,) = json.loads(run_tool("build_conda.py", "--channel", str(local_channel),
-                                     "--output-dir", str(cu.OUTPUT_DIR), "--json"))
+    (summary,) = json.loads(run_tool("torchrig_release build-conda", "--channel", str(local_channel),
+                                     "--output-dir", str(OUTPUT_DIR), "--json"))
     return summary
 
 
@@ -116,7 +109,7 @@ def cuda_record(local_channel, tmp_path_factory) -> dict:
     """
     from rattler_build import Stage0Recipe
 
-    recipe = Stage0Recipe.from_file(cu.RECIPE).to_dict()
+    recipe = Stage0Recipe.from_file(RECIPE).to_dict()
     recipe.pop("source")
     recipe.pop("tests")
     recipe["build"]["script"] = ["echo 'metadata-only test record: nothing compiled'"]
@@ -127,7 +120,7 @@ def cuda_record(local_channel, tmp_path_factory) -> dict:
     variant = local_variant(CUDA_VARIANT_CUDA)
     with environ(CONDA_OVERRIDE_CUDA=CUDA_VARIANT_CUDA):
         (result,) = cu.build_recipe(stage0, work / "channel", [str(local_channel)],
-                                    variants=cu.variant_config(variant))
+                                    variants=variants.variant_config(variant))
     cu.index_channel(work / "channel")
     return {**cu.package_metadata(pathlib.Path(result.packages[0])), "variant": variant,
             "channel": work / "channel"}

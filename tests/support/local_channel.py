@@ -1,5 +1,7 @@
-#!/usr/bin/env python3
-"""Create the offline stand-in conda channel (default: .cache/conda-channel).
+"""Create the offline stand-in conda channel: ``python -m support.local_channel`` (from tests/).
+
+Test infrastructure (pixi task `local-channel`). Default folder: the machine-wide cache,
+``<cache>/conda-channel-py3.11-torch2.13.0-<key>`` (key: a hash of every input below).
 
 No conda channel is reachable on the CI machines, so the conda tests build
 recipe/recipe.yaml against a local channel whose packages are shaped like
@@ -16,7 +18,7 @@ conda-forge's (names, versions, build strings, depends, run_exports):
   in variants.yaml, CUDA pytorch builds (depending on ``__cuda``), cuda-version,
   the nvcc compiler package and the CUDA libraries the recipe's host lists.
 
-Every package is built by rattler-build from a generated recipe (tools/_standins.py),
+Every package is built by rattler-build from a generated recipe (support/standins.py),
 then the channel is indexed with py-rattler. The result is cached: a second
 call with the same inputs (this file, the Python, the installed versions, the
 matrix) returns at once. Prints the channel path (or the manifest with --json).
@@ -27,16 +29,21 @@ import argparse
 import hashlib
 import importlib.metadata
 import json
+import logging
 import pathlib
 import shutil
 import subprocess
 import sys
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-import _condautil as cu  # noqa: E402
-import _standins as si  # noqa: E402
+from torchrig_release import variants
+from torchrig_release.conda import util as cu
+from torchrig_release.errors import ReleaseError
+from torchrig_release.library import torch_version
+from torchrig_release.paths import RECIPE, cache_dir, python_tag
 
-TOOL = "local_channel"
+from support import standins as si
+
+log = logging.getLogger("local_channel")
 MANIFEST = "torchrig-channel.json"
 MARKER = ".torchrig-standin-channel"  # only folders carrying it are ever deleted
 TARGET = "linux-64"
@@ -54,7 +61,7 @@ def download_wheels(dest: pathlib.Path, versions: dict[str, str]) -> list[pathli
     """ROOTS and their dependencies as wheels, at the versions installed here."""
     missing = [r for r in ROOTS if r not in versions]
     if missing:
-        raise SystemExit(f"install {', '.join(missing)} first (requirements/dev.txt + torch)")
+        raise ReleaseError(f"install {', '.join(missing)} first (requirements/dev.txt + torch)", 2)
     dest.mkdir(parents=True)
     constraints = dest / "constraints.txt"
     constraints.write_text("".join(f"{n}=={v}\n" for n, v in sorted(versions.items())
@@ -69,25 +76,25 @@ def recipe_requirements(overrides: dict[str, str]) -> set[str]:
     """Names in build + host of recipe.yaml rendered for one variant."""
     from rattler_build import Stage0Recipe
 
-    (rendered,) = Stage0Recipe.from_file(cu.RECIPE).render(cu.variant_config(overrides))
+    (rendered,) = Stage0Recipe.from_file(RECIPE).render(variants.variant_config(overrides))
     reqs = rendered.recipe.requirements
     return {spec.split()[0] for spec in [*reqs.build, *reqs.host]}
 
 
 def channel_inputs(versions: dict[str, str]) -> dict:
     """Everything the channel's contents depend on (the cache key is its hash)."""
-    variants = cu.variant_config().to_dict()
-    matrix = cu.matrix()
+    values = variants.load()
+    matrix = variants.matrix()
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
-    torch_minor = ".".join(versions.get("torch", "0.0").split(".")[:2])
+    torch_minor = torch_version.minor_text(versions.get("torch", "0.0"))
     cpu = {"python": python, "pytorch": torch_minor, "cuda_compiler_version": "None"}
     cuda_versions = [c for c in matrix["cuda_compiler_version"] if c != "None"]
     cuda_only: set[str] = set()
     for cuda in cuda_versions:
         cuda_only |= recipe_requirements({**cpu, "cuda_compiler_version": cuda})
-    cuda_compiler = variants["cuda_compiler"][0]
+    cuda_compiler = values["cuda_compiler"][0]
     cuda_only -= recipe_requirements(cpu) | {"cuda-version", f"{cuda_compiler}_{TARGET}"}
-    code = "".join(pathlib.Path(m.__file__).read_text() for m in (cu, si)) + \
+    code = "".join(pathlib.Path(m.__file__).read_text() for m in (cu, si, variants)) + \
         pathlib.Path(__file__).read_text()
     return {
         "code": hashlib.sha256(code.encode()).hexdigest(),
@@ -97,14 +104,14 @@ def channel_inputs(versions: dict[str, str]) -> dict:
         "other_minors": [m for m in matrix["pytorch"] if m != torch_minor],
         "cuda_versions": cuda_versions, "cuda_only": sorted(cuda_only),
         "cuda_compiler": cuda_compiler,
-        "c_stdlib": variants["c_stdlib"][0], "c_stdlib_version": variants["c_stdlib_version"][0],
+        "c_stdlib": values["c_stdlib"][0], "c_stdlib_version": values["c_stdlib_version"][0],
     }
 
 
 def plan(inputs: dict, work: pathlib.Path) -> list[si.StandIn]:
     """The stand-ins to build, in order (python first: the others need it in host)."""
     if inputs["c_stdlib"] != "sysroot":
-        raise SystemExit(f"c_stdlib={inputs['c_stdlib']}: only the linux sysroot has a stand-in")
+        raise ReleaseError(f"c_stdlib={inputs['c_stdlib']}: only the linux sysroot has a stand-in", 2)
     stage = work / "stage"
     standins = si.python_standins(stage / "python")
     standins += si.gxx_standins(stage / "gxx", TARGET)
@@ -121,26 +128,38 @@ def plan(inputs: dict, work: pathlib.Path) -> list[si.StandIn]:
     return standins
 
 
-def build_channel(channel: pathlib.Path, force: bool = False) -> dict:
-    """Build (or reuse) the channel at ``channel``; returns its manifest."""
+def channel_key(inputs: dict) -> str:
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+
+def default_channel_dir(inputs: dict) -> pathlib.Path:
+    """``<cache>/conda-channel-py3.11-torch2.13.0-<key[:12]>``: one per set of inputs, so
+    checkouts sharing the cache never rebuild each other's channel."""
+    torch = inputs["versions"].get("torch", "none")
+    return cache_dir() / f"conda-channel-{python_tag()}-torch{torch}-{channel_key(inputs)[:12]}"
+
+
+def build_channel(channel: pathlib.Path | None = None, force: bool = False) -> tuple[pathlib.Path, dict]:
+    """Build (or reuse) the channel (default: :func:`default_channel_dir`); (folder, manifest)."""
     from rattler_build import Stage0Recipe, VariantConfig
 
     versions = installed_versions()
     inputs = channel_inputs(versions)
-    key = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+    key = channel_key(inputs)
+    channel = (channel or default_channel_dir(inputs)).resolve()
     manifest_path = channel / MANIFEST
     if manifest_path.is_file() and not force:
         manifest = json.loads(manifest_path.read_text())
         if manifest["key"] == key and all(pathlib.Path(p["file"]).is_file()
                                           for p in manifest["packages"]):
-            cu.log(TOOL, f"{channel} is up to date ({len(manifest['packages'])} packages)")
-            return manifest
+            log.info("%s is up to date (%d packages)", channel, len(manifest["packages"]))
+            return channel, manifest
     if channel.exists() and any(channel.iterdir()) and not (channel / MARKER).exists():
-        raise SystemExit(f"{channel} is not empty and not a stand-in channel; not touching it")
+        raise ReleaseError(f"{channel} is not empty and not a stand-in channel; not touching it", 2)
     shutil.rmtree(channel, ignore_errors=True)
     channel.mkdir(parents=True)
     (channel / MARKER).touch()
-    work = cu.CACHE_DIR / "conda-standins"
+    work = channel.with_name(channel.name + ".work")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     variants = VariantConfig({"python": [inputs["python_minor"]]})
@@ -151,8 +170,8 @@ def build_channel(channel: pathlib.Path, force: bool = False) -> dict:
             with cu.Timer() as t:
                 (result,) = cu.build_recipe(recipe, channel, [str(channel)], variants=variants,
                                             package_format="conda:1")
-            cu.log(TOOL, f"{standin.kind:>13}  {result.name} {result.version} {result.build_string}"
-                         f"  ({t.seconds:.1f}s)")
+            log.info("%13s  %s %s %s  (%.1fs)", standin.kind, result.name, result.version,
+                     result.build_string, t.seconds)
             packages += [{**cu.package_metadata(pathlib.Path(p)), "kind": standin.kind}
                          for p in result.packages]
     cu.index_channel(channel)
@@ -161,20 +180,27 @@ def build_channel(channel: pathlib.Path, force: bool = False) -> dict:
             shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
     manifest = {"key": key, "inputs": inputs, "packages": packages}
     manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
-    cu.log(TOOL, f"built {len(packages)} packages into {channel} in {total.seconds:.0f}s")
-    return manifest
+    log.info("built %d packages into %s in %.0fs", len(packages), channel, total.seconds)
+    return channel, manifest
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--dir", type=pathlib.Path, default=cu.LOCAL_CHANNEL_DIR,
-                   help="channel folder (default: %(default)s)")
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m support.local_channel", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--dir", type=pathlib.Path, default=None,
+                   help="channel folder (default: in the machine-wide cache, see above)")
     p.add_argument("--force", action="store_true", help="rebuild even if the cache is current")
     p.add_argument("--json", action="store_true", help="print the manifest instead of the path")
-    args = p.parse_args()
-    manifest = build_channel(args.dir.resolve(), force=args.force)
-    print(json.dumps(manifest, indent=1) if args.json else args.dir.resolve())
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="[%(name)s] %(message)s", stream=sys.stderr)
+    try:
+        channel, manifest = build_channel(args.dir, force=args.force)
+    except ReleaseError as err:
+        log.error("error: %s", err)
+        return err.status
+    print(json.dumps(manifest, indent=1) if args.json else channel)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

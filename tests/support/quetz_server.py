@@ -1,7 +1,7 @@
 """Loopback servers for the upload tests: a throwaway quetz, and a careless stand-in.
 
 quetz (mamba-org's conda channel server) lives in its own venv, because it
-pins an old fastapi/SQLAlchemy: ``.cache/venv-quetz``, created on first use and
+pins an old fastapi/SQLAlchemy: ``<cache>/venv-quetz-py3.11`` (the machine-wide cache), created on first use and
 reused afterwards. ``running_quetz()`` makes a clean deployment (SQLite, no
 sample data) with one user who owns one channel and has one API key, serves it
 on a free loopback port, and always stops it on exit.

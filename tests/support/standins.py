@@ -1,4 +1,4 @@
-"""Recipes (rattler-build v1, as dicts) for the offline stand-in channel.
+"""Recipes (rattler-build v1, as dicts) for the offline stand-in channel (support/local_channel.py).
 
 Each function returns :class:`StandIn` objects: a recipe that rattler-build
 builds into a conda package shaped like its conda-forge namesake (name,
@@ -30,6 +30,7 @@ import zipfile
 from typing import Any
 
 from packaging.requirements import Requirement
+from torchrig_release.errors import ReleaseError
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 # PyPI distribution -> conda-forge package, where the names differ.
@@ -208,7 +209,7 @@ def pytorch_standins(meta: dict[str, Any], other_minors: list[str],
     version = meta["version"].public
     local = meta["version"].local or "cpu"
     if local != "cpu":
-        raise SystemExit(f"expected a CPU torch wheel (+cpu), got {meta['wheel'].name}")
+        raise ReleaseError(f"expected a CPU torch wheel (+cpu), got {meta['wheel'].name}")
     out = [_pytorch(version, "cpu", meta["depends"], "repacked", _pip_install(meta["wheel"]),
                     meta["entry_points"])]
     out += [_pytorch(f"{minor}.0", "cpu", meta["depends"], "metadata-only") for minor in other_minors]
@@ -227,7 +228,7 @@ def gxx_standins(stage: pathlib.Path, target: str) -> list[StandIn]:
     cxx-compiler metapackage (what ``${{ compiler('cxx') }}`` / pixi ask for)."""
     cxx, cc = shutil.which("g++"), shutil.which("gcc")
     if not cxx or not cc:
-        raise SystemExit("no g++/gcc on PATH: the compiler stand-in wraps the system compiler")
+        raise ReleaseError("no g++/gcc on PATH: the compiler stand-in wraps the system compiler")
     version = subprocess.run([cxx, "-dumpfullversion"], check=True, capture_output=True,
                              text=True).stdout.strip()
     activate = stage / "etc" / "conda" / "activate.d" / f"~gxx_{target}-standin.sh"

@@ -1,10 +1,14 @@
 """Shared test inputs: one sample_inputs() per op, used by every test file."""
 from __future__ import annotations
 
+import pytest
 import torch
 
 from torchrig.procedural import random_rig
 from torchrig.rotations import axis_angle_to_matrix
+
+# Device-parametrised tests: CPU always, CUDA as a `gpu` case (skipped without a device).
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)]
 
 
 def fk_inputs(B=3, J=7, *, batched_offsets=False, dtype=torch.float64, device="cpu", seed=0,

@@ -1,11 +1,12 @@
 """CUDA kernels of the torchrig ops (``pytest -m gpu``; skipped without a GPU).
 
 Every test takes the ``device`` fixture (``cuda``) and compares with the CPU
-kernels (tested on their own in test_ops.py) or with :mod:`torchrig.reference`.
-Small cases come from tests/helpers.py (shared with the CPU tests); the
+kernels (tested on their own in test_ops.py) or with :mod:`torchrig.reference`;
+gradcheck, opcheck and torch.compile are device-parametrised tests of test_ops.py
+(their CUDA cases are `gpu`-marked). Small cases come from helpers.py (shared with the CPU tests); the
 mesh-scale cases below use SMPL-X's tree and vertex orders that exercise the
 kernels' per-run caching (coherent) and defeat it (random).
-``tools/test_gpu.py`` runs this file and fails when no GPU is present.
+``python -m torchrig_release test-gpu`` runs the `gpu` tests and fails when no GPU is present.
 """
 from __future__ import annotations
 
@@ -146,43 +147,6 @@ def test_empty_shapes(device):
     assert g_rest.shape == (10, 3) and not g_rest.any() and g_tf.shape == (0, 55, 3, 4)
     rot, off, parents = fk_case(0, torch.float32, device)
     assert ops.forward_kinematics(rot, off, parents).shape == (0, 55, 3, 4)
-
-
-# ---- autograd, opcheck, compile -----------------------------------------------
-
-def test_gradcheck(device):
-    for args in sample_fk(device=device, requires_grad=True)[:3]:
-        assert torch.autograd.gradcheck(torchrig.forward_kinematics, args)
-    for args in sample_skin(device=device, requires_grad=True)[:3]:
-        assert torch.autograd.gradcheck(torchrig.skin, args)
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_opcheck(device, dtype):
-    for args in sample_fk(device=device, dtype=dtype, requires_grad=True):
-        torch.library.opcheck(ops.forward_kinematics.default, args)
-    for args in sample_skin(device=device, dtype=dtype, requires_grad=True):
-        torch.library.opcheck(ops.skin.default, args)
-    rot, off, parents = (t.detach() for t in sample_fk(device=device, dtype=dtype)[0])
-    out = ops.forward_kinematics(rot, off, parents)
-    torch.library.opcheck(ops.forward_kinematics_backward.default,
-                          (torch.randn_like(out), rot, off, parents, out))
-    rest, tf, idx, w = sample_skin(device=device, dtype=dtype)[0]
-    grad = torch.randn(tf.shape[0], idx.shape[0], 3, dtype=dtype, device=device)
-    for mask in ([True, True, True], [False, True, False]):
-        torch.library.opcheck(ops.skin_backward.default, (grad, rest, tf, idx, w, mask))
-
-
-def test_compile_matches_eager(device):
-    rot, off, parents = fk_case(8, torch.float32, device)
-    rest, _, idx, w = mesh_case(8, 300, torch.float32, device)
-
-    def pose(rot):
-        G = torchrig.forward_kinematics(rot, off, parents)
-        return torchrig.skin(rest, G, idx, w)
-
-    compiled = torch.compile(pose, fullgraph=True)
-    torch.testing.assert_close(compiled(rot), pose(rot))
 
 
 # ---- scale ------------------------------------------------------------------------

@@ -77,3 +77,33 @@ def test_missing_build_info_is_an_import_error(tmp_path):
     (site / "torchrig" / "_build_info.json").unlink()
     proc = _import_in_subprocess(site)
     assert "installation is incomplete" in proc.stderr
+
+
+def test_problems_are_data_and_the_formatter_words_them():
+    info = {**_guard.load_build_info(), "torch_version": "2.8.0", "cxx11_abi": False}
+    env = _guard.TorchEnv("2.13.0+cpu", None, True)
+    found = _guard.problems(info, env)
+    assert [p.kind for p in found] == ["torch-minor", "cxx11-abi"]
+    text = _guard.format_problems(info, env, found)
+    assert all(p.message in text for p in found) and "pip install 'torch>=2.8,<2.9'" in text
+    assert _guard.problems(_guard.load_build_info(), _guard.TorchEnv.running()) == []
+
+
+def test_info_works_when_the_guard_refuses(tmp_path):
+    """`python -m torchrig info`, the command the refusal points to: the build record, the
+    running torch and the mismatch, exit status 1, no traceback."""
+    import os
+    site = _copy_package_with(tmp_path, torch_version="2.8.0+cpu")
+    proc = subprocess.run([sys.executable, "-m", "torchrig", "info"], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(site)}, cwd=site)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "torch_version          2.8.0+cpu" in proc.stdout            # the build record
+    assert f"torch                  {torch.__version__}" in proc.stdout  # the running torch
+    assert "match                  NO: torch minor 2.8 != " in proc.stdout
+    assert "pip install 'torch>=2.8,<2.9'" in proc.stdout               # how to fix it
+    assert "not loaded" in proc.stdout
+    # any other command still refuses at import, with the guard's message
+    other = subprocess.run([sys.executable, "-m", "torchrig", "demo", "--help"], capture_output=True,
+                           text=True, env={**os.environ, "PYTHONPATH": str(site)}, cwd=site)
+    assert other.returncode == 1 and "torchrig was built for torch 2.8.0+cpu" in other.stderr

@@ -1,9 +1,10 @@
-"""The ops against torchrig.reference: values, gradients, opcheck, compile."""
+"""The ops against torchrig.reference: values, gradients, opcheck, compile (CPU; the
+device-parametrised ones also on CUDA, as `gpu` cases)."""
 from __future__ import annotations
 
 import pytest
 import torch
-from helpers import fk_inputs, sample_fk, sample_skin, skin_inputs
+from helpers import DEVICES, fk_inputs, sample_fk, sample_skin, skin_inputs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -56,13 +57,15 @@ def test_non_contiguous_inputs():
                                reference.skin(rest, tf, idx, w))
 
 
-def test_gradcheck_fk():
-    for args in sample_fk(requires_grad=True)[:3]:
+@pytest.mark.parametrize("device", DEVICES)
+def test_gradcheck_fk(device):
+    for args in sample_fk(device=device, requires_grad=True)[:3]:
         assert torch.autograd.gradcheck(torchrig.forward_kinematics, args)
 
 
-def test_gradcheck_skin():
-    for args in sample_skin(requires_grad=True)[:3]:
+@pytest.mark.parametrize("device", DEVICES)
+def test_gradcheck_skin(device):
+    for args in sample_skin(device=device, requires_grad=True)[:3]:
         assert torch.autograd.gradcheck(torchrig.skin, args)
 
 
@@ -86,32 +89,38 @@ def test_large_vertex_count_uses_chunked_transform_gradient():
         torch.testing.assert_close(a, b)
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_opcheck_fk(dtype):
-    for args in sample_fk(dtype=dtype, requires_grad=True):
+def test_opcheck_fk(dtype, device):
+    for args in sample_fk(device=device, dtype=dtype, requires_grad=True):
         torch.library.opcheck(torch.ops.torchrig.forward_kinematics.default, args)
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_opcheck_skin(dtype):
-    for args in sample_skin(dtype=dtype, requires_grad=True):
+def test_opcheck_skin(dtype, device):
+    for args in sample_skin(device=device, dtype=dtype, requires_grad=True):
         torch.library.opcheck(torch.ops.torchrig.skin.default, args)
 
 
-def test_opcheck_backward_ops():
-    rot, off, par = fk_inputs(2, 5)
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_opcheck_backward_ops(dtype, device):
+    rot, off, par = fk_inputs(2, 5, dtype=dtype, device=device)
     G = torchrig.forward_kinematics(rot, off, par)
     torch.library.opcheck(torch.ops.torchrig.forward_kinematics_backward.default,
                           (torch.randn_like(G), rot, off, par, G))
-    rest, tf, idx, w = skin_inputs(2, 5, 20, 3)
+    rest, tf, idx, w = skin_inputs(2, 5, 20, 3, dtype=dtype, device=device)
     for mask in ([True, True, True], [False, True, False]):
         torch.library.opcheck(torch.ops.torchrig.skin_backward.default,
-                              (torch.randn(2, 20, 3, dtype=torch.float64), rest, tf, idx, w, mask))
+                              (torch.randn(2, 20, 3, dtype=dtype, device=device), rest, tf, idx, w,
+                               mask))
 
 
-def test_torch_compile_fullgraph():
-    rot, off, par = fk_inputs(4, 8, dtype=torch.float32)
-    rest, _, idx, w = skin_inputs(4, 8, 100, 4, dtype=torch.float32)
+@pytest.mark.parametrize("device", DEVICES)
+def test_torch_compile_fullgraph(device):
+    rot, off, par = fk_inputs(4, 8, dtype=torch.float32, device=device)
+    rest, _, idx, w = skin_inputs(4, 8, 100, 4, dtype=torch.float32, device=device)
 
     def pose(rot, off):
         return torchrig.skin(rest, torchrig.forward_kinematics(rot, off, par), idx, w).square().sum()

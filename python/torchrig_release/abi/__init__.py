@@ -1,5 +1,5 @@
-"""Helpers of tools/abi_check.py: ELF symbols, artifacts, torch installations,
-declared torch ranges, and the check that ties them together.
+"""abi-check internals: ELF symbols, artifacts, torch installations, declared torch
+ranges, and the check that ties them together (the verb: main_abi_check.py).
 
 - :mod:`.elf`      undefined/defined dynamic symbols (pyelftools), demangling (cxxfilt)
 - :mod:`.artifact` a wheel, a .conda/.tar.bz2 or an installed torchrig, unpacked

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib.metadata
-import importlib.util
 import json
 import tempfile
 import types
@@ -25,6 +24,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import ReleaseError
+from ..library import library_module
 from .declared import CondaRange, Declared, PipRange
 from .torch_install import env_root
 
@@ -34,8 +35,11 @@ PACKAGE = "torchrig"
 CONDA_SUFFIXES = (".conda", ".tar.bz2")
 
 
-class ArtifactError(Exception):
-    """The argument is not a usable torchrig artifact."""
+class ArtifactError(ReleaseError):
+    """The argument is not a usable torchrig artifact (exit status 2)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, 2)
 
 
 @dataclass
@@ -53,13 +57,9 @@ class Artifact:
 
 
 def _load_guard(package_dir: Path) -> types.ModuleType:
-    path = package_dir / "_guard.py"
-    if not path.is_file():
+    if not (package_dir / "_guard.py").is_file():
         raise ArtifactError(f"{package_dir} has no _guard.py: not a torchrig package")
-    spec = importlib.util.spec_from_file_location(f"_abi_guard_{abs(hash(path))}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return library_module("_guard", package_dir)  # its own _torch_version.py beside it
 
 
 def _pip_range(site: Path, source: str) -> Declared:

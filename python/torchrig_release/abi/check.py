@@ -54,7 +54,7 @@ class TargetResult:
     libraries: list[str] = field(default_factory=list)    # torch libraries searched
     missing_libraries: list[str] = field(default_factory=list)
     missing: list[elf.Symbol] = field(default_factory=list)
-    guard_refusal: str | None = None                      # first line of the guard's ImportError
+    guard_problems: list[str] = field(default_factory=list)  # the artifact's guard: problems()
     cuda_mismatch: str | None = None
     admitted: bool = False                                # by the declared range
 
@@ -64,9 +64,8 @@ class TargetResult:
 
     @property
     def build_info_problems(self) -> list[str]:
-        """The guard's problems (its first line less "<built>; <this torch>: ") + CUDA major."""
-        out = [self.guard_refusal.split("): ", 1)[-1].rstrip(".")] if self.guard_refusal else []
-        return out + ([self.cuda_mismatch] if self.cuda_mismatch else [])
+        """The guard's problems + the CUDA major check."""
+        return self.guard_problems + ([self.cuda_mismatch] if self.cuda_mismatch else [])
 
     def reasons(self) -> list[str]:
         out = []
@@ -122,8 +121,9 @@ def _check_target(artifact: Artifact, extensions: list[ExtensionSymbols],
             result.missing += [s for s in ext.torch_symbols
                                if not any(t.defines(s.name) for t in searched)]
         result.libraries = [p.name for p in tables]
-    why = artifact.guard.mismatch(artifact.build_info, torch.version, torch.cuda, torch.cxx11_abi)
-    result.guard_refusal = why.splitlines()[0] if why else None
+    guard = artifact.guard
+    torch_env = guard.TorchEnv(torch.version, torch.cuda, torch.cxx11_abi)
+    result.guard_problems = [p.message for p in guard.problems(artifact.build_info, torch_env)]
     result.cuda_mismatch = _cuda_mismatch(artifact.build_info, torch)
     result.admitted = artifact.declared.admits(torch)
     return result

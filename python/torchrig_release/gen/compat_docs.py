@@ -1,50 +1,32 @@
-#!/usr/bin/env python3
-"""Regenerate the generated blocks of docs/compatibility.md.
+"""The generated blocks of docs/compatibility.md (`gen docs`).
 
 Blocks: the build matrix (from recipe/variants.yaml), the pixi environments (from
 pixi.toml) and an example of the import guard's error (from python/torchrig/_guard.py).
 Only the text between `<!-- generated:NAME:begin -->` and `<!-- generated:NAME:end -->`
 is rewritten: the prose and the `<!-- measured:begin -->` ... `<!-- measured:end -->`
-section, which the ABI check fills, stay as they are. With --check nothing is written
-and the command exits 1 when the file is out of date.
+section, which the ABI check fills, stay as they are.
 """
 from __future__ import annotations
 
-import argparse
-import importlib.util
-import pathlib
 import re
-import sys
 from collections.abc import Callable, Mapping
-from types import ModuleType
 from typing import Any
 
-import gen_environments
-import pixi_manifest as pm
+from .. import pixi as pm
+from ..library import library_module, torch_version
+from ..paths import REPO
+from . import environments as gen_environments
 
-DOC = pm.ROOT / "docs" / "compatibility.md"
+DOC = REPO / "docs" / "compatibility.md"
 BLOCK = re.compile(r"(<!-- generated:([\w-]+):begin -->\n).*?(<!-- generated:\2:end -->)", re.S)
 
 __all__ = ["BLOCKS", "update"]
 
 
-def _load(relative: str) -> ModuleType:
-    """Import one project file by path (without importing the package around it)."""
-    path = pm.ROOT / relative
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _flavour(cuda: str | None) -> str:
-    return f"CUDA {cuda}" if cuda not in (None, "None") else "CPU"
-
-
 def matrix(variants: Mapping[str, Any], manifest: Mapping[str, Any]) -> str:
     """Python x PyTorch rows, one column per flavour, and the requirement each build carries."""
-    requirement = _load("build_tools/torch_pin.py").torch_requirement
-    flavours = [_flavour(c) for c in variants["cuda_compiler_version"]]
+    requirement = torch_version.requirement
+    flavours = [torch_version.flavour(c) for c in variants["cuda_compiler_version"]]
     rows = ["| Python | PyTorch | " + " | ".join(flavours) + " | requires (conda / pip) |",
             "|---" * (len(flavours) + 3) + "|"]
     for python in sorted(variants["python"], key=pm.version_key):
@@ -67,13 +49,13 @@ def environments(variants: Mapping[str, Any], manifest: Mapping[str, Any]) -> st
             continue
         shown = f"`environments/{env.name}.yml`" if gen_environments.ENV_NAME.match(env.name) else "-"
         rows.append(f"| `{env.name}` | {pins['python']} | {pins['pytorch']} | "
-                    f"{_flavour(pins['cuda'])} | {', '.join(pm.platforms(manifest, env))} | {shown} |")
+                    f"{torch_version.flavour(pins['cuda'])} | {', '.join(pm.platforms(manifest, env))} | {shown} |")
     return "\n".join(rows) + "\n"
 
 
 def guard(variants: Mapping[str, Any], manifest: Mapping[str, Any]) -> str:
     """What the import guard says for a build of the newest torch run under the oldest."""
-    guard_module = _load("python/torchrig/_guard.py")
+    guard_module = library_module("_guard")
     mismatch = guard_module.mismatch
     built = pm.newest(variants["pytorch"]) + ".0"
     running = min(variants["pytorch"], key=pm.version_key) + ".0"
@@ -102,22 +84,3 @@ def update(text: str, variants: Mapping[str, Any], manifest: Mapping[str, Any]) 
     if sorted(seen) != sorted(BLOCKS):
         raise ValueError(f"expected each generated block once: {sorted(BLOCKS)}, found {sorted(seen)}")
     return result
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--doc", type=pathlib.Path, default=DOC, help="the markdown file to update")
-    parser.add_argument("--check", action="store_true", help="only compare; exit 1 if out of date")
-    args = parser.parse_args()
-    text = update(args.doc.read_text(), pm.load_variants(), pm.load_manifest())
-    change = pm.sync_file(args.doc, text, args.check)
-    print(change or f"in sync: {args.doc}")
-    if args.check and change:
-        print("run `python tools/gen_compat_docs.py` to regenerate it", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,24 +1,22 @@
-#!/usr/bin/env python3
-"""Write environments/<env>.yml, a conda environment file per pyXY-cpu / pyXY-cuda pixi environment.
+"""environments/<env>.yml: a conda environment file per pyXY-cpu / pyXY-cuda pixi environment.
 
 For people who use conda or mamba without pixi: each file holds the channels, packages
-and activation variables of the pixi environment of the same name. With --check,
-nothing is written: the command lists the files that differ and exits 1.
+and activation variables of the pixi environment of the same name (`gen environments`;
+with --check nothing is written and the verb exits 1 when a file differs).
 """
 from __future__ import annotations
 
-import argparse
 import pathlib
 import re
-import sys
 from collections.abc import Mapping
 from typing import Any
 
-import pixi_manifest as pm
+from .. import pixi as pm
+from ..paths import REPO
 
-OUT_DIR = pm.ROOT / "environments"
+OUT_DIR = REPO / "environments"
 ENV_NAME = re.compile(r"^py3\d+-(cpu|cuda)\d*$")  # the per-Python x flavour environments
-HEADER = "# Generated from pixi.toml by tools/gen_environments.py; do not edit."
+HEADER = "# Generated from pixi.toml by `python -m torchrig_release gen environments`; do not edit."
 FUZZY = re.compile(r"^(\d+(?:\.\d+)*)\.\*$")  # "3.12.*" -> conda's "=3.12"
 
 __all__ = ["conda_spec", "generate", "render", "sync"]
@@ -109,25 +107,3 @@ def sync(manifest: Mapping[str, Any], out_dir: pathlib.Path, check: bool) -> lis
             if not check:
                 path.unlink()
     return changes
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--manifest", type=pathlib.Path, default=pm.MANIFEST, help="pixi.toml to read")
-    parser.add_argument("--out-dir", type=pathlib.Path, default=OUT_DIR, help="where the .yml files go")
-    parser.add_argument("--check", action="store_true", help="only compare; exit 1 if out of sync")
-    args = parser.parse_args()
-    changes = sync(pm.load_manifest(args.manifest), args.out_dir, args.check)
-    for line in changes:
-        print(line)
-    if args.check and changes:
-        print("environments/ is out of sync with pixi.toml: run `python tools/gen_environments.py`",
-              file=sys.stderr)
-        return 1
-    print(f"{len(changes)} file(s) {'out of sync' if args.check else 'updated'} in {args.out_dir}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,2 +1,2 @@
-"""Helpers of tools/upload.py: packages (find, read), abi (the ABI gate), targets
-(credentials, redaction, rattler-build uploads, local file channel)."""
+"""upload internals: packages (find, read), abi (the in-process ABI gate), targets
+(credentials, redaction, rattler-build uploads, local file channel). The verb: main_upload.py."""

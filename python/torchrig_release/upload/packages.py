@@ -1,20 +1,18 @@
 """The packages to upload: found in rattler-build's output folder, read from their
-info/index.json with py-rattler; and the error type every helper raises."""
+info/index.json with py-rattler; and the upload's error type (a ReleaseError)."""
 from __future__ import annotations
 
 import dataclasses
 import re
 from pathlib import Path
 
+from ..errors import ReleaseError
+
 SUBDIR = re.compile(r"noarch|[a-z0-9]+-[a-z0-9_]+")
 
 
-class UploadError(Exception):
-    """A refusal or failure, already worded for the user and free of secrets."""
-
-    def __init__(self, message: str, status: int = 1):
-        super().__init__(message)
-        self.status = status
+class UploadError(ReleaseError):
+    """A refusal or failure of the upload, already worded for the user and free of secrets."""
 
 
 @dataclasses.dataclass(frozen=True)

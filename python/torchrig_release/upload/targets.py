@@ -5,13 +5,13 @@ only, and any error text is passed through ``redact`` before anyone sees it.
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import shutil
 import urllib.parse
 from pathlib import Path
 
+from ..conda.util import run_async
 from .packages import Package, UploadError
 
 TOKEN_ENV = {"prefix": "PREFIX_API_KEY", "anaconda": "ANACONDA_API_KEY",
@@ -79,7 +79,7 @@ def upload_local(packages: list[Package], channel: Path) -> None:
         shutil.copyfile(package.path, partial)
         os.replace(partial, target)
     (channel / "noarch").mkdir(exist_ok=True)  # a conda channel always has noarch/
-    asyncio.run(index_fs(channel))
+    run_async(index_fs(channel))
 
 
 def upload_remote(args, files: list[str], token: str | None) -> None:
