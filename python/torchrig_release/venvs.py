@@ -21,12 +21,26 @@ log = logging.getLogger(__name__)
 
 def ensure_venv(directory: pathlib.Path, torch_version: str, extra: list[str],
                 python: str = sys.executable) -> pathlib.Path:
-    """Return ``directory/bin/python`` of a venv with ``torch==torch_version`` + ``extra``."""
+    """Return ``directory/bin/python`` of a venv with ``torch==torch_version`` + ``extra``.
+
+    The cache is shared by every checkout: a venv with the same torch and at least these
+    extras is reused as it is; one with the same torch but fewer extras gets the missing
+    ones added (never cleared: another checkout may be using it); only a venv with another
+    torch, or none, is (re)created.
+    """
     stamp = directory / "torchrig-venv.json"
-    want = {"torch": torch_version, "extra": sorted(extra)}
     py = directory / "bin" / "python"
-    if stamp.is_file() and json.loads(stamp.read_text()) == want and py.exists():
+    have = json.loads(stamp.read_text()) if stamp.is_file() and py.exists() else None
+    if have and have.get("torch") == torch_version:
+        missing = sorted(set(extra) - set(have.get("extra", [])))
+        if missing:
+            log.info("adding %s to %s", " ".join(missing), directory)
+            subprocess.run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                            f"torch=={torch_version}", *missing], check=True)
+            stamp.write_text(json.dumps({"torch": torch_version,
+                                         "extra": sorted(set(have.get("extra", [])) | set(extra))}))
         return py
+    want = {"torch": torch_version, "extra": sorted(extra)}
     start = time.monotonic()
     log.info("creating %s with torch==%s %s", directory, torch_version, " ".join(extra))
     directory.parent.mkdir(parents=True, exist_ok=True)
