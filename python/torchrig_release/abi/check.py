@@ -19,8 +19,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from packaging.version import Version
-
+from ..library import torch_version
 from . import elf
 from .artifact import Artifact
 from .declared import admitted_minors, format_minors
@@ -141,7 +140,7 @@ def _range_problems(artifact: Artifact, targets: list[TargetResult],
     declared = artifact.declared.text
     built = artifact.build_info["torch_version"]
     problems = []
-    if Version(built).release[:2] not in minors:
+    if torch_version.minor_of(built) not in minors:
         problems.append(f"declared range {declared} excludes torch {built}, the torch it was built with")
     if unbounded:
         problems.append(f"declared range {declared} has no upper bound: it admits every future torch")
