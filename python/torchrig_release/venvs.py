@@ -20,13 +20,13 @@ log = logging.getLogger(__name__)
 
 
 def ensure_venv(directory: pathlib.Path, torch_version: str, extra: list[str],
-                python: str = sys.executable) -> pathlib.Path:
+                python: str = sys.executable, env: dict[str, str] | None = None) -> pathlib.Path:
     """Return ``directory/bin/python`` of a venv with ``torch==torch_version`` + ``extra``.
 
     The cache is shared by every checkout: a venv with the same torch and at least these
     extras is reused as it is; one with the same torch but fewer extras gets the missing
     ones added (never cleared: another checkout may be using it); only a venv with another
-    torch, or none, is (re)created.
+    torch, or none, is (re)created. ``env``: the environment of the pip calls (default this one).
     """
     stamp = directory / "torchrig-venv.json"
     py = directory / "bin" / "python"
@@ -36,7 +36,7 @@ def ensure_venv(directory: pathlib.Path, torch_version: str, extra: list[str],
         if missing:
             log.info("adding %s to %s", " ".join(missing), directory)
             subprocess.run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                            f"torch=={torch_version}", *missing], check=True)
+                            f"torch=={torch_version}", *missing], check=True, env=env)
             stamp.write_text(json.dumps({"torch": torch_version,
                                          "extra": sorted(set(have.get("extra", [])) | set(extra))}))
         return py
@@ -46,7 +46,7 @@ def ensure_venv(directory: pathlib.Path, torch_version: str, extra: list[str],
     directory.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run([python, "-m", "venv", "--clear", str(directory)], check=True)
     subprocess.run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                    f"torch=={torch_version}", *extra], check=True)
+                    f"torch=={torch_version}", *extra], check=True, env=env)
     stamp.write_text(json.dumps(want))
     log.info("ready in %.0fs", time.monotonic() - start)
     return py

@@ -18,7 +18,6 @@ import pathlib
 import re
 import subprocess
 import sys
-import tomllib
 
 import pytest
 from rattler import MatchSpec, Version, VersionSpec
@@ -30,6 +29,7 @@ from support.conda_fixtures import (  # noqa: F401  (fixtures)
 from torchrig_release import variants as cu
 from torchrig_release.library import torch_version
 from torchrig_release.paths import OUTPUT_DIR, RECIPE, REPO
+from torchrig_release.pixi import load_toml
 
 pytestmark = pytest.mark.conda
 slow = pytest.mark.slow
@@ -85,7 +85,7 @@ def test_torch_bound_is_left_to_run_exports(rendered_matrix):
 def test_recipe_version_is_pyproject_version():
     from rattler_build import Stage0Recipe
 
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    project = load_toml(REPO / "pyproject.toml")["project"]  # tomli on 3.10
     (rendered,) = Stage0Recipe.from_file(RECIPE).render(cu.variant_config(local_variant()))
     assert rendered.recipe.package.version == project["version"]
 
