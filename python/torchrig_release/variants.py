@@ -14,11 +14,13 @@ from .errors import ReleaseError
 from .library import torch_version
 from .paths import RECIPE, VARIANTS
 
-__all__ = ["MATRIX_KEYS", "flavour_tag", "is_skipped", "load", "matrix", "skip_conditions",
+__all__ = ["ABI_KEY", "MATRIX_KEYS", "builds", "flavour_tag", "is_skipped", "load", "matrix", "skip_conditions",
            "variant_config", "variant_key", "version_key"]
 
 # The keys that make the torchrig matrix; the other variant keys are toolchain.
 MATRIX_KEYS = ("python", "pytorch", "cuda_compiler_version")
+# classic (one build per pytorch minor) | stable (one build per python x CUDA, newest pytorch)
+ABI_KEY = "torchrig_abi"
 
 flavour_tag = torch_version.flavour_tag  # 'None' -> 'cpu', '12.9' -> 'cuda129'
 
@@ -85,3 +87,25 @@ def is_skipped(conditions: list[str], platform: str, variant: dict[str, str]) ->
 def variant_key(variant: dict) -> tuple[str, ...]:
     """(python, pytorch, cuda_compiler_version) of a variant or a rendered row."""
     return tuple(str(variant[k]) for k in MATRIX_KEYS)
+
+
+def builds(values: dict[str, list[str]] | None = None) -> list[dict[str, str]]:
+    """Every torchrig build: {python, pytorch, cuda_compiler_version, torchrig_abi}.
+
+    classic: python x pytorch x cuda_compiler_version; stable: python x
+    cuda_compiler_version against the newest pytorch only (its binary serves every torch
+    from the stable target on, so a build per pytorch minor would be the same package).
+    A variants.yaml without the key means classic only.
+    """
+    values = values if values is not None else load()
+    newest = max(values["pytorch"], key=version_key)
+    rows = []
+    for abi in values.get(ABI_KEY, ["classic"]):
+        if abi not in ("classic", "stable"):
+            raise ReleaseError(f"{ABI_KEY}: {abi!r} is neither 'classic' nor 'stable' ({VARIANTS})", 2)
+        for python in values["python"]:
+            for cuda in values["cuda_compiler_version"]:
+                for torch in (values["pytorch"] if abi == "classic" else [newest]):
+                    rows.append({"python": python, "pytorch": torch, "cuda_compiler_version": cuda,
+                                 ABI_KEY: abi})
+    return rows

@@ -226,7 +226,7 @@ def test_build_directory_is_per_environment():
     """pixi renders cmd/inputs/outputs with MiniJinja; a shell variable there never matches."""
     (build,) = [t for t in pm.task_definitions(MANIFEST) if t.name == "build"]
     per_env = "build/{{ pixi.environment.name }}"
-    assert f"build-dir={per_env}" in build.cmd
+    assert f"build-dir={per_env}" in build.cmd  # --config-settings (pip >= 22.1; -C only >= 23.1)
     assert build.spec["outputs"] and all(path.startswith(per_env) for path in build.spec["outputs"])
     assert not [p for p in [*build.spec.get("inputs", []), *build.spec["outputs"]] if "$" in p]
     assert "--no-build-isolation" in build.cmd  # compile against the environment's torch

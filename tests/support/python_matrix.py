@@ -34,8 +34,8 @@ from torchrig_release.venvs import ensure_venv
 # cp310 wheels we cache), the others the newest torch; 3.11 is .venv (tools/dev-setup).
 TORCH_FOR_PYTHON = {"3.10": "2.10.0", "3.12": "2.15.0", "3.13": "2.15.0"}
 MAIN_RUN = ("3.11", "2.13.0")  # .venv, README's test command
-TEST_EXTRAS = ["numpy", "pytest", "hypothesis", "pillow"]
-SUMMARY = re.compile(r"^=+ (.*(passed|failed|error).*) =+$", re.M)
+TEST_EXTRAS = ["numpy", "pytest", "hypothesis", "pillow", "matplotlib"]  # test + demo extras
+SUMMARY = re.compile(r"^=*\s*(\d+ (?:passed|failed|error).* in [\d.]+s.*?)\s*=*$", re.M)
 
 
 def pyenv_interpreters() -> dict[str, pathlib.Path]:
@@ -65,7 +65,7 @@ def run_one(python: str, interpreter: pathlib.Path, torch: str) -> tuple[bool, s
     start = time.monotonic()
     build = subprocess.run([str(venv_python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
                             "--no-build-isolation", "--no-deps", "--target", str(site),
-                            "-C", f"build-dir={work / 'cmake'}", "."],
+                            f"--config-settings=build-dir={work / 'cmake'}", "."],
                            cwd=REPO, env=env, capture_output=True, text=True)
     build_s = time.monotonic() - start
     if build.returncode != 0:
@@ -77,7 +77,7 @@ def run_one(python: str, interpreter: pathlib.Path, torch: str) -> tuple[bool, s
                           cwd=REPO, env=test_env, capture_output=True, text=True)
     test_s = time.monotonic() - start
     found = SUMMARY.findall(test.stdout)
-    summary = found[-1][0] if found else f"rc {test.returncode}"
+    summary = found[-1] if found else f"rc {test.returncode}"
     if test.returncode != 0:
         sys.stderr.write(test.stdout[-6000:] + test.stderr[-2000:])
     return test.returncode == 0, (f"{summary}; venv {venv_s:.0f}s, build {build_s:.0f}s, "
