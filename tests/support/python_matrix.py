@@ -39,7 +39,8 @@ SUMMARY = re.compile(r"^=*\s*(\d+ (?:passed|failed|error).* in [\d.]+s.*?)\s*=*$
 
 
 def pyenv_interpreters() -> dict[str, pathlib.Path]:
-    """{'3.12': .../versions/3.12.1/bin/python3.12} for every pyenv CPython 3.X."""
+    """{'3.12': .../versions/3.12.1/bin/python3.12} for every pyenv CPython 3.X, then any
+    other python3.X on PATH (CI's setup-python) for the Pythons of TORCH_FOR_PYTHON."""
     root = os.environ.get("PYENV_ROOT") or (shutil.which("pyenv") and subprocess.run(
         ["pyenv", "root"], capture_output=True, text=True).stdout.strip()) or str(pathlib.Path.home() / ".pyenv")
     found = {}
@@ -48,6 +49,10 @@ def pyenv_interpreters() -> dict[str, pathlib.Path]:
         exe = version / "bin" / f"python{match.group(1)}" if match else None
         if exe and exe.is_file():
             found[match.group(1)] = exe
+    for python in TORCH_FOR_PYTHON:
+        on_path = shutil.which(f"python{python}")
+        if python not in found and on_path:
+            found[python] = pathlib.Path(on_path)
     return found
 
 
@@ -99,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     for python in wanted:
         torch = TORCH_FOR_PYTHON[python]
         if python not in have:
-            print(f"[pythons] {python} torch {torch}: FAILED (no interpreter in $(pyenv root)/versions/)",
+            print(f"[pythons] {python} torch {torch}: FAILED (no python{python} in $(pyenv root)/versions/ or on PATH)",
                   flush=True)
             failed += 1
             continue
