@@ -54,7 +54,7 @@ def missing_imports(manifest) -> list[str]:
             if not task.cmd:
                 continue
             for need in task_needs(task.cmd, task.spec.get("cwd", "."), python):
-                options = [pkg for name in need.names
+                options = [pkg for name in need.names if name not in ic.STDLIB_CHANGES
                            for pkg in CONDA_NAMES.get(name, ic.providers(name))]
                 if not have & set(options):
                     problems.append(f"{env.name}: task {task.name} imports {' or '.join(need.names)}"
