@@ -35,7 +35,7 @@ import shutil
 import subprocess
 import sys
 
-from torchrig_release import variants
+from torchrig_release import build_requirements, variants
 from torchrig_release.conda import util as cu
 from torchrig_release.errors import ReleaseError
 from torchrig_release.library import torch_version
@@ -47,8 +47,9 @@ log = logging.getLogger("local_channel")
 MANIFEST = "torchrig-channel.json"
 MARKER = ".torchrig-standin-channel"  # only folders carrying it are ever deleted
 TARGET = "linux-64"
-# What the recipe's host/build/test environments need besides torch's closure.
-ROOTS = ("torch", "pip", "scikit-build-core", "pybind11", *si.TOOL_WHEELS)
+# What the recipe's host/build/test environments need besides torch's closure: pip and
+# pyproject.toml's build tools (cmake and ninja among them, repacked per si.TOOL_WHEELS).
+ROOTS = ("torch", "pip", *build_requirements.names())
 
 
 def installed_versions() -> dict[str, str]:
