@@ -14,7 +14,8 @@ import os
 import pathlib
 from typing import Any
 
-__all__ = ["BUILD_INFO_PATH", "ensure_compatible", "load_build_info", "mismatch", "minor_of"]
+__all__ = ["BUILD_INFO_PATH", "ensure_compatible", "load_build_info", "mismatch", "minor_of",
+           "stable_problems"]
 
 BUILD_INFO_PATH = pathlib.Path(__file__).with_name("_build_info.json")
 SKIP_ENV = "TORCHRIG_SKIP_ABI_CHECK"
@@ -39,9 +40,52 @@ def _flavour(cuda: str | None) -> str:
     return f"CUDA {cuda}" if cuda else "CPU"
 
 
+def stable_problems(info: dict[str, Any], torch_version: str,
+                    torch_cuda: str | None) -> list[str]:
+    """Why a stable-ABI build (``info["abi"] == "stable"``) cannot load here.
+
+    Such a build loads in every torch from its target on (any minor), so only
+    two things matter: torch >= the target, and the flavour: CUDA kernels link
+    torch's CUDA library, which a CPU torch lacks, and a CUDA major other than
+    the one compiled for has other runtime libraries.
+    """
+    from ._stable_target import target_str
+
+    target = tuple(int(x) for x in str(info.get("stable_target") or target_str()).split("."))
+    problems = []
+    if minor_of(torch_version) < target:
+        problems.append(f"torch {'.'.join(map(str, minor_of(torch_version)))} is older than "
+                        f"{'.'.join(map(str, target))}, the oldest torch this build loads in")
+    if info.get("with_cuda"):
+        built_major = str(info.get("torch_cuda") or "").split(".")[0]
+        if not torch_cuda:
+            problems.append(f"it holds CUDA {info.get('torch_cuda')} kernels but this torch is "
+                            "a CPU build")
+        elif torch_cuda.split(".")[0] != built_major:
+            problems.append(f"its CUDA kernels were built for CUDA {built_major}.x but this "
+                            f"torch uses CUDA {torch_cuda}")
+    return problems
+
+
+def _stable_message(info: dict[str, Any], torch_version: str, torch_cuda: str | None,
+                    problems: list[str]) -> str:
+    target = info.get("stable_target")
+    flavour = f"CUDA {info.get('torch_cuda')}" if info.get("with_cuda") else "CPU"
+    return (
+        f"torchrig (stable ABI, {flavour}) loads in torch >= {target}; this environment has "
+        f"torch {torch_version} ({_flavour(torch_cuda)}): " + "; ".join(problems) + ".\n"
+        f"Fix one of:\n  - pip install 'torch>={target}' (of the same flavour)\n"
+        "  - install the torchrig build of your torch's flavour (cpu / cudaXY).\n"
+        f"The full build record is {BUILD_INFO_PATH}."
+    )
+
+
 def mismatch(info: dict[str, Any], torch_version: str, torch_cuda: str | None,
              cxx11_abi: bool) -> str | None:
     """Why a build described by ``info`` cannot load in this torch, or None."""
+    if info.get("abi") == "stable":
+        problems = stable_problems(info, torch_version, torch_cuda)
+        return _stable_message(info, torch_version, torch_cuda, problems) if problems else None
     built = info["torch_version"]
     problems = []
     if minor_of(built) != minor_of(torch_version):
