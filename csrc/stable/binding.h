@@ -6,10 +6,12 @@
 // with TORCH_TARGET_VERSION = 2.10), never through c10/ATen C++ symbols, so the
 // library loads in every torch from 2.10 on.
 //
-// Bad input: a broken rule throws std::invalid_argument, which torch's Python
-// binding raises as ValueError. A TypeError cannot cross the stable ABI, so its
-// message starts with kTypeErrorTag; python/torchrig/_stable.py raises those as
-// TypeError (same message as the classic build's).
+// Bad input: a broken rule throws std::invalid_argument. Only std:: exceptions
+// cross the stable ABI, and torch decides what Python sees (2.13/2.14:
+// ValueError for std::invalid_argument; 2.15: RuntimeError), so the message
+// starts with kValueErrorTag or kTypeErrorTag and python/torchrig/_stable.py
+// raises ValueError / TypeError with the rest: the classic build's types and
+// messages.
 #pragma once
 
 #include <torch/csrc/stable/library.h>
@@ -29,6 +31,7 @@ namespace torchrig::stable {
 using Tensor = torch::stable::Tensor;
 using torch::headeronly::ScalarType;
 
+inline constexpr const char* kValueErrorTag = "ValueError: ";
 inline constexpr const char* kTypeErrorTag = "TypeError: ";
 
 /// Runs `f` (a call of the rules); a CheckFailure leaves as std::invalid_argument.
@@ -39,7 +42,7 @@ auto checked(F&& f) -> decltype(f()) {
   } catch (const rules::CheckFailure& e) {
     if (e.kind() == rules::ErrorKind::Type)
       throw std::invalid_argument(std::string(kTypeErrorTag) + e.what());
-    throw std::invalid_argument(e.what());
+    throw std::invalid_argument(std::string(kValueErrorTag) + e.what());
   }
 }
 

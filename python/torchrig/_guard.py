@@ -49,9 +49,11 @@ def stable_problems(info: dict[str, Any], torch_version: str,
     torch's CUDA library, which a CPU torch lacks, and a CUDA major other than
     the one compiled for has other runtime libraries.
     """
-    from ._stable_target import target_str
-
-    target = tuple(int(x) for x in str(info.get("stable_target") or target_str()).split("."))
+    # From the build record (its writer read _stable_target.py): this module
+    # must stay loadable on its own (tools/_abi loads it by path).
+    if not info.get("stable_target"):
+        return ["its build record has no stable_target; reinstall torchrig"]
+    target = minor_of(str(info["stable_target"]))
     problems = []
     if minor_of(torch_version) < target:
         problems.append(f"torch {'.'.join(map(str, minor_of(torch_version)))} is older than "

@@ -4,9 +4,10 @@ The stable library (``libtorchrig_stable.so``, csrc/stable/) holds no Python
 module: :func:`load` loads it with ``torch.ops.load_library``, which defines
 the ``torchrig::*`` schemas and the ``torchrig_kernels::*`` C++ kernels (same
 schemas). The public ops' CPU/CUDA kernels registered here call those and
-raise the C++ checks' type errors as ``TypeError``: torch's stable C API can
-carry only ``std::`` exceptions, which Python sees as ValueError/RuntimeError,
-so csrc/stable/binding.h marks a type error's message with ``TYPE_ERROR_TAG``.
+raise the C++ checks' errors as ValueError / TypeError, like the classic
+build: only ``std::`` exceptions cross torch's stable C API, and torch decides
+what Python sees (ValueError in 2.13/2.14, RuntimeError in 2.15), so
+csrc/stable/binding.h starts each check's message with a tag (``TAGS``).
 """
 from __future__ import annotations
 
@@ -15,24 +16,26 @@ from collections.abc import Callable
 
 import torch
 
-__all__ = ["LIBRARY", "OPS", "TYPE_ERROR_TAG", "compiled_with_cuda", "load"]
+__all__ = ["LIBRARY", "OPS", "TAGS", "compiled_with_cuda", "load"]
 
 LIBRARY = pathlib.Path(__file__).with_name("libtorchrig_stable.so")
 OPS = ("forward_kinematics", "forward_kinematics_backward", "skin", "skin_backward")
-TYPE_ERROR_TAG = "TypeError: "  # kTypeErrorTag in csrc/stable/binding.h
+# kValueErrorTag / kTypeErrorTag in csrc/stable/binding.h
+TAGS: dict[str, type[Exception]] = {"ValueError: ": ValueError, "TypeError: ": TypeError}
 
 _registrations: list[torch.library.Library] = []
 
 
 def _typed(kernel: Callable) -> Callable:
-    """``kernel`` with a tagged ValueError re-raised as TypeError."""
+    """``kernel`` with the checks' tagged errors raised as their own type."""
     def impl(*args):
         try:
             return kernel(*args)
-        except ValueError as exc:
+        except (ValueError, RuntimeError) as exc:
             msg = str(exc)
-            if msg.startswith(TYPE_ERROR_TAG):
-                raise TypeError(msg[len(TYPE_ERROR_TAG):]) from None
+            for tag, kind in TAGS.items():
+                if msg.startswith(tag):
+                    raise kind(msg[len(tag):]) from None
             raise
     return impl
 
