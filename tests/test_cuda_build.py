@@ -1,8 +1,8 @@
 """The CUDA sources, checked on a machine without a GPU.
 
 * Build (slow suite, ``cudabuild``): compiles torchrig with TORCHRIG_CUDA=ON
-  for sm_90 against torch 2.14.1 (CUDA 13) in its own venv
-  (``.cache/venv-torch2.14.1``, made by tools/torch_venv.py and reused), in a
+  for sm_90 against torch 2.14.1 (CUDA 13) in its own venv (the machine-wide
+  cache's ``venv-py3.11-torch2.14.1``, made by tools/torch_venv.py and reused), in a
   build directory of its own (``build/cuda-<wheel tag>``, so the CPU build in
   ``build/<wheel tag>`` is never touched), installs the wheel into a scratch
   directory and imports it from outside the source tree. A .cu file that does
@@ -22,17 +22,19 @@ import os
 import pathlib
 import shutil
 import subprocess
+import sys
 import time
 
 import pytest
 import torch
-from torch_venv import ensure_venv  # tools/ (on sys.path via conftest)
+from torch_venv import cached_venv_dir, ensure_venv  # tools/ (on sys.path via conftest)
 
 import torchrig
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TORCH_VERSION = "2.14.1"
-VENV = ROOT / ".cache" / f"venv-torch{TORCH_VERSION}"
+PY_MINOR = "{}.{}".format(*sys.version_info[:2])
+VENV = cached_venv_dir(PY_MINOR, TORCH_VERSION)  # machine-wide cache, shared with test_stable_abi
 VENV_EXTRA = ["numpy", "pytest", "scikit-build-core", "pybind11", "cmake", "ninja"]
 ARCH = "9.0"
 OPS = ["forward_kinematics", "forward_kinematics_backward", "skin", "skin_backward"]
