@@ -210,3 +210,51 @@ def test_print_the_table():
     build = RESULTS.get("_build", {})
     lines.append(f"\nwheel {build.get('wheel')} built in {build.get('seconds', 0):.0f}s")
     print("\n[stable-abi]\n" + "\n".join(lines))
+
+
+# ---- the CUDA flavour: compiles (sm_90, nvcc 13, torch 2.14.1+cu130 headers) --
+
+CUDA_TORCH = "2.14.1"
+CUDA_BUILD_EXTRA = ["numpy", "pytest", "scikit-build-core", "pybind11", "cmake", "ninja"]
+CUDA_PROBE = """
+import json, torch, torchrig
+from torchrig import _stable
+has = torch._C._dispatch_has_kernel_for_dispatch_key
+print(json.dumps({"file": torchrig.__file__, "cuda_available": torch.cuda.is_available(),
+                  "info": torchrig.BUILD_INFO,
+                  "cuda": [has(ns + "::" + op, "CUDA") for ns in ("torchrig", "torchrig_kernels")
+                           for op in _stable.OPS]}))
+"""
+
+
+@pytest.mark.cudabuild
+def test_cuda_stable_build_compiles_and_loads_without_gpu(tmp_path):
+    nvcc = next((p for p in (os.environ.get("CUDA_HOME", ""), "/usr/local/cuda")
+                 if p and (Path(p) / "bin" / "nvcc").is_file()), None) or shutil.which("nvcc")
+    if nvcc is None:
+        pytest.skip("no nvcc (set CUDA_HOME): cannot compile the CUDA flavour here")
+    py = ensure_venv(cached_venv_dir("{}.{}".format(*sys.version_info[:2]), CUDA_TORCH),
+                     CUDA_TORCH, CUDA_BUILD_EXTRA)
+    env = {**os.environ, "TORCHRIG_ABI": "stable", "TORCHRIG_CUDA": "ON",
+           "TORCH_CUDA_ARCH_LIST": "9.0",
+           "CMAKE_BUILD_PARALLEL_LEVEL": os.environ.get("CMAKE_BUILD_PARALLEL_LEVEL", "2")}
+    _run([str(py), "-m", "pip", "wheel", "--no-build-isolation", "--no-deps", "-q", "-C",
+          "build-dir=build/stable-cuda-{wheel_tag}", "-w", str(tmp_path / "w"), str(ROOT)],
+         env=env, cwd=ROOT)
+    (wheel,) = (tmp_path / "w").glob("torchrig-*-py3-none-*.whl")
+    site = tmp_path / "site"
+    _run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--target", str(site), str(wheel)])
+    lib = site / "torchrig" / "libtorchrig_stable.so"
+    verdict = check_stable_symbols(elf.undefined_symbols(lib), {})
+    assert verdict.ok, verdict.problems
+    assert "aoti_torch_get_current_cuda_stream" in verdict.shim  # launches on torch's stream
+    from elftools.elf.elffile import ELFFile
+    with open(lib, "rb") as f:
+        fatbin = ELFFile(f).get_section_by_name(".nv_fatbin")
+        assert fatbin is not None and b"sm_90" in fatbin.data()
+    env = {**os.environ, "PYTHONPATH": str(site), "CUDA_VISIBLE_DEVICES": ""}
+    probe = json.loads(_run([str(py), "-c", CUDA_PROBE], env=env, cwd=tmp_path).stdout
+                       .strip().splitlines()[-1])
+    assert Path(probe["file"]).is_relative_to(site) and not probe["cuda_available"]
+    assert probe["info"]["with_cuda"] and probe["info"]["abi"] == "stable"
+    assert all(probe["cuda"]), probe["cuda"]

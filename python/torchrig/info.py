@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import torch
 
-from . import _C, _guard
+from . import _guard
 
 __all__ = ["main"]
 
@@ -18,8 +18,14 @@ def main() -> int:
     print("torchrig build:")
     for key in sorted(info):
         print(f"  {key:<22} {info[key]}")
-    print(f"  {'library torch (macro)':<22} {_C.compiled_torch_version()}")
-    print(f"  {'cuda kernels':<22} {_C.compiled_with_cuda()}")
+    if info.get("abi") == "stable":  # no Python module: the ops' registrations tell
+        from . import _stable
+        print(f"  {'library':<22} {_stable.LIBRARY.name} (torch stable ABI)")
+        print(f"  {'cuda kernels':<22} {_stable.compiled_with_cuda()}")
+    else:
+        from . import _C
+        print(f"  {'library torch (macro)':<22} {_C.compiled_torch_version()}")
+        print(f"  {'cuda kernels':<22} {_C.compiled_with_cuda()}")
     try:
         from importlib.metadata import requires
         pins = [r for r in requires("torchrig") or [] if r.startswith("torch")]
