@@ -130,11 +130,11 @@ void check_index_range(int64_t lo, int64_t hi, int64_t J) {
                  "), got values in [", lo, ", ", hi, "]");
 }
 
-void check_grad(const TensorDesc& grad, const char* name, std::initializer_list<int64_t> sizes,
+void check_grad(const TensorDesc& grad, const char* name, const std::vector<int64_t>& sizes,
                 const TensorDesc& like) {
   check_defined({{&grad, name}});
-  TORCHRIG_VALUE(has_shape(grad, sizes), name, " must have shape ",
-                 shape_str(std::vector<int64_t>(sizes)), ", got ", shape_str(grad.sizes));
+  TORCHRIG_VALUE(grad.sizes == sizes, name, " must have shape ", shape_str(sizes), ", got ",
+                 shape_str(grad.sizes));
   check_same(grad, name, like, "the forward input", /*dtype=*/true);
 }
 

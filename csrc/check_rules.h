@@ -64,6 +64,6 @@ void check_index_range(int64_t lo, int64_t hi, int64_t J);
 
 /// `grad` (named `name`) has exactly `sizes`, the dtype and device of `like`.
 void check_grad(const TensorDesc& grad, const char* name,
-                std::initializer_list<int64_t> sizes, const TensorDesc& like);
+                const std::vector<int64_t>& sizes, const TensorDesc& like);
 
 }  // namespace torchrig::rules

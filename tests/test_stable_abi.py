@@ -10,7 +10,7 @@ tests that cannot see the source tree, the op, bad-input, fuzz and rig tests run
 torch.compile(fullgraph=True), the error types and messages), with no GPU
 visible. abi-check's stable rule (tools/_abi/stable.py) runs against each
 torch's libraries. The closing test prints the table torch × Python -> result
-with the time each scenario took.
+with the time each scenario took (also written to build/stable-abi-table.md).
 """
 from __future__ import annotations
 
@@ -209,7 +209,10 @@ def test_print_the_table():
                      f"{r.get('summary', '')} | {r.get('venv_s', 0):.0f} | {r.get('tests_s', 0):.0f} |")
     build = RESULTS.get("_build", {})
     lines.append(f"\nwheel {build.get('wheel')} built in {build.get('seconds', 0):.0f}s")
-    print("\n[stable-abi]\n" + "\n".join(lines))
+    text = "\n".join(lines) + "\n"
+    (ROOT / "build").mkdir(exist_ok=True)
+    (ROOT / "build" / "stable-abi-table.md").write_text(text)  # CI captures stdout
+    print("\n[stable-abi]\n" + text)
 
 
 # ---- the CUDA flavour: compiles (sm_90, nvcc 13, torch 2.14.1+cu130 headers) --
