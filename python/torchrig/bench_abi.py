@@ -18,7 +18,7 @@ import statistics
 import subprocess
 import sys
 
-__all__ = ["compare", "measure"]
+__all__ = ["bridge_overhead", "compare", "measure"]
 
 J, K, V = 55, 4, 6890  # SMPL-X-like joints, SMPL's vertex count
 BATCHES = (1, 512)
@@ -60,6 +60,35 @@ def measure(budget_s: float = 0.3) -> dict[str, float]:
                          ("skin fwd", skin_fwd), ("skin fwd+bwd", skin_bwd)]:
             out[f"{name} B={B}"] = median_time(fn, budget_s=budget_s, min_repeats=20)
     out["_abi"] = torchrig.BUILD_INFO.get("abi", "classic")
+    return out
+
+
+def bridge_overhead(budget_s: float = 0.5) -> dict[str, float]:
+    """In a stable build: seconds per call of the public op (Python bridge of
+    torchrig._stable + C++ kernel) and of the C++ kernel alone
+    (``torch.ops.torchrig_kernels``), FK and skin at BATCHES, under inference
+    mode (no autograd kernel), so the difference is the bridge's cost."""
+    import torch
+
+    import torchrig
+    from torchrig.procedural import random_rig, wave_animation
+    from torchrig.timing import median_time
+
+    if torchrig.BUILD_INFO.get("abi") != "stable":
+        raise RuntimeError("bridge_overhead needs a stable-ABI torchrig")
+    out: dict[str, float] = {}
+    for B in BATCHES:
+        parents, offsets, rest, indices, weights = random_rig(J, V, K, seed=B)
+        rot = wave_animation(B, J).contiguous()
+        G = torchrig.forward_kinematics(rot, offsets, parents)
+        for label, ns in (("public", torch.ops.torchrig), ("kernel", torch.ops.torchrig_kernels)):
+            with torch.inference_mode():
+                out[f"fk {label} B={B}"] = median_time(
+                    lambda: ns.forward_kinematics.default(rot, offsets, parents),
+                    budget_s=budget_s, min_repeats=50)
+                out[f"skin {label} B={B}"] = median_time(
+                    lambda: ns.skin.default(rest, G, indices, weights),
+                    budget_s=budget_s, min_repeats=20)
     return out
 
 
