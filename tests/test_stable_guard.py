@@ -85,3 +85,16 @@ def test_bridge_leaves_other_errors_alone():
     with pytest.raises(RuntimeError, match="^CUDA error"):
         _stable._typed(kernel)()
     assert _stable._typed(lambda x: x + 1)(1) == 2
+
+
+def test_pin_provider_follows_the_abi_switch(monkeypatch):
+    sys.path.insert(0, str(ROOT / "build_tools"))
+    try:
+        import torch_pin
+    finally:
+        sys.path.pop(0)
+    monkeypatch.setenv("TORCHRIG_ABI", "stable")
+    assert torch_pin.dynamic_metadata("dependencies") == ["torch>=2.10"]
+    monkeypatch.setenv("TORCHRIG_ABI", "classic")
+    import torch
+    assert torch_pin.dynamic_metadata("dependencies") == [torch_pin.torch_requirement(torch.__version__)]
