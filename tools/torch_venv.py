@@ -8,6 +8,7 @@ is reused when its stamp file records the same request; prints its path.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import pathlib
@@ -34,8 +35,17 @@ def ensure_venv(directory: pathlib.Path, torch_version: str, extra: list[str],
     A venv with that torch is reused when it holds ``extra`` already (it may
     hold more: venvs in the shared cache serve several users); missing extras
     are added. ``env`` is the environment of its pip calls (e.g. a lifted
-    constraint for a torch above the machine's pip cap).
+    constraint for a torch above the machine's pip cap). Concurrent callers
+    (other checkouts sharing the cache) wait on ``<directory>.lock``.
     """
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    with open(directory.with_name(directory.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _ensure_venv_locked(directory, torch_version, extra, python, env)
+
+
+def _ensure_venv_locked(directory: pathlib.Path, torch_version: str, extra: list[str],
+                        python: str, env: dict[str, str] | None) -> pathlib.Path:
     stamp = directory / "torchrig-venv.json"
     py = directory / "bin" / "python"
     have = json.loads(stamp.read_text()) if stamp.is_file() and py.exists() else None
