@@ -30,6 +30,10 @@ def collect(args: argparse.Namespace) -> dict:
         "build_date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         # Set by conda-build/rattler-build; None for a pip build.
         "conda_build": os.environ.get("PKG_BUILD_STRING"),
+        # classic: loads in torch_version's minor only; stable: in every torch
+        # >= stable_target (python/torchrig/_stable_target.py).
+        "abi": args.abi,
+        "stable_target": args.stable_target or None if args.abi == "stable" else None,
     }
 
 
@@ -41,6 +45,8 @@ def main() -> None:
     p.add_argument("--nvcc", default="")
     p.add_argument("--arch-list", default="")
     p.add_argument("--sanitize", default="")
+    p.add_argument("--abi", choices=["classic", "stable"], default="classic")
+    p.add_argument("--stable-target", default="", help="e.g. 2.10 (stable builds)")
     args = p.parse_args()
     args.out.write_text(json.dumps(collect(args), indent=2, sort_keys=True) + "\n")
 
