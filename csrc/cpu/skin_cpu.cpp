@@ -17,10 +17,15 @@ namespace torchrig {
 namespace {
 
 constexpr int64_t kVertexGrain = 2048;
+// Below this many vertex-influences (B * V * K, some 50 us of work) one thread
+// does it all: waking the thread pool costs more than it saves, and far more
+// (a scheduler time slice) when the machine is busy.
+constexpr int64_t kSerialWork = 32768;
 
 // Vertices per parallel task when each vertex is processed for B batch elements.
-int64_t vertex_grain(int64_t B) {
-  return std::max<int64_t>(kVertexGrain / std::max<int64_t>(B, 1), 1);
+int64_t vertex_grain(const kernels::SkinDims& d) {
+  const int64_t B = std::max<int64_t>(d.B, 1);
+  return std::max<int64_t>({kVertexGrain / B, kSerialWork / (B * std::max<int64_t>(d.K, 1)), 1});
 }
 
 template <typename T>
@@ -82,7 +87,7 @@ at::Tensor skin_cpu(const at::Tensor& rest_vertices, const at::Tensor& transform
       skin_forward_lanes(in.d, x, T, I, W, y);
       return;
     }
-    at::parallel_for(0, s.V, vertex_grain(s.B), [&](int64_t begin, int64_t end) {
+    at::parallel_for(0, s.V, vertex_grain(in.d), [&](int64_t begin, int64_t end) {
       kernels::skin_forward_vertices(in.d, x, T, I, W, y, begin, end);
     });
   });
@@ -119,7 +124,7 @@ void transforms_grad(const kernels::SkinDims& d, const scalar_t* g,
   const int64_t threads = at::get_num_threads();
   const int64_t chunks = std::clamp<int64_t>(
       (2 * threads + d.B - 1) / std::max<int64_t>(d.B, 1), 1,
-      std::max<int64_t>(d.V / kVertexGrain, 1));
+      std::max<int64_t>(d.V / vertex_grain(d), 1));
   const int64_t per_chunk = (d.V + chunks - 1) / chunks;
   at::Tensor slabs = chunks == 1 ? grad_tf
                                  : at::zeros({d.B, chunks, d.J, 3, 4}, grad_tf.options());
@@ -160,7 +165,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> skin_backward_cpu(
     if (output_mask[0] || output_mask[2]) {
       scalar_t* gx = output_mask[0] ? grad_rest.mutable_data_ptr<scalar_t>() : nullptr;
       scalar_t* gw = output_mask[2] ? grad_w.mutable_data_ptr<scalar_t>() : nullptr;
-      at::parallel_for(0, s.V, vertex_grain(s.B), [&](int64_t begin, int64_t end) {
+      at::parallel_for(0, s.V, vertex_grain(in.d), [&](int64_t begin, int64_t end) {
         kernels::skin_backward_vertices(d, G, x, T, I, W, gx, gw, begin, end);
       });
     }

@@ -1,4 +1,4 @@
-"""Wall-clock timing helpers shared by the demo and the benchmarks."""
+"""Timing and memory-traffic helpers shared by the demo and the benchmarks."""
 from __future__ import annotations
 
 import time
@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import torch
 
-__all__ = ["median_time"]
+__all__ = ["copy_bandwidth_gbs", "median_time", "skin_bytes"]
 
 
 def _sync(device: torch.device | str) -> None:
@@ -36,3 +36,22 @@ def median_time(fn: Callable[[], object], *, device: torch.device | str = "cpu",
             break
     times.sort()
     return times[len(times) // 2]
+
+
+def copy_bandwidth_gbs(device: torch.device | str = "cpu", nbytes: int = 256 << 20) -> float:
+    """Measured memory bandwidth of ``device`` in GB/s: bytes read + written per
+    second by ``dst.copy_(src)`` of two ``nbytes`` buffers (far beyond any cache)."""
+    src = torch.ones(nbytes // 4, dtype=torch.float32, device=device)
+    dst = torch.empty_like(src)
+    t = median_time(lambda: dst.copy_(src), device=device, warmup=2, min_repeats=7, budget_s=0.3)
+    return 2 * nbytes / t / 1e9
+
+
+def skin_bytes(B: int, V: int, J: int, K: int, elem: int, backward: bool) -> int:
+    """Minimal DRAM bytes of one skinning call (shared rest mesh, int64 indices):
+    forward reads rest, transforms, indices, weights and writes ``[B, V, 3]``;
+    the backward to transforms reads the ``[B, V, 3]`` gradient and the mesh
+    again and writes ``[B, J, 3, 4]``."""
+    mesh = V * 3 * elem + V * K * (8 + elem)
+    fwd = mesh + B * J * 12 * elem + B * V * 3 * elem
+    return fwd + (mesh + B * V * 3 * elem + B * J * 12 * elem if backward else 0)
