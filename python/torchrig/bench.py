@@ -26,7 +26,7 @@ import torch
 from . import ops, reference
 from .procedural import humanoid, random_rig, wave_animation
 from .rig import Rig
-from .timing import copy_bandwidth_gbs, median_time, skin_bytes
+from .timing import copy_bandwidth_gbs, median_time, set_default_clock, skin_bytes
 
 __all__ = ["add_arguments", "cli", "main", "run"]
 
@@ -68,8 +68,9 @@ def run(sizes: list[tuple[int, int]], *, compile_reference: bool = False,
              "reference": _pipeline(reference.forward_kinematics, reference.skin)}
     if compile_reference:
         impls["compiled"] = torch.compile(impls["reference"], dynamic=False)
+    clock = "CPU time" if timing_clock() is time.process_time else "wall time"
     out(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU kernels "
-        f"{_cpu_isa()}, J={J}, K={k}, {dtype}")
+        f"{_cpu_isa()}, J={J}, K={k}, {dtype}, median {clock}")
     header = f"{'B':>5} {'V':>6} {'pass':<8}" + "".join(f"{n + ' ms':>14}" for n in impls)
     out(header + "".join(f"{'ref/' + 'rig' if n == 'reference' else n[:4] + '/rig':>10}"
                          for n in impls if n != "torchrig"))
@@ -87,6 +88,11 @@ def run(sizes: list[tuple[int, int]], *, compile_reference: bool = False,
                 + "".join(f"{r:>9.1f}x" for r in ratios)
                 + f"   ({time.perf_counter() - t0:.1f}s)")
     return rows
+
+
+def timing_clock():
+    from . import timing
+    return timing._CLOCK
 
 
 def _cpu_isa() -> str:
@@ -174,6 +180,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="CPU: seconds of repeats per measurement (default 0.5)")
     p.add_argument("--repeats", type=_positive_int, default=5,
                    help="minimum timed repeats per measurement (default 5)")
+    p.add_argument("--threads", type=_positive_int, metavar="N",
+                   help="CPU: torch threads (default: torch's choice)")
+    p.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                   help="CPU: time each call by wall clock (default) or by the process's CPU "
+                        "time (steadier on a shared machine; with --threads 1 it is the work "
+                        "of one core)")
     p.add_argument("--no-pymomentum", action="store_true",
                    help="CPU: skip the side-by-side table with pymomentum even if it is importable")
     p.add_argument("--vertex-order", choices=["mesh", "random"], default="mesh",
@@ -203,6 +215,10 @@ def main(args: argparse.Namespace) -> int:
             compile=args.compile, vertex_order=args.vertex_order, repeats=args.repeats,
             peak_gbs=args.peak_gbs)
     else:
+        if args.threads:
+            torch.set_num_threads(args.threads)
+        if args.clock == "cpu":
+            set_default_clock(time.process_time)
         say = lambda line: print(line, flush=True)  # noqa: E731
         batch = args.batch or [1, 64, 512]
         results["reference"] = run(list(itertools.product(batch, args.vertices)),
