@@ -38,9 +38,12 @@ template <typename T, int L>
 inline void gather_lane_transforms(const SkinDims& d, const T* tf, int64_t b0,
                                    int64_t nb, T* tfl) {
   for (int64_t l = 0; l < L; ++l) {
-    const T* src = tf + (b0 + l) * d.J * 12;
-    for (int64_t je = 0; je < d.J * 12; ++je)
-      tfl[je * L + l] = l < nb ? src[je] : T(0);
+    if (l < nb) {
+      const T* src = tf + (b0 + l) * d.J * 12;
+      for (int64_t je = 0; je < d.J * 12; ++je) tfl[je * L + l] = src[je];
+    } else {
+      for (int64_t je = 0; je < d.J * 12; ++je) tfl[je * L + l] = T(0);
+    }
   }
 }
 
@@ -49,8 +52,12 @@ template <typename T, int L>
 inline void load_tile(const T* src, int64_t stride, int64_t nb, int64_t n,
                       T* tile) {
   for (int64_t l = 0; l < L; ++l) {
-    const T* s = src + l * stride;
-    for (int64_t i = 0; i < n; ++i) tile[i * L + l] = l < nb ? s[i] : T(0);
+    if (l < nb) {
+      const T* s = src + l * stride;
+      for (int64_t i = 0; i < n; ++i) tile[i * L + l] = s[i];
+    } else {
+      for (int64_t i = 0; i < n; ++i) tile[i * L + l] = T(0);
+    }
   }
 }
 
