@@ -4,18 +4,25 @@ PyTorch has no stable C++ ABI across minor versions, so a wheel compiled
 against torch X.Y.* must declare ``torch>=X.Y,<X.(Y+1)``. The bound is read
 from the torch installed in the build environment (build with
 ``--no-build-isolation`` so that is the torch you compile against), never
-hard-coded.
+hard-coded. The version is parsed by python/torchrig/_torch_version.py, loaded
+by path: torchrig is not installed while it is being built.
 """
 from __future__ import annotations
 
+import importlib.util
+import pathlib
 from collections.abc import Mapping
 from typing import Any
+
+_PATH = pathlib.Path(__file__).resolve().parents[1] / "python" / "torchrig" / "_torch_version.py"
+_spec = importlib.util.spec_from_file_location("_torchrig_build_torch_version", _PATH)
+_torch_version = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_torch_version)
 
 
 def torch_requirement(version: str) -> str:
     """'2.13.0+cpu' -> 'torch>=2.13,<2.14'."""
-    major, minor = (int(x) for x in version.split("+")[0].split(".")[:2])
-    return f"torch>={major}.{minor},<{major}.{minor + 1}"
+    return _torch_version.requirement(version)
 
 
 def dynamic_metadata(field: str, settings: Mapping[str, Any] | None = None) -> list[str]:

@@ -17,8 +17,11 @@
 # Outputs: CUDA enabled, TORCH_CUDA_ARCH_LIST (read by torch's config) and
 # TORCHRIG_ARCH_LIST (recorded in _build_info.json).
 
-set(TORCHRIG_DEFAULT_ARCH_LIST "7.5;8.0;8.6;9.0;10.0;12.0+PTX" CACHE STRING
-    "CUDA architectures compiled when TORCH_CUDA_ARCH_LIST is not set")
+# The default line of the one arch-list table (cmake/cuda-arch-lists.txt).
+file(STRINGS "${CMAKE_CURRENT_LIST_DIR}/cuda-arch-lists.txt" _trc_default_line REGEX "^default ")
+string(REGEX REPLACE "^default +" "" _trc_default_list "${_trc_default_line}")
+set(TORCHRIG_DEFAULT_ARCH_LIST "${_trc_default_list}" CACHE STRING
+    "CUDA architectures compiled when TORCH_CUDA_ARCH_LIST is not set (cmake/cuda-arch-lists.txt)")
 
 execute_process(
   COMMAND "${Python_EXECUTABLE}" -c

@@ -5,16 +5,16 @@
 set -euxo pipefail
 
 if [[ "${TORCHRIG_CUDA}" == "ON" ]]; then
-  # One arch list per CUDA toolkit, like conda-forge's pytorch builds; an
-  # unknown toolkit fails instead of silently compiling the wrong list.
-  case "${TORCHRIG_CUDA_VERSION}" in
-    12.9) export TORCH_CUDA_ARCH_LIST="5.0;6.0;7.0;7.5;8.0;8.6;8.9;9.0;10.0;12.0+PTX" ;;
-    13.0) export TORCH_CUDA_ARCH_LIST="7.5;8.0;8.6;8.9;9.0;10.0;11.0;12.0+PTX" ;;
-    *)
-      echo "recipe/build.sh: no TORCH_CUDA_ARCH_LIST for CUDA ${TORCHRIG_CUDA_VERSION}; add one" >&2
-      exit 1
-      ;;
-  esac
+  # One arch list per CUDA toolkit, like conda-forge's pytorch builds, read from the
+  # one table (cmake/cuda-arch-lists.txt); an unknown toolkit fails instead of
+  # silently compiling the wrong list.
+  TORCH_CUDA_ARCH_LIST=$(awk -v v="${TORCHRIG_CUDA_VERSION}" '$1 == v { print $2 }' \
+                         "${SRC_DIR:-.}/cmake/cuda-arch-lists.txt")
+  if [[ -z "${TORCH_CUDA_ARCH_LIST}" ]]; then
+    echo "recipe/build.sh: no TORCH_CUDA_ARCH_LIST for CUDA ${TORCHRIG_CUDA_VERSION} in cmake/cuda-arch-lists.txt; add one" >&2
+    exit 1
+  fi
+  export TORCH_CUDA_ARCH_LIST
 fi
 
 export CMAKE_GENERATOR=Ninja

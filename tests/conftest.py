@@ -7,15 +7,9 @@ skip cleanly when no CUDA device is present.
 from __future__ import annotations
 
 import os
-import pathlib
-import sys
 
 import pytest
 import torch
-
-
-# tests import the scripts under tools/ as modules
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tools"))
 
 
 def pytest_addoption(parser):

@@ -6,22 +6,35 @@ Python surface is :mod:`torchrig.ops`, the rotation conversions in
 """
 from __future__ import annotations
 
+import sys
+
 from . import _guard
 
-BUILD_INFO = _guard.ensure_compatible()  # before the library is loaded
-
+# `python -m torchrig info` is the command the guard's refusal tells users to run, so it
+# must work when the guard refuses: while `-m` imports this package, sys.argv is
+# ['-m', 'info', ...]. Only then is the refusal kept (GUARD_REFUSAL) instead of raised,
+# and neither the library nor the ops are loaded; torchrig/__main__.py reports it, exit 1.
+GUARD_REFUSAL: _guard.GuardRefusal | None = None
 try:
-    from . import _C  # noqa: F401  (loading it registers the ops)
-except ImportError as exc:  # last line of defence, e.g. a hand-edited build info
-    raise ImportError(
-        f"torchrig's native library failed to load ({exc}). It was built for torch "
-        f"{BUILD_INFO['torch_version']}; check `python -m torchrig info` and install a "
-        "torchrig built for the torch in this environment."
-    ) from exc
+    BUILD_INFO = _guard.ensure_compatible()  # before the library is loaded
+except _guard.GuardRefusal as refusal:
+    if sys.argv[:2] != ["-m", "info"]:
+        raise ImportError(str(refusal)) from None  # shown as "ImportError: torchrig was built ..."
+    GUARD_REFUSAL, BUILD_INFO = refusal, refusal.info
 
-from . import ops, reference, rotations  # noqa: E402  (registers fake kernels + autograd)
-from .ops import forward_kinematics, skin  # noqa: E402
-from .rig import Rig  # noqa: E402
+if GUARD_REFUSAL is None:
+    try:
+        from . import _C  # noqa: F401  (loading it registers the ops)
+    except ImportError as exc:  # last line of defence, e.g. a hand-edited build info
+        raise ImportError(
+            f"torchrig's native library failed to load ({exc}). It was built for torch "
+            f"{BUILD_INFO['torch_version']}; check `python -m torchrig info` and install a "
+            "torchrig built for the torch in this environment."
+        ) from exc
+
+    from . import ops, reference, rotations  # noqa: E402  (registers fake kernels + autograd)
+    from .ops import forward_kinematics, skin  # noqa: E402
+    from .rig import Rig  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = ["BUILD_INFO", "Rig", "forward_kinematics", "ops", "reference", "rotations", "skin"]

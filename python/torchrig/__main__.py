@@ -4,10 +4,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import bench, demo, info
+from . import GUARD_REFUSAL, info
 
 
 def main(argv: list[str] | None = None) -> int:
+    if GUARD_REFUSAL is not None:  # only kept for `python -m torchrig info` (see __init__)
+        return info.main(GUARD_REFUSAL)
+    from . import bench, demo
+
     parser = argparse.ArgumentParser(
         prog="python -m torchrig",
         description="torchrig: forward kinematics and sparse linear-blend skinning for PyTorch.")

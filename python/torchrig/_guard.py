@@ -3,27 +3,59 @@
 A torchrig binary calls torch's C++ API, which has no stable ABI across torch
 minor versions. Loading it beside another torch ends in ``undefined symbol:
 _ZNK3c106SymInt6sym_neERKS0_`` (or worse). The build records what it compiled
-against in ``_build_info.json``; :func:`ensure_compatible` compares that with
-the running torch *before* the library is loaded and raises an ImportError
-that says what was built, what is installed and how to fix it.
+against in ``_build_info.json``; :func:`problems` compares that with a torch
+(:class:`TorchEnv`) and returns what is wrong as data, :func:`format_problems`
+words it for people, and :func:`ensure_compatible` raises :class:`GuardRefusal`
+(an ImportError) *before* the library is loaded. The release tooling's abi-check
+reads the same list from an artifact's own copy of this file.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import pathlib
 from typing import Any
 
-__all__ = ["BUILD_INFO_PATH", "ensure_compatible", "load_build_info", "mismatch", "minor_of"]
+from ._torch_version import flavour, minor_of, minor_text, requirement
+
+__all__ = ["BUILD_INFO_PATH", "GuardRefusal", "Problem", "TorchEnv", "ensure_compatible",
+           "format_problems", "load_build_info", "mismatch", "minor_of", "problems"]
 
 BUILD_INFO_PATH = pathlib.Path(__file__).with_name("_build_info.json")
 SKIP_ENV = "TORCHRIG_SKIP_ABI_CHECK"
 
 
-def minor_of(version: str) -> tuple[int, int]:
-    """'2.13.0+cpu' -> (2, 13)."""
-    major, minor = version.split("+")[0].split(".")[:2]
-    return int(major), int(minor)
+@dataclasses.dataclass(frozen=True)
+class TorchEnv:
+    """The facts of a torch the guard compares a build with."""
+
+    version: str           # torch.__version__, e.g. '2.14.1+cu130'
+    cuda: str | None       # torch.version.cuda; None for a CPU build
+    cxx11_abi: bool        # torch._C._GLIBCXX_USE_CXX11_ABI
+
+    @classmethod
+    def running(cls) -> TorchEnv:
+        """The torch imported in this process."""
+        import torch
+
+        return cls(torch.__version__, torch.version.cuda, bool(torch._C._GLIBCXX_USE_CXX11_ABI))
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """One reason a build cannot load in a torch: ``kind`` for programs, ``message`` for people."""
+
+    kind: str      # "torch-minor" | "cuda-torch" | "cxx11-abi"
+    message: str
+
+
+class GuardRefusal(ImportError):
+    """``import torchrig`` refused: the build record, the torch, and the problems found."""
+
+    def __init__(self, info: dict[str, Any], torch_env: TorchEnv, found: list[Problem]):
+        super().__init__(format_problems(info, torch_env, found))
+        self.info, self.torch_env, self.problems = info, torch_env, found
 
 
 def load_build_info(path: pathlib.Path = BUILD_INFO_PATH) -> dict[str, Any]:
@@ -35,51 +67,57 @@ def load_build_info(path: pathlib.Path = BUILD_INFO_PATH) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
-def _flavour(cuda: str | None) -> str:
-    return f"CUDA {cuda}" if cuda else "CPU"
-
-
-def mismatch(info: dict[str, Any], torch_version: str, torch_cuda: str | None,
-             cxx11_abi: bool) -> str | None:
-    """Why a build described by ``info`` cannot load in this torch, or None."""
+def problems(info: dict[str, Any], torch_env: TorchEnv) -> list[Problem]:
+    """Why a build described by ``info`` cannot load in ``torch_env`` (empty: it can)."""
+    found = []
     built = info["torch_version"]
-    problems = []
-    if minor_of(built) != minor_of(torch_version):
-        problems.append(f"torch minor {'.'.join(map(str, minor_of(built)))} != "
-                        f"{'.'.join(map(str, minor_of(torch_version)))}")
-    if info.get("torch_cuda") and not torch_cuda:
+    if minor_of(built) != minor_of(torch_env.version):
+        found.append(Problem("torch-minor", f"torch minor {minor_text(built)} != "
+                                            f"{minor_text(torch_env.version)}"))
+    if info.get("torch_cuda") and not torch_env.cuda:
         # Built against a CUDA torch, the library links libtorch_cuda / libc10_cuda
         # (CUDA kernels or not), which a CPU torch does not ship.
-        problems.append(f"it was built against a CUDA {info['torch_cuda']} torch "
-                        "(links torch's CUDA libraries) but this torch is a CPU build")
-    if bool(info.get("cxx11_abi", cxx11_abi)) != bool(cxx11_abi):
-        problems.append(f"_GLIBCXX_USE_CXX11_ABI {int(info['cxx11_abi'])} != {int(cxx11_abi)}")
-    if not problems:
-        return None
-    want = "{}.{}".format(*minor_of(built))
-    have = "{}.{}".format(*minor_of(torch_version))
+        found.append(Problem("cuda-torch", f"it was built against a CUDA {info['torch_cuda']} torch "
+                                           "(links torch's CUDA libraries) but this torch is a CPU build"))
+    if bool(info.get("cxx11_abi", torch_env.cxx11_abi)) != bool(torch_env.cxx11_abi):
+        found.append(Problem("cxx11-abi", f"_GLIBCXX_USE_CXX11_ABI {int(info['cxx11_abi'])} != "
+                                          f"{int(torch_env.cxx11_abi)}"))
+    return found
+
+
+def format_problems(info: dict[str, Any], torch_env: TorchEnv, found: list[Problem]) -> str:
+    """The refusal as people read it: what was built, what is here, the problems, how to fix."""
+    built = info["torch_version"]
     return (
-        f"torchrig was built for torch {built} ({_flavour(info.get('torch_cuda'))}); "
-        f"this environment has torch {torch_version} ({_flavour(torch_cuda)}): "
-        + "; ".join(problems) + ".\n"
+        f"torchrig was built for torch {built} ({flavour(info.get('torch_cuda'))}); "
+        f"this environment has torch {torch_env.version} ({flavour(torch_env.cuda)}): "
+        + "; ".join(p.message for p in found) + ".\n"
         "A torchrig binary only loads in the torch minor version it was compiled with. Fix one of:\n"
-        f"  - install the torch it was built for:  pip install 'torch>={want},<{minor_of(built)[0]}.{minor_of(built)[1] + 1}'\n"
-        f"  - install a torchrig built for torch {have}:  conda install -c <channel> torchrig "
-        "(the solver picks the build matching your pytorch), or rebuild from source with "
-        "`pip install --no-build-isolation .` in this environment.\n"
+        f"  - install the torch it was built for:  pip install '{requirement(built)}'\n"
+        f"  - install a torchrig built for torch {minor_text(torch_env.version)}:  conda install -c "
+        "<channel> torchrig (the solver picks the build matching your pytorch), or rebuild from "
+        "source with `pip install --no-build-isolation .` in this environment.\n"
         f"The full build record is {BUILD_INFO_PATH}."
     )
 
 
+def mismatch(info: dict[str, Any], torch_version: str, torch_cuda: str | None,
+             cxx11_abi: bool) -> str | None:
+    """:func:`format_problems` of :func:`problems`, or None when the build loads."""
+    torch_env = TorchEnv(torch_version, torch_cuda, cxx11_abi)
+    found = problems(info, torch_env)
+    return format_problems(info, torch_env, found) if found else None
+
+
 def ensure_compatible() -> dict[str, Any]:
-    """Raise ImportError unless the running torch can load this build."""
-    import torch
+    """Raise GuardRefusal unless the running torch can load this build."""
+    import torch  # noqa: F401  (loaded first in any case: the library links against it)
 
     info = load_build_info()
     if os.environ.get(SKIP_ENV) == "1":
         return info
-    why = mismatch(info, torch.__version__, torch.version.cuda,
-                   bool(torch._C._GLIBCXX_USE_CXX11_ABI))
-    if why is not None:
-        raise ImportError(why)
+    torch_env = TorchEnv.running()
+    found = problems(info, torch_env)
+    if found:
+        raise GuardRefusal(info, torch_env, found)
     return info

@@ -1,35 +1,49 @@
 """Print how torchrig was built, the running torch, whether they match, and devices.
 
-Exit status 0 when the build matches the running torch, 1 otherwise.
+Exit status 0 when the build matches the running torch, 1 otherwise (then the
+library is not loaded: the build record, the running torch and the problems
+the import guard found are printed instead).
 """
 from __future__ import annotations
 
 import torch
 
-from . import _C, _guard
+from . import _guard
 
 __all__ = ["main"]
 
 
-def main() -> int:
-    info = _guard.load_build_info()
-    why = _guard.mismatch(info, torch.__version__, torch.version.cuda,
-                          bool(torch._C._GLIBCXX_USE_CXX11_ABI))
-    print("torchrig build:")
-    for key in sorted(info):
-        print(f"  {key:<22} {info[key]}")
-    print(f"  {'library torch (macro)':<22} {_C.compiled_torch_version()}")
-    print(f"  {'cuda kernels':<22} {_C.compiled_with_cuda()}")
+def _declared_requirement() -> str:
     try:
         from importlib.metadata import requires
         pins = [r for r in requires("torchrig") or [] if r.startswith("torch")]
     except Exception:  # not installed through pip metadata (e.g. a source tree)
         pins = []
-    print(f"  {'declared requirement':<22} {', '.join(pins) or '(none recorded)'}")
+    return ", ".join(pins) or "(none recorded)"
+
+
+def main(refusal: _guard.GuardRefusal | None = None) -> int:
+    """``refusal``: the guard's, when ``import torchrig`` kept it (the library is not loaded)."""
+    info = refusal.info if refusal else _guard.load_build_info()
+    torch_env = refusal.torch_env if refusal else _guard.TorchEnv.running()
+    found = refusal.problems if refusal else _guard.problems(info, torch_env)
+    print("torchrig build:")
+    for key in sorted(info):
+        print(f"  {key:<22} {info[key]}")
+    if refusal is None:
+        from . import _C
+
+        print(f"  {'library torch (macro)':<22} {_C.compiled_torch_version()}")
+        print(f"  {'cuda kernels':<22} {_C.compiled_with_cuda()}")
+    else:
+        print(f"  {'library':<22} not loaded (the import guard refused this torch)")
+    print(f"  {'declared requirement':<22} {_declared_requirement()}")
     print("running:")
-    print(f"  {'torch':<22} {torch.__version__} (cuda {torch.version.cuda})")
-    print(f"  {'match':<22} {'yes' if why is None else 'NO: ' + why.splitlines()[0]}")
+    print(f"  {'torch':<22} {torch_env.version} (cuda {torch_env.cuda})")
+    print(f"  {'match':<22} {'yes' if not found else 'NO: ' + '; '.join(p.message for p in found)}")
     devices = ["cpu"] + [f"cuda:{i} {torch.cuda.get_device_name(i)}"
                          for i in range(torch.cuda.device_count())]
     print(f"  {'devices':<22} {', '.join(devices)}")
-    return 0 if why is None else 1
+    if found:
+        print("\n" + _guard.format_problems(info, torch_env, found))
+    return 0 if not found else 1

@@ -1,0 +1,74 @@
+"""The GPU test run (``pytest -m gpu``) that fails when it cannot run (the `test-gpu` verb).
+
+``pixi run test-gpu`` calls it. Without a CUDA device the `gpu` tests skip,
+which would let a GPU job pass having tested nothing: here that is an error
+(exit 2), and so is a torchrig built without its CUDA kernels. Extra
+arguments go to pytest, e.g. ``python -m torchrig_release test-gpu -x -k skin``.
+
+``--memcheck`` runs the op, bad-input and fuzz tests on the GPU under
+``compute-sanitizer --tool memcheck`` instead (CUDA's caching allocator off,
+so an out-of-bounds access inside a cached block is seen; fewer fuzz
+examples, torch.compile tests left out for time); any report fails the run.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+
+from .errors import ReleaseError
+from .paths import REPO as ROOT
+
+log = logging.getLogger(__name__)
+
+
+def preflight() -> str | None:
+    """Why the GPU tests cannot run here, or None."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return (f"no CUDA device is visible to torch {torch.__version__} "
+                f"(torch.version.cuda={torch.version.cuda}); the GPU tests need one. "
+                "Run this on a GPU machine with a CUDA build of torch.")
+    import torchrig
+
+    if not torchrig._C.compiled_with_cuda():
+        return ("torchrig was built without its CUDA kernels; rebuild with "
+                "TORCHRIG_CUDA=ON (e.g. TORCHRIG_CUDA=ON pip install --no-build-isolation .)")
+    return None
+
+
+MEMCHECK_TESTS = ("tests/unit/test_ops.py", "tests/unit/test_bad_inputs.py", "tests/unit/test_fuzz.py")
+
+
+def memcheck_command(sanitizer: str, pytest_args: list[str]) -> tuple[list[str], dict[str, str]]:
+    """The compute-sanitizer memcheck run of the GPU op tests: (argv, extra environment)."""
+    argv = [sanitizer, "--tool", "memcheck", "--error-exitcode", "1", "--target-processes", "all",
+            sys.executable, "-m", "pytest", "-m", "gpu", "-k", "not compile",
+            *(str(ROOT / t) for t in MEMCHECK_TESTS), *pytest_args]
+    return argv, {"PYTORCH_NO_CUDA_MEMORY_CACHING": "1", "TORCHRIG_FUZZ_EXAMPLES": "200"}
+
+
+def run_gpu_tests(memcheck: bool, pytest_args: list[str]) -> int:
+    """pytest's exit status; ReleaseError (status 2) when the GPU tests cannot run here."""
+    why = preflight()
+    if why is not None:
+        raise ReleaseError(f"test-gpu: {why}", 2)
+    import torch
+
+    print(f"test-gpu: {torch.cuda.get_device_name()} (capability "
+          f"{'.'.join(map(str, torch.cuda.get_device_capability()))}), torch {torch.__version__}")
+    command = [sys.executable, "-m", "pytest", "-m", "gpu", str(ROOT / "tests"), *pytest_args]
+    env = dict(os.environ)
+    if memcheck:
+        sanitizer = shutil.which("compute-sanitizer")
+        if sanitizer is None:
+            raise ReleaseError("test-gpu: --memcheck needs compute-sanitizer (CUDA toolkit) on PATH", 2)
+        command, extra = memcheck_command(sanitizer, pytest_args)
+        env.update(extra)
+    rc = subprocess.call(command, cwd=ROOT, env=env)
+    if rc == 5:  # pytest: no tests collected
+        raise ReleaseError("test-gpu: no GPU tests were collected")
+    return rc

@@ -1,0 +1,44 @@
+"""The command line ``python -m torchrig_release <verb>``: one subparser per verb module.
+
+Each verb is ``main_<verb>.py`` with ``configure_parser(sub)`` (which sets
+``func``) and ``run(args) -> int``. Progress goes to stderr through ``logging``
+(stdout is for results); a :class:`~torchrig_release.errors.ReleaseError` from any
+helper becomes ``error: <message>`` and its exit status. Only this function exits.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from . import (main_abi_check, main_build_conda, main_ci_matrix, main_gen, main_pixi,
+               main_render, main_sanitize, main_test_gpu, main_upload, main_venv)
+from .errors import ReleaseError
+
+VERBS = (main_render, main_build_conda, main_abi_check, main_upload, main_ci_matrix, main_gen,
+         main_pixi, main_sanitize, main_test_gpu, main_venv)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m torchrig_release", description=__doc__.splitlines()[0]
+                                + "\n\nThe release tooling of torchrig (not shipped with it).",
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr")
+    sub = p.add_subparsers(dest="verb", required=True, metavar="VERB")
+    for verb in VERBS:
+        verb.configure_parser(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, extra = parser().parse_known_args(argv)
+    if extra and not getattr(args, "accepts_extra", False):
+        parser().error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra = extra
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+                        format="[%(name)s] %(message)s", stream=sys.stderr)
+    try:
+        return args.func(args)
+    except ReleaseError as err:  # worded for the user: no traceback
+        print(f"error: {err}", file=sys.stderr)
+        return err.status

@@ -1,0 +1,41 @@
+"""Where things are: the repository, its recipe and manifests, and the machine-wide cache.
+
+The one definition of the repository root (this file is python/torchrig_release/paths.py)
+and of the cache shared by every checkout and CI's fresh clone:
+``${TORCHRIG_CACHE:-${XDG_CACHE_HOME:-~/.cache}/torchrig}``; big things in it are keyed by
+version (``venv-py3.11-torch2.14.1``), never several GB under the repository.
+"""
+from __future__ import annotations
+
+import os
+import pathlib
+import sys
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+RECIPE = REPO / "recipe" / "recipe.yaml"
+VARIANTS = REPO / "recipe" / "variants.yaml"
+MANIFEST = REPO / "pixi.toml"
+OUTPUT_DIR = REPO / "output"
+LIBRARY = REPO / "python" / "torchrig"
+
+__all__ = ["LIBRARY", "MANIFEST", "OUTPUT_DIR", "RECIPE", "REPO", "VARIANTS", "cache_dir",
+           "python_tag", "torch_venv_dir"]
+
+
+def cache_dir() -> pathlib.Path:
+    """``${TORCHRIG_CACHE:-${XDG_CACHE_HOME:-~/.cache}/torchrig}`` (read at each call)."""
+    if os.environ.get("TORCHRIG_CACHE"):
+        return pathlib.Path(os.environ["TORCHRIG_CACHE"]).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache"
+    return pathlib.Path(xdg).expanduser() / "torchrig"
+
+
+def python_tag(version_info=sys.version_info) -> str:
+    """'py3.11' for this interpreter."""
+    return f"py{version_info[0]}.{version_info[1]}"
+
+
+def torch_venv_dir(torch_version: str, python: str | None = None) -> pathlib.Path:
+    """The cached venv holding ``torch==torch_version`` for a Python ('3.11'; default this one)."""
+    tag = f"py{python}" if python else python_tag()
+    return cache_dir() / f"venv-{tag}-torch{torch_version}"

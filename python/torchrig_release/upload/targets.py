@@ -1,0 +1,102 @@
+"""Sending: rattler-build's upload functions, or a copy into a local file channel.
+
+Token hygiene lives here: the token comes from the target's environment variable
+only, and any error text is passed through ``redact`` before anyone sees it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import urllib.parse
+from pathlib import Path
+
+from ..conda.util import run_async
+from .packages import Package, UploadError
+
+TOKEN_ENV = {"prefix": "PREFIX_API_KEY", "anaconda": "ANACONDA_API_KEY",
+             "quetz": "QUETZ_API_KEY", "artifactory": "ARTIFACTORY_TOKEN", "local": None}
+
+
+def credentials(target: str) -> tuple[str | None, bool, str]:
+    """(token or None, whether an upload may proceed, a line saying which variable is
+    set: never its value)."""
+    name = TOKEN_ENV[target]
+    if name is None:
+        return None, True, "token: none needed for a local channel"
+    token = os.environ.get(name) or None
+    if token and not (token.isascii() and token.isprintable() and token.split() == [token]):
+        # such a token cannot be right, and could not be reliably cut out of error text
+        raise UploadError(f"${name} is set but is not a token (non-ASCII characters or "
+                          "spaces); check the variable", 2)
+    if token:
+        return token, True, f"token: ${name} is set"
+    if target == "prefix" and os.environ.get("GITHUB_ACTIONS") == "true":
+        return None, True, (f"token: ${name} is not set; prefix.dev trusted publishing "
+                            "(GitHub Actions)")
+    return None, False, f"token: ${name} is NOT set"
+
+
+def redact(text: str, secret: str | None) -> str:
+    """``text`` with ``secret`` (as is, URL-encoded or JSON-escaped) replaced by ``***``."""
+    if not secret:
+        return text
+    forms = {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret),
+             json.dumps(secret)[1:-1]}
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, "***")
+    return text
+
+
+def call_redacted(upload, token: str | None, hint: str) -> None:
+    """Run ``upload()``; on failure raise an UploadError whose text holds no token.
+
+    The original exception is not chained (its text may hold the token: servers
+    echo credentials back), so a traceback cannot show it either.
+    """
+    try:
+        upload()
+        return
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as err:  # rattler-build's errors; a Rust panic is a BaseException
+        message = redact(f"{type(err).__name__}: {err}", token)
+    raise UploadError(f"upload failed: {message}\n{hint}")
+
+
+def upload_local(packages: list[Package], channel: Path) -> None:
+    """Copy into the file channel ``channel`` (refusing files already there), then index it."""
+    from rattler.index import index_fs
+
+    targets = [channel / p.subdir / p.path.name for p in packages]
+    present = [str(t) for t in targets if t.exists()]
+    if present:
+        raise UploadError("refused: already in the channel (a rebuild needs a new build "
+                          f"number): {', '.join(present)}; nothing copied")
+    for package, target in zip(packages, targets):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".part")
+        shutil.copyfile(package.path, partial)
+        os.replace(partial, target)
+    (channel / "noarch").mkdir(exist_ok=True)  # a conda channel always has noarch/
+    run_async(index_fs(channel))
+
+
+def upload_remote(args, files: list[str], token: str | None) -> None:
+    """Send ``files`` with rattler-build's upload function for ``args.to``."""
+    import rattler_build as rb
+
+    calls = {
+        "prefix": lambda: rb.upload_package_to_prefix(files, args.url, args.channel, api_key=token),
+        "anaconda": lambda: rb.upload_package_to_anaconda(
+            files, args.owner, channel=[args.channel] if args.channel else None,
+            api_key=token, url=args.url),
+        "quetz": lambda: rb.upload_package_to_quetz(files, args.url, args.channel, api_key=token),
+        "artifactory": lambda: rb.upload_package_to_artifactory(files, args.url, args.channel,
+                                                                 token=token),
+    }
+    hint = (f"The server at {args.url} refused or failed the upload. Check that "
+            f"${TOKEN_ENV[args.to]} holds a valid token whose user may write to "
+            f"'{args.channel or args.owner}', and that these files are not already there "
+            "(channels refuse re-uploads; a rebuild needs a new build number).")
+    call_redacted(calls[args.to], token, hint)

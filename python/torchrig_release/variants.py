@@ -1,0 +1,87 @@
+"""The one reader of recipe/variants.yaml (and of recipe.yaml's `build.skip`).
+
+Read through rattler-build, so it is parsed exactly as the build parses it: ``if:``
+selectors are evaluated for a target platform (default: this machine's). Used by
+render, build-conda, the CI matrix, the pixi checks, the environment and docs generators.
+"""
+from __future__ import annotations
+
+import json
+import pathlib
+from collections.abc import Mapping
+
+from .errors import ReleaseError
+from .library import torch_version
+from .paths import RECIPE, VARIANTS
+
+__all__ = ["MATRIX_KEYS", "flavour_tag", "is_skipped", "load", "matrix", "skip_conditions",
+           "variant_config", "variant_key", "version_key"]
+
+# The keys that make the torchrig matrix; the other variant keys are toolchain.
+MATRIX_KEYS = ("python", "pytorch", "cuda_compiler_version")
+
+flavour_tag = torch_version.flavour_tag  # 'None' -> 'cpu', '12.9' -> 'cuda129'
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """'2.14' -> (2, 14), for ordering versions numerically."""
+    return tuple(int(part) for part in version.split("."))
+
+
+def variant_config(overrides: Mapping[str, str] | None = None, variants: pathlib.Path = VARIANTS,
+                   platform: str | None = None):
+    """variants.yaml as a rattler-build VariantConfig (its ``if:`` selectors evaluated for
+    ``platform``, default this machine's), some keys fixed to one value."""
+    from rattler_build import JinjaConfig, PlatformConfig, VariantConfig
+
+    jinja = JinjaConfig(platform=PlatformConfig(target_platform=platform))
+    values = VariantConfig.from_file_with_context(variants, jinja).to_dict()
+    for key, value in (overrides or {}).items():
+        if key not in values:
+            raise ReleaseError(f"{key!r} is not a key of {variants}", 2)
+        if str(value) not in [str(v) for v in values[key]]:
+            raise ReleaseError(f"{key}={value} is not in {variants} "
+                               f"({', '.join(map(str, values[key]))})", 2)
+        values[key] = [str(value)]
+    return VariantConfig(values)
+
+
+def load(variants: pathlib.Path = VARIANTS, platform: str | None = None) -> dict[str, list[str]]:
+    """Every key of variants.yaml with its values as strings, selectors evaluated."""
+    values = variant_config(variants=variants, platform=platform).to_dict()
+    return {key: [str(v) for v in vs] for key, vs in values.items()}
+
+
+def matrix(variants: pathlib.Path = VARIANTS) -> dict[str, list[str]]:
+    """The values of MATRIX_KEYS, e.g. {'python': ['3.10', ...], 'pytorch': [...], ...}."""
+    values = load(variants)
+    return {key: values[key] for key in MATRIX_KEYS}
+
+
+def skip_conditions(recipe: pathlib.Path = RECIPE) -> list[str]:
+    """recipe.yaml's `build.skip`, as written (selector expressions such as `win`)."""
+    from rattler_build import Stage0Recipe
+
+    skip = Stage0Recipe.from_file(recipe).build.to_dict().get("skip", [])
+    return [str(skip).lower()] if isinstance(skip, (bool, str)) else [str(s) for s in skip]
+
+
+def is_skipped(conditions: list[str], platform: str, variant: dict[str, str]) -> bool:
+    """Whether rattler-build skips ``variant`` on ``platform``.
+
+    py-rattler-build's ``render()`` does not apply `build.skip`; the CLI and
+    ``run_build`` do. The conditions are evaluated here by rattler-build's own
+    selector evaluator, as ``if:`` selectors of a one-key variant config.
+    """
+    from rattler_build import JinjaConfig, PlatformConfig, VariantConfig
+
+    if not conditions:
+        return False
+    selectors = json.dumps({"skip": [{"if": c, "then": "yes"} for c in conditions]})
+    jinja = JinjaConfig(platform=PlatformConfig(target_platform=platform), variant=variant)
+    return bool(VariantConfig.from_yaml_with_context(selectors, jinja).to_dict().get("skip"))
+
+
+def variant_key(variant: dict) -> tuple[str, ...]:
+    """(python, pytorch, cuda_compiler_version) of a variant or a rendered row."""
+    return tuple(str(variant[k]) for k in MATRIX_KEYS)

@@ -1,0 +1,52 @@
+"""Create (or reuse) a virtual environment holding one torch version (the `venv` verb).
+
+Used by abi-check / upload (torch versions named by number), the sanitizer build, and
+the cross-version scenario and CUDA compile tests. Venvs live in the machine-wide cache,
+``<cache>/venv-py3.11-torch2.14.1`` (paths.torch_venv_dir); one is reused when its
+stamp file records the same request.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import pathlib
+import subprocess
+import sys
+import time
+
+__all__ = ["ensure_venv"]
+
+log = logging.getLogger(__name__)
+
+
+def ensure_venv(directory: pathlib.Path, torch_version: str, extra: list[str],
+                python: str = sys.executable) -> pathlib.Path:
+    """Return ``directory/bin/python`` of a venv with ``torch==torch_version`` + ``extra``.
+
+    The cache is shared by every checkout: a venv with the same torch and at least these
+    extras is reused as it is; one with the same torch but fewer extras gets the missing
+    ones added (never cleared: another checkout may be using it); only a venv with another
+    torch, or none, is (re)created.
+    """
+    stamp = directory / "torchrig-venv.json"
+    py = directory / "bin" / "python"
+    have = json.loads(stamp.read_text()) if stamp.is_file() and py.exists() else None
+    if have and have.get("torch") == torch_version:
+        missing = sorted(set(extra) - set(have.get("extra", [])))
+        if missing:
+            log.info("adding %s to %s", " ".join(missing), directory)
+            subprocess.run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                            f"torch=={torch_version}", *missing], check=True)
+            stamp.write_text(json.dumps({"torch": torch_version,
+                                         "extra": sorted(set(have.get("extra", [])) | set(extra))}))
+        return py
+    want = {"torch": torch_version, "extra": sorted(extra)}
+    start = time.monotonic()
+    log.info("creating %s with torch==%s %s", directory, torch_version, " ".join(extra))
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([python, "-m", "venv", "--clear", str(directory)], check=True)
+    subprocess.run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                    f"torch=={torch_version}", *extra], check=True)
+    stamp.write_text(json.dumps(want))
+    log.info("ready in %.0fs", time.monotonic() - start)
+    return py

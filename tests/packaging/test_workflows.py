@@ -1,0 +1,278 @@
+"""The GitHub Actions workflows: lint, security audit, and a build matrix that follows
+recipe/variants.yaml.
+
+actionlint and zizmor (offline) must report nothing on .github/workflows; each is also
+shown a broken copy, to prove it is looking. The matrix the `matrix` job emits is
+produced here by the very command the workflow runs (`python -m torchrig_release ci-matrix`) and compared
+with variants.yaml, pixi.toml's platforms and, as an independent oracle for the
+recipe's `build.skip`, rattler-build's own CLI renderer. Copies of the tool tree show
+that editing variants.yaml (or letting the recipe build Windows) changes the matrix with
+no edit to any workflow. Offline, about 5 s; the lint tests skip only when the tool is
+not installed (requirements/dev.txt installs it).
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from torchrig_release import ci_matrix
+from torchrig_release import pixi as pm
+from torchrig_release import variants as cu
+from torchrig_release.paths import RECIPE
+from torchrig_release.paths import REPO as ROOT
+WORKFLOWS = ROOT / ".github" / "workflows"
+PACKAGES = WORKFLOWS / "packages.yml"
+# The tools' own folder first: pip puts actionlint, shellcheck and zizmor next to python.
+TOOL_PATH = os.pathsep.join([str(pathlib.Path(sys.executable).parent), os.environ.get("PATH", "")])
+ENTRY_KEYS = {"os", "platform", "python", "pytorch", "cuda", "flavour", "build_string", "abi_check"}
+PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}\s+# v\d+(\.\d+)*$")
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name, path=TOOL_PATH)
+    if found is None:
+        pytest.skip(f"{name} is not installed (requirements/dev.txt has it)")
+    return found
+
+
+def _run(args: list, cwd: pathlib.Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in (env or os.environ).items() if k not in ("GH_TOKEN", "GITHUB_TOKEN")}
+    env.update(PATH=TOOL_PATH, NO_COLOR="1")
+    return subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def _actionlint(*files: pathlib.Path) -> subprocess.CompletedProcess:
+    return _run([_tool("actionlint"), "-no-color", "-oneline", *files])
+
+
+def _zizmor(*paths: pathlib.Path) -> subprocess.CompletedProcess:
+    return _run([_tool("zizmor"), "--offline", "--no-progress", "--color=never", *paths])
+
+
+def _broken_copy(tmp_path: pathlib.Path, old: str, new: str, source: pathlib.Path = PACKAGES,
+                 count: int = 1) -> pathlib.Path:
+    """packages.yml (by default) with ``old`` replaced by ``new``, in tmp_path/.github/workflows."""
+    text = source.read_text()
+    assert text.count(old) >= count, f"{old!r} is not in {source.name}: update this test"
+    target = tmp_path / ".github" / "workflows" / source.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text.replace(old, new, count))
+    return target
+
+
+# ---- actionlint -----------------------------------------------------------------------------
+def test_actionlint_is_clean():
+    result = _actionlint(*sorted(WORKFLOWS.glob("*.yml")))
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
+def test_actionlint_catches_a_broken_workflow(tmp_path):
+    # a typo in the name of the matrix job's output
+    broken = _broken_copy(tmp_path, "needs.matrix.outputs.build", "needs.matrix.outputs.bulid")
+    result = _actionlint(broken)
+    assert result.returncode == 1 and "bulid" in result.stdout, result.stdout
+
+
+def test_actionlint_runs_shellcheck_on_run_scripts(tmp_path):
+    _tool("shellcheck")
+    broken = _broken_copy(tmp_path, 'package=$(ls output/"$PLATFORM"', "package=$(ls output/$PLATFORM")
+    result = _actionlint(broken)
+    assert result.returncode == 1 and "SC2086" in result.stdout, result.stdout
+
+
+# ---- zizmor ----------------------------------------------------------------------------------
+def test_zizmor_is_clean():
+    result = _zizmor(WORKFLOWS)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings to report" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize("old, new, audit", [
+    # a tag instead of a commit: whoever moves the tag changes our build
+    ("@3d3c42e5aac5ba805825da76410c181273ba90b1  # v7.0.1", "@v7", "unpinned-uses"),
+    # the checkout token left in .git (the default), where an uploaded artifact could carry it
+    ("        with:\n          persist-credentials: false\n", "", "artipacked"),
+    # a matrix value expanded into the script instead of passed through env
+    ('--python "$PYTHON"', "--python ${{ matrix.python }}", "template-injection"),
+    # a build job allowed to write everything
+    ("    permissions:\n      contents: read\n    strategy:", "    permissions: write-all\n    strategy:",
+     "excessive-permissions"),
+])
+def test_zizmor_catches_an_unsafe_workflow(tmp_path, old, new, audit):
+    result = _zizmor(_broken_copy(tmp_path, old, new))
+    assert result.returncode != 0 and audit in result.stdout, result.stdout
+
+
+def test_every_action_is_pinned_by_commit_with_its_version():
+    pins: dict[str, set[str]] = {}
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        for line in path.read_text().splitlines():
+            if "uses:" in line:
+                use = line.split("uses:", 1)[1].strip()
+                assert PINNED.match(use), f"{path.name}: {use!r} is not `owner/repo@<sha>  # vX.Y.Z`"
+                pins.setdefault(use.split("@")[0], set()).add(use.split("@")[1])
+    assert {"actions/checkout", "prefix-dev/setup-pixi", "actions/upload-artifact",
+            "actions/download-artifact"} <= set(pins)
+    assert all(len(p) == 1 for p in pins.values()), f"one action, several pins: {pins}"
+
+
+# ---- the build matrix ----------------------------------------------------------------------
+def _emit(*args: str, root: pathlib.Path = ROOT) -> dict:
+    """What the `matrix` job writes to $GITHUB_OUTPUT: the ci-matrix verb's one line of JSON.
+    ``root``: a copy of the repository; its python/ goes first on the path (nothing there
+    imports torchrig, so the copy's python/torchrig cannot shadow the installed one)."""
+    env = {**os.environ, "PYTHONPATH": str(root / "python")} if root != ROOT else None
+    result = _run([sys.executable, "-m", "torchrig_release", "ci-matrix", *args], cwd=root, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("\n") == 1, "a $GITHUB_OUTPUT value must be one line"
+    return json.loads(result.stdout)
+
+
+def _triples(entries) -> set[tuple[str, str, str]]:
+    return {(e["python"], e["pytorch"], e["cuda"]) for e in entries}
+
+
+def _rattler_build_cli(recipe: pathlib.Path, platform: str, tmp_path: pathlib.Path) -> set:
+    """(python, pytorch, cuda) of every variant the rattler-build CLI renders -- it applies
+    `build.skip`, which py-rattler-build's render() (the `render` verb) does not."""
+    script = ("import sys, warnings\nwarnings.simplefilter('ignore')\n"
+              "from rattler_build.cli_api import build_recipes\n"
+              "build_recipes([sys.argv[1]], render_only=True, target_platform=sys.argv[2],"
+              " output_dir=sys.argv[3])\n")
+    result = _run([sys.executable, "-c", script, recipe, platform, tmp_path / "render"])
+    assert result.returncode == 0, result.stderr
+    variants = [r["build_configuration"]["variant"] for r in json.loads(result.stdout)]
+    return {(v["python"], v["pytorch"], v["cuda_compiler_version"]) for v in variants}
+
+
+@pytest.fixture(scope="module")
+def matrix():
+    return _emit()["include"]
+
+
+def test_matrix_is_variants_yaml_on_every_package_platform(matrix, tmp_path):
+    variants = cu.matrix()
+    product = set(itertools.product(variants["python"], variants["pytorch"],
+                                    variants["cuda_compiler_version"]))
+    platforms = ci_matrix.build_platforms()
+    assert platforms == pm.platforms(pm.load_manifest(), pm.environments(pm.load_manifest())["package"])
+    assert {e["platform"] for e in matrix} <= set(platforms)
+    for entry in matrix:
+        assert set(entry) == ENTRY_KEYS
+        assert entry["os"] == ci_matrix.RUNNERS[entry["platform"]]
+        family = {"linux": "ubuntu", "osx": "macos", "win": "windows"}[entry["platform"].split("-")[0]]
+        assert entry["os"].startswith(family), entry
+        assert entry["flavour"] == ("cpu" if entry["cuda"] == "None" else "cuda")
+        assert entry["build_string"].startswith(f"{cu.flavour_tag(entry['cuda'])}_py"
+                                                f"{entry['python'].replace('.', '')}_pt")
+    # linux-64 builds the whole product; every platform exactly what rattler-build would build
+    linux = [e for e in matrix if e["platform"] == "linux-64"]
+    assert len(linux) == len(product) and _triples(linux) == product
+    for platform in platforms:
+        entries = [e for e in matrix if e["platform"] == platform]
+        if platform == "win-64" and not entries:  # the recipe skips Windows; the CLI cannot render it
+            assert "win" in cu.skip_conditions()
+            continue
+        assert len(entries) == len(_triples(entries))
+        assert _triples(entries) == _rattler_build_cli(RECIPE, platform, tmp_path), platform
+    # one artifact per entry
+    names = [f"conda-{e['platform']}-{e['build_string']}" for e in matrix]
+    assert len(set(names)) == len(names)
+
+
+def test_publish_matrix_is_the_abi_checkable_builds(matrix):
+    publish = _emit("--abi-checkable")["include"]
+    assert publish == [e for e in matrix if e["abi_check"]]
+    assert {e["platform"] for e in publish} == {"linux-64"}
+
+
+def test_gpu_matrix_is_the_pixi_environments_with_test_gpu():
+    manifest = pm.load_manifest()
+    envs = _emit("--gpu")["environment"]
+    assert envs and all("test-gpu" in pm.tasks_in(manifest, pm.environments(manifest)[e]) for e in envs)
+    assert all(pm.platforms(manifest, pm.environments(manifest)[e]) == ["linux-64"] for e in envs)
+
+
+def test_the_workflow_takes_its_matrices_from_the_matrix_job():
+    workflow = yaml.safe_load(PACKAGES.read_text())
+    jobs = workflow["jobs"]
+    emitted = " ".join(s.get("run", "") for s in jobs["matrix"]["steps"])
+    assert "pixi run -e package render" in emitted and "torchrig_release ci-matrix" in emitted
+    for job, output in [("build", "build"), ("publish", "publish"), ("test-gpu", "gpu")]:
+        assert jobs[job]["strategy"]["matrix"] == f"${{{{ fromJSON(needs.matrix.outputs.{output}) }}}}"
+    # every matrix.<key> a job reads is a key the tool emits (actionlint cannot know them)
+    emitted_keys = {"build": ENTRY_KEYS, "publish": ENTRY_KEYS, "test-gpu": {"environment"}}
+    for job, keys in emitted_keys.items():
+        used = set(re.findall(r"(?<![\w.])matrix\.(\w+)", json.dumps(jobs[job])))
+        assert used and used <= keys, (job, used - keys)
+    # and no version of variants.yaml is written into it
+    text = PACKAGES.read_text()
+    for key, values in cu.matrix().items():
+        for value in values:
+            if value != "None":
+                assert not re.search(rf"(?<![\d.]){re.escape(value)}(?![\d])", text), (key, value)
+
+
+# ---- the matrix follows the recipe, not the workflow ----------------------------------------
+@pytest.fixture()
+def tree(tmp_path):
+    """A copy of what the ci-matrix verb reads: python/torchrig_release, the library's
+    _torch_version.py, recipe/, pixi.toml (no workflows)."""
+    copy = tmp_path / "repo"
+    shutil.copytree(ROOT / "python" / "torchrig_release", copy / "python" / "torchrig_release",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / "python" / "torchrig").mkdir()
+    shutil.copy(ROOT / "python" / "torchrig" / "_torch_version.py", copy / "python" / "torchrig")
+    shutil.copytree(ROOT / "recipe", copy / "recipe")
+    shutil.copy(ROOT / "pixi.toml", copy / "pixi.toml")
+    return copy
+
+
+def _edit(path: pathlib.Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} is not in {path.name}: update this test"
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_adding_a_python_to_variants_yaml_adds_its_builds(tree, matrix):
+    workflows = {p.name: p.read_bytes() for p in WORKFLOWS.glob("*.yml")}
+    newest = cu.matrix()["python"][-1]
+    major, minor = newest.split(".")
+    added = f"{major}.{int(minor) + 1}"
+    _edit(tree / "recipe" / "variants.yaml", f'  - "{newest}"\n', f'  - "{newest}"\n  - "{added}"\n')
+
+    grown = _emit(root=tree)["include"]
+    new = [e for e in grown if e["python"] == added]
+    per_python = [e for e in matrix if e["python"] == newest]
+    assert len(grown) == len(matrix) + len(per_python)
+    assert {(e["platform"], e["pytorch"], e["cuda"]) for e in new} == \
+        {(e["platform"], e["pytorch"], e["cuda"]) for e in per_python}
+    assert all(e["build_string"].startswith(f"{cu.flavour_tag(e['cuda'])}_py{added.replace('.', '')}_pt")
+               for e in new)
+    assert {p.name: p.read_bytes() for p in WORKFLOWS.glob("*.yml")} == workflows
+
+
+def test_windows_and_macos_build_the_cpu_flavour_only(tree):
+    """The recipe skips CUDA off linux-64: win-64 and osx-arm64 get every python x pytorch
+    on CPU; dropping Windows from the recipe drops its entries, with no workflow edit."""
+    want = cu.matrix()
+    cpu_only = set(itertools.product(want["python"], want["pytorch"], ["None"]))
+    entries = _emit(root=tree)["include"]
+    for platform, runner in (("win-64", "windows-latest"), ("osx-arm64", None)):
+        mine = [e for e in entries if e["platform"] == platform]
+        assert _triples(mine) == cpu_only, platform
+        if runner:
+            assert {e["os"] for e in mine} == {runner}
+    _edit(tree / "recipe" / "recipe.yaml", '    - (osx or win) and cuda_compiler_version != "None"\n',
+          '    - win\n    - osx and cuda_compiler_version != "None"\n')
+    assert not [e for e in _emit(root=tree)["include"] if e["platform"] == "win-64"]

@@ -1,0 +1,258 @@
+"""Recipes (rattler-build v1, as dicts) for the offline stand-in channel (support/local_channel.py).
+
+Each function returns :class:`StandIn` objects: a recipe that rattler-build
+builds into a conda package shaped like its conda-forge namesake (name,
+version, build string, depends, run_exports), plus the files staged for it.
+Three kinds, recorded in the channel manifest and in docs/conda.md:
+
+* ``repacked``: a PyPI wheel installed into the package (pytorch from the
+  local torch wheel, its Python dependencies, pip, scikit-build-core, pybind11,
+  cmake and ninja) -- real, working contents;
+* ``stand-in``: working but not conda-forge's build (python: a venv-style
+  prefix over this machine's interpreter; gxx_linux-64: activation that points
+  CXX at the system g++);
+* ``metadata-only``: no files, only metadata (python_abi, as on conda-forge;
+  the sysroot; pytorch for the other minors and for CUDA; the CUDA toolchain and
+  libraries) -- enough for solves and for rendering CUDA variants, not to run.
+"""
+from __future__ import annotations
+
+import configparser
+import dataclasses
+import email.parser
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from typing import Any
+
+from packaging.requirements import Requirement
+from torchrig_release.errors import ReleaseError
+from packaging.utils import canonicalize_name, parse_wheel_filename
+
+# PyPI distribution -> conda-forge package, where the names differ.
+CONDA_NAMES = {"torch": "pytorch", "typing-extensions": "typing_extensions"}
+# Wheels that carry a program rather than a Python package:
+# regex on the wheel member -> folder in the conda prefix.
+TOOL_WHEELS = {
+    "cmake": [(r"cmake/data/(bin|share)/", r"\1/")],
+    "ninja": [(r"[^/]+\.data/scripts/", "bin/")],
+}
+SUMMARY = "torchrig offline stand-in ({kind}) for conda-forge's {name}"
+
+
+@dataclasses.dataclass
+class StandIn:
+    """One package of the stand-in channel: its recipe and how real it is."""
+
+    name: str
+    version: str
+    kind: str  # "repacked" | "stand-in" | "metadata-only"
+    recipe: dict[str, Any]
+
+
+def _recipe(name: str, version: str, kind: str, *, build: dict | None = None,
+            requirements: dict | None = None) -> StandIn:
+    recipe = {
+        "schema_version": 1,
+        "package": {"name": name, "version": version},
+        "build": {"number": 0, **(build or {})},
+        "requirements": requirements or {},
+        "about": {"summary": SUMMARY.format(kind=kind, name=name)},
+    }
+    return StandIn(name, version, kind, recipe)
+
+
+def metadata_only(name: str, version: str, *, string: str | None = None, depends=(),
+                  constrains=(), run_exports: dict | None = None, noarch: str | None = None,
+                  host=()) -> StandIn:
+    """An empty package with the given metadata (what the solver and run_exports see)."""
+    build = {"string": string} if string else {}
+    if noarch:
+        build["noarch"] = noarch
+    requirements = {"host": list(host), "run": list(depends),
+                    "run_constraints": list(constrains)}
+    if run_exports:
+        requirements["run_exports"] = run_exports
+    return _recipe(name, version, "metadata-only", build=build, requirements=requirements)
+
+
+def _copy_stage(stage: pathlib.Path) -> list[str]:
+    return [f'cp -a "{stage}/." "$PREFIX/"']
+
+
+# --- python -----------------------------------------------------------------
+
+def python_standins(stage: pathlib.Path) -> list[StandIn]:
+    """python (a venv-like prefix over this interpreter) and python_abi.
+
+    The prefix holds ``bin/pythonX.Y`` -> the machine's interpreter and a
+    ``pyvenv.cfg``, so ``<prefix>/bin/python`` uses ``<prefix>/lib/pythonX.Y/
+    site-packages``. run_exports and python_abi are conda-forge's.
+    """
+    base = pathlib.Path(os.path.realpath(getattr(sys, "_base_executable", sys.executable)))
+    xy = f"{sys.version_info.major}.{sys.version_info.minor}"
+    cp = f"cp{sys.version_info.major}{sys.version_info.minor}"
+    version = ".".join(map(str, sys.version_info[:3]))
+    (stage / "bin").mkdir(parents=True)
+    os.symlink(base, stage / "bin" / f"python{xy}")
+    for alias in ("python3", "python"):
+        os.symlink(f"python{xy}", stage / "bin" / alias)
+    (stage / "pyvenv.cfg").write_text(
+        f"home = {base.parent}\ninclude-system-site-packages = false\nversion = {version}\n")
+    python = _recipe("python", version, "stand-in", build={
+        "string": "h${{ hash }}_0_cpython", "script": _copy_stage(stage)},
+        requirements={"run_exports": {"weak": [f"python_abi {xy}.* *_{cp}"]}})
+    abi = metadata_only("python_abi", xy, string=f"8_{cp}", constrains=[f"python {xy}.* *_cpython"])
+    return [python, abi]
+
+
+# --- wheels -----------------------------------------------------------------
+
+def conda_name(dist: str) -> str:
+    dist = canonicalize_name(dist)
+    return CONDA_NAMES.get(dist, dist)
+
+
+def wheel_metadata(wheel: pathlib.Path) -> dict[str, Any]:
+    """Name, version, purity, run requirements and console scripts of a wheel."""
+    dist, version, _, tags = parse_wheel_filename(wheel.name)
+    with zipfile.ZipFile(wheel) as zf:
+        info = next(n.split("/")[0] for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
+        meta = email.parser.Parser().parsestr(zf.read(f"{info}/METADATA").decode())
+        entry_points = configparser.ConfigParser(delimiters=("=",))
+        if f"{info}/entry_points.txt" in zf.namelist():
+            entry_points.read_string(zf.read(f"{info}/entry_points.txt").decode())
+    depends = []
+    for line in meta.get_all("Requires-Dist") or []:
+        req = Requirement(line)
+        if req.marker is None or req.marker.evaluate({"extra": ""}):
+            depends.append(f"{conda_name(req.name)} {req.specifier}".strip())
+    scripts = (entry_points["console_scripts"] if entry_points.has_section("console_scripts")
+               else {})
+    return {
+        "dist": str(dist), "version": version, "wheel": wheel,
+        "pure": all(t.abi == "none" and t.platform == "any" for t in tags),
+        "requires_python": meta.get("Requires-Python"),
+        "depends": depends,
+        "entry_points": [f"{k} = {v}" for k, v in scripts.items()],
+    }
+
+
+def _pip_install(wheel: pathlib.Path) -> list[str]:
+    # This machine's pip installs the wheel into the (same-version) prefix;
+    # console scripts come back through build.python.entry_points.
+    return [f'"{sys.executable}" -m pip install --no-deps --no-index --no-compile '
+            f'--disable-pip-version-check --prefix "$PREFIX" "{wheel}"',
+            'rm -rf "$PREFIX/bin"']
+
+
+def python_wheel_standin(meta: dict[str, Any]) -> StandIn:
+    """A PyPI wheel as a conda package: noarch: python if pure, else per-platform."""
+    name = conda_name(meta["dist"])
+    python = f"python {meta['requires_python']}" if meta["requires_python"] else "python"
+    build = {"script": _pip_install(meta["wheel"]),
+             "python": {"entry_points": meta["entry_points"]}}
+    if meta["pure"]:
+        build["noarch"] = "python"
+    return _recipe(name, meta["version"].public, "repacked", build=build,
+                   requirements={"host": ["python"], "run": [python, *meta["depends"]]})
+
+
+def tool_wheel_standin(meta: dict[str, Any], stage: pathlib.Path) -> StandIn:
+    """cmake / ninja: the program and its data files from the wheel, no Python."""
+    rules = [(re.compile(pattern), target) for pattern, target in TOOL_WHEELS[meta["dist"]]]
+    with zipfile.ZipFile(meta["wheel"]) as zf:
+        for member in zf.infolist():
+            for pattern, target in rules:
+                if member.is_dir() or not pattern.match(member.filename):
+                    continue
+                dest = stage / pattern.sub(target, member.filename, count=1)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(member) as src, open(dest, "wb") as out:
+                    shutil.copyfileobj(src, out)
+                dest.chmod((member.external_attr >> 16) & 0o777 or 0o644)
+    return _recipe(meta["dist"], meta["version"].public, "repacked",
+                   build={"script": _copy_stage(stage)})
+
+
+# --- pytorch ----------------------------------------------------------------
+
+def _pytorch(version: str, flavour_tag: str, depends: list[str], kind: str,
+             script: list[str] | None = None, entry_points=()) -> StandIn:
+    """pytorch shaped like conda-forge's: build string, run_exports pin to x.x."""
+    build: dict[str, Any] = {
+        "string": f"{flavour_tag}_generic_py${{{{ python | version_to_buildstring }}}}"
+                  "_h${{ hash }}_0",
+        # 750 MB of prebuilt libraries: nothing to relocate, no prefix to find
+        "dynamic_linking": {"binary_relocation": False},
+        "prefix_detection": {"ignore": True},
+        "python": {"skip_pyc_compilation": ["**/*.py"], "entry_points": list(entry_points)},
+    }
+    if script:
+        build["script"] = script
+    requirements = {
+        "host": ["python"], "run": ["python", *depends],
+        "run_exports": {"weak": ["${{ pin_subpackage('pytorch', upper_bound='x.x') }}"]},
+    }
+    return _recipe("pytorch", version, kind, build=build, requirements=requirements)
+
+
+def pytorch_standins(meta: dict[str, Any], other_minors: list[str],
+                     cuda_versions: list[str]) -> list[StandIn]:
+    """The real CPU pytorch from the wheel, plus metadata-only records for the
+    other pytorch minors of the matrix and for each CUDA version (those depend
+    on ``__cuda`` and ``cuda-version`` like conda-forge's CUDA builds)."""
+    version = meta["version"].public
+    local = meta["version"].local or "cpu"
+    if local != "cpu":
+        raise ReleaseError(f"expected a CPU torch wheel (+cpu), got {meta['wheel'].name}")
+    out = [_pytorch(version, "cpu", meta["depends"], "repacked", _pip_install(meta["wheel"]),
+                    meta["entry_points"])]
+    out += [_pytorch(f"{minor}.0", "cpu", meta["depends"], "metadata-only") for minor in other_minors]
+    for cuda in cuda_versions:
+        major = int(cuda.split(".")[0])
+        cuda_deps = ["__cuda", f"cuda-version >={cuda},<{major + 1}"]
+        out.append(_pytorch(version, "cuda" + cuda.replace(".", ""), [*meta["depends"], *cuda_deps],
+                            "metadata-only"))
+    return out
+
+
+# --- toolchain --------------------------------------------------------------
+
+def gxx_standins(stage: pathlib.Path, target: str) -> list[StandIn]:
+    """gxx_<target> whose activation sets CXX/CC to the system compilers, and the
+    cxx-compiler metapackage (what ``${{ compiler('cxx') }}`` / pixi ask for)."""
+    cxx, cc = shutil.which("g++"), shutil.which("gcc")
+    if not cxx or not cc:
+        raise ReleaseError("no g++/gcc on PATH: the compiler stand-in wraps the system compiler")
+    version = subprocess.run([cxx, "-dumpfullversion"], check=True, capture_output=True,
+                             text=True).stdout.strip()
+    activate = stage / "etc" / "conda" / "activate.d" / f"~gxx_{target}-standin.sh"
+    activate.parent.mkdir(parents=True)
+    activate.write_text(f'# torchrig offline stand-in: the system compiler\n'
+                        f'export CXX="{cxx}"\nexport CC="{cc}"\n')
+    gxx = _recipe(f"gxx_{target}", version, "stand-in", build={"script": _copy_stage(stage)})
+    meta = metadata_only("cxx-compiler", "1.0.0", depends=[f"gxx_{target}"])
+    return [gxx, meta]
+
+
+def toolchain_standins(target: str, glibc: str, cuda_versions: list[str],
+                       cuda_only: list[str], cuda_compiler: str) -> list[StandIn]:
+    """Metadata-only toolchain: the sysroot (exports ``__glibc``), and per CUDA
+    version: cuda-version (constrains ``__cuda``), the nvcc compiler package
+    (exports cuda-version) and the CUDA libraries the recipe's host lists."""
+    out = [metadata_only(f"sysroot_{target}", glibc, noarch="generic",
+                         run_exports={"strong": [f"__glibc >={glibc},<3.0.a0"]})]
+    for cuda in cuda_versions:
+        major = int(cuda.split(".")[0])
+        pin = f"cuda-version >={cuda},<{major + 1}"
+        out.append(metadata_only("cuda-version", cuda, noarch="generic",
+                                 constrains=[f"__cuda >={major}"]))
+        out.append(metadata_only(f"{cuda_compiler}_{target}", cuda, noarch="generic",
+                                 run_exports={"strong": [pin]}))
+        out += [metadata_only(name, cuda, depends=[pin]) for name in cuda_only]
+    return out

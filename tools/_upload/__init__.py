@@ -1,2 +1,0 @@
-"""Helpers of tools/upload.py: packages (find, read), abi (the ABI gate), targets
-(credentials, redaction, rattler-build uploads, local file channel)."""
