@@ -68,13 +68,20 @@ FkShape check_fk_inputs(const at::Tensor& rotations, const at::Tensor& offsets,
   check_same(parents, "parents", rotations, "rotations", /*dtype=*/false);
   if (J > 0) {
     // parents[j] must lie in [-1, j): checked against arange on the device.
+    // On failure, name the first offending joint and its parent (never the
+    // whole tensor: J may be 1e5).
     const at::Tensor pos = at::arange(J, parents.options());
-    const bool ordered =
-        at::logical_and(parents >= -1, parents < pos).all().item<bool>();
-    TORCH_CHECK_VALUE(ordered,
-                      "parents must be topologically ordered with parents[j] "
-                      "in [-1, j) (-1 marks a root); got ",
-                      parents.cpu());
+    const at::Tensor bad = at::logical_or(parents < -1, parents >= pos);
+    if (bad.any().item<bool>()) {
+      const int64_t j = bad.to(at::kByte).argmax().item<int64_t>();  // first true
+      const int64_t p = parents[j].item<int64_t>();
+      TORCH_CHECK_VALUE(false,
+                        "parents must be topologically ordered with parents[j] "
+                        "in [-1, j) (-1 marks a root); got parents[", j, "] = ", p,
+                        p >= j ? " (a parent must come before its child: reorder the "
+                                 "joints so every parent precedes its children)"
+                               : " (only -1 may be negative)");
+    }
   }
   return {B, J, batched};
 }

@@ -1,0 +1,363 @@
+"""Derivative formulas of the ops: first order, forward mode, second order.
+
+First order (reverse) calls the C++ backward ops. Higher orders are built
+from differentiable pieces, so every order composes:
+
+* ``skin`` is linear in each of ``transforms``, ``weights`` and the
+  homogeneous rest point ``[x; 1]``. Its tangent is three ``skin`` calls
+  (:func:`skin_jvp`); the derivative of ``skin_backward`` is ``skin`` and
+  ``skin_backward`` calls again (:func:`skin_backward_vjp`).
+* ``forward_kinematics``: the tangent follows the tree,
+  ``dG_j = dG_p @ L_j + G_p @ dL_j``, one vectorised step per tree depth
+  (:func:`fk_jvp`, pure torch). The derivative of ``forward_kinematics_backward``
+  is the reverse derivative of that tangent (:func:`fk_backward_vjp`).
+
+Shapes: ``rotations [B,J,3,3]``, ``offsets [J,3] | [B,J,3]``, ``parents [J]``,
+``transforms [B,J,3,4]``, ``rest [V,3] | [B,V,3]``, ``indices/weights [V,K]``.
+"""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+__all__ = ["fk_jvp", "fk_backward_vjp", "fk_vjp", "skin_jvp", "skin_vjp", "skin_backward_vjp",
+           "forward_kinematics", "forward_kinematics_backward", "skin", "skin_backward"]
+
+_ops = torch.ops.torchrig
+
+
+# --- the four ops, differentiable in every mode ------------------------------
+# Eager: through autograd.Function classes (setup_context, jvp, generated vmap
+# rule), so forward mode and torch.func work. Compiling: the ops themselves
+# (their register_autograd formulas in ops.py; Dynamo does not trace a custom jvp).
+
+def forward_kinematics(rotations: Tensor, offsets: Tensor, parents: Tensor) -> Tensor:
+    if torch.compiler.is_compiling():
+        return _ops.forward_kinematics.default(rotations, offsets, parents)
+    return _ForwardKinematics.apply(rotations, offsets, parents)
+
+
+def forward_kinematics_backward(grad: Tensor, rotations: Tensor, offsets: Tensor, parents: Tensor,
+                                transforms: Tensor) -> tuple[Tensor, Tensor]:
+    if torch.compiler.is_compiling():
+        return _ops.forward_kinematics_backward.default(grad, rotations, offsets, parents,
+                                                        transforms)
+    return _ForwardKinematicsBackward.apply(grad, rotations, offsets, parents, transforms)
+
+
+def skin(rest: Tensor, transforms: Tensor, indices: Tensor, weights: Tensor) -> Tensor:
+    if torch.compiler.is_compiling():
+        return _ops.skin.default(rest, transforms, indices, weights)
+    return _Skin.apply(rest, transforms, indices, weights)
+
+
+def skin_backward(grad: Tensor, rest: Tensor, transforms: Tensor, indices: Tensor,
+                  weights: Tensor, mask: list[bool]) -> tuple[Tensor, Tensor, Tensor]:
+    if torch.compiler.is_compiling():
+        return _ops.skin_backward.default(grad, rest, transforms, indices, weights, mask)
+    return _SkinBackward.apply(grad, rest, transforms, indices, weights, tuple(mask))
+
+
+def _add(a: Tensor | None, b: Tensor | None) -> Tensor | None:
+    if a is None:
+        return b
+    return a if b is None else a + b
+
+
+def _drop_translation(t: Tensor) -> Tensor:
+    """``[..., 3, 4] -> [..., 3, 4]`` with the translation column zeroed."""
+    return t * t.new_tensor([1.0, 1.0, 1.0, 0.0])
+
+
+def _sum_to(t: Tensor, like: Tensor) -> Tensor:
+    """Sum a ``[B, ...]`` gradient down to the shape of ``like`` (``[...]`` or ``[B, ...]``)."""
+    return t.sum(0) if t.dim() > like.dim() else t
+
+
+# --- skin ------------------------------------------------------------------
+
+def skin_vjp(grad: Tensor, rest: Tensor, transforms: Tensor, indices: Tensor, weights: Tensor,
+             mask: tuple[bool, bool, bool]) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
+    """``(d rest, d transforms, d weights)`` of ``<grad, skin(...)>``; ``None`` where not in mask."""
+    if not any(mask):
+        return None, None, None
+    g_rest, g_tf, g_w = skin_backward(grad.contiguous(), rest, transforms, indices, weights,
+                                      list(mask))
+    return (g_rest if mask[0] else None, g_tf if mask[1] else None, g_w if mask[2] else None)
+
+
+def skin_jvp(rest: Tensor, transforms: Tensor, indices: Tensor, weights: Tensor,
+             d_rest: Tensor | None, d_tf: Tensor | None, d_w: Tensor | None) -> Tensor:
+    """Tangent ``[B, V, 3]`` of ``skin`` for tangents of rest, transforms, weights (or None)."""
+    out = None
+    if d_rest is not None:  # the rest point enters as [x; 1]: its tangent is [dx; 0]
+        out = skin(d_rest, _drop_translation(transforms), indices, weights)
+    if d_tf is not None:
+        out = _add(out, skin(rest, d_tf, indices, weights))
+    if d_w is not None:
+        out = _add(out, skin(rest, transforms, indices, d_w))
+    if out is None:
+        out = transforms.new_zeros(transforms.shape[0], indices.shape[0], 3)
+    return out
+
+
+def skin_backward_vjp(grad: Tensor, rest: Tensor, transforms: Tensor, indices: Tensor,
+                      weights: Tensor, u_rest: Tensor | None, u_tf: Tensor | None,
+                      u_w: Tensor | None, needs: tuple[bool, bool, bool, bool]):
+    """Reverse derivative of ``skin_backward``: cotangents ``u_*`` of its three outputs.
+
+    ``skin_backward = d/d(x, T, w) <g, S(x, T, w)>`` and
+    ``<u, skin_backward> = <g, skin_jvp(u)>``, so
+    ``d/dg = skin_jvp(u)`` and each other argument collects the mixed terms:
+    ``d/dx = S_x^T(g; u_T) + S_x^T(g; u_w)``, and so on, every one a ``skin``
+    backward call. ``needs``: (grad, rest, transforms, weights).
+    """
+    d_g = d_rest = d_tf = d_w = None
+    if needs[0]:
+        d_g = skin_jvp(rest, transforms, indices, weights, u_rest, u_tf, u_w)
+    if needs[1]:  # x enters through <g, S(x, u_T, w)> and <g, S(x, T, u_w)>
+        if u_tf is not None:
+            d_rest = _add(d_rest, skin_vjp(grad, rest, u_tf, indices, weights, (True, False, False))[0])
+        if u_w is not None:
+            d_rest = _add(d_rest, skin_vjp(grad, rest, transforms, indices, u_w, (True, False, False))[0])
+    if needs[2]:  # T enters through <g, S(u_x, T0, w)> and <g, S(x, T, u_w)>
+        if u_rest is not None:
+            d_tf = _drop_translation(skin_vjp(grad, u_rest, transforms, indices, weights,
+                                              (False, True, False))[1])
+        if u_w is not None:
+            d_tf = _add(d_tf, skin_vjp(grad, rest, transforms, indices, u_w, (False, True, False))[1])
+    if needs[3]:  # w enters through <g, S(u_x, T0, w)> and <g, S(x, u_T, w)>
+        if u_rest is not None:
+            d_w = skin_vjp(grad, u_rest, _drop_translation(transforms), indices, weights,
+                           (False, False, True))[2]
+        if u_tf is not None:
+            d_w = _add(d_w, skin_vjp(grad, rest, u_tf, indices, weights, (False, False, True))[2])
+    return d_g, d_rest, d_tf, d_w
+
+
+# --- forward kinematics -------------------------------------------------------
+
+def _depth_levels(parents: Tensor) -> list[Tensor]:
+    """Joint indices grouped by depth in the tree, roots first (one host read of parents)."""
+    depth: list[int] = []
+    for j, p in enumerate(parents.tolist()):
+        depth.append(0 if p < 0 else depth[p] + 1)
+    levels: list[list[int]] = []
+    for j, d in enumerate(depth):
+        if d == len(levels):
+            levels.append([])
+        levels[d].append(j)
+    return [torch.tensor(lv, dtype=torch.long, device=parents.device) for lv in levels]
+
+
+def fk_vjp(grad: Tensor, rotations: Tensor, offsets: Tensor, parents: Tensor, transforms: Tensor,
+           mask: tuple[bool, bool]) -> tuple[Tensor | None, Tensor | None]:
+    """``(d rotations, d offsets)`` of ``<grad, forward_kinematics(...)>`` (C++ backward op)."""
+    if not any(mask):
+        return None, None
+    g_rot, g_off = forward_kinematics_backward(grad.contiguous(), rotations, offsets, parents,
+                                               transforms)
+    return (g_rot if mask[0] else None, g_off if mask[1] else None)
+
+
+def fk_jvp(rotations: Tensor, offsets: Tensor, parents: Tensor, transforms: Tensor,
+           d_rot: Tensor | None, d_off: Tensor | None) -> Tensor:
+    """Tangent ``[B, J, 3, 4]`` of ``forward_kinematics`` (pure torch, one step per depth).
+
+    ``transforms`` is the forward's output ``G``. Differentiable in every
+    argument, which :func:`fk_backward_vjp` relies on.
+    """
+    B, J = rotations.shape[:2]
+    off = offsets.expand(B, J, 3) if offsets.dim() == 2 else offsets
+    root = (parents < 0).view(1, J, 1, 1)
+    parent_rot = transforms[:, parents.clamp(min=0), :, :3]  # R of G_parent(j)
+    eye = torch.eye(3, dtype=rotations.dtype, device=rotations.device).expand_as(parent_rot)
+    parent_rot = torch.where(root, eye, parent_rot)
+    # C_j = [R_p dR_j | R_p do_j]: the tangent of L_j seen through the parent.
+    c_rot = parent_rot @ d_rot if d_rot is not None else rotations.new_zeros(B, J, 3, 3)
+    if d_off is not None:
+        d_off = d_off.expand(B, J, 3) if d_off.dim() == 2 else d_off
+        c_t = (parent_rot @ d_off[..., None]).squeeze(-1)
+    else:
+        c_t = rotations.new_zeros(B, J, 3)
+    y_rot, y_t = c_rot, c_t  # roots are done; each deeper level adds dG_p ∘ L_j
+    for level in _depth_levels(parents)[1:]:
+        p = parents[level]
+        yp_rot, yp_t = y_rot[:, p], y_t[:, p]
+        new_rot = yp_rot @ rotations[:, level] + c_rot[:, level]
+        new_t = (yp_rot @ off[:, level, :, None]).squeeze(-1) + yp_t + c_t[:, level]
+        y_rot = y_rot.index_copy(1, level, new_rot)
+        y_t = y_t.index_copy(1, level, new_t)
+    return torch.cat([y_rot, y_t[..., None]], dim=-1)
+
+
+def _attach(t: Tensor, keep_graph: bool) -> Tensor:
+    """``t`` itself (its graph kept for higher orders) or a fresh leaf requiring grad."""
+    return t if keep_graph and t.requires_grad else t.detach().requires_grad_()
+
+
+def fk_backward_vjp(grad: Tensor, rotations: Tensor, offsets: Tensor, parents: Tensor,
+                    u_rot: Tensor | None, u_off: Tensor | None, needs: tuple[bool, bool, bool]):
+    """Reverse derivative of ``forward_kinematics_backward`` for output cotangents ``u_*``.
+
+    ``<u, fk_backward(g)> = <g, fk_jvp(u)>``: its derivative in ``g`` is
+    ``fk_jvp(u)``; in rotations and offsets it is the reverse derivative of
+    ``<g, fk_jvp(u)>``, taken here by autograd through :func:`fk_jvp` and the
+    forward op (whose own backward is again differentiable). ``needs``:
+    (grad, rotations, offsets). The ``transforms`` argument of the backward op
+    gets no gradient: it is recomputed from rotations and offsets.
+    """
+    keep = torch.is_grad_enabled()  # create_graph=True: results must stay differentiable
+    if u_rot is None and u_off is None:
+        return None, None, None
+    with torch.enable_grad():
+        rot = _attach(rotations, keep) if needs[1] else rotations.detach()
+        off = _attach(offsets, keep) if needs[2] else offsets.detach()
+        G = forward_kinematics(rot, off, parents)
+        tangent = fk_jvp(rot, off, parents, G, u_rot, u_off)
+        wanted = [t for t, n in ((rot, needs[1]), (off, needs[2])) if n]
+        got = iter(torch.autograd.grad(tangent, wanted, grad, create_graph=keep, allow_unused=True)
+                   if wanted else ())
+    d_rot = next(got) if needs[1] else None
+    d_off = next(got) if needs[2] else None
+    d_g = tangent if (needs[0] and keep) else (tangent.detach() if needs[0] else None)
+    return d_g, d_rot, d_off
+
+
+# --- autograd.Function classes (eager mode) ----------------------------------
+
+class _ForwardKinematics(torch.autograd.Function):
+    """torchrig.forward_kinematics: reverse, forward mode and vmap."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(rotations, offsets, parents):
+        return _ops.forward_kinematics.default(rotations, offsets, parents)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(*inputs, output)
+        ctx.save_for_forward(*inputs, output)
+
+    @staticmethod
+    def backward(ctx, grad):
+        rotations, offsets, parents, output = ctx.saved_tensors
+        g_rot, g_off = fk_vjp(grad, rotations, offsets, parents, output, ctx.needs_input_grad[:2])
+        return g_rot, g_off, None
+
+    @staticmethod
+    def jvp(ctx, d_rot, d_off, _d_parents):
+        rotations, offsets, parents, output = ctx.saved_tensors
+        return fk_jvp(rotations, offsets, parents, output, d_rot, d_off)
+
+
+class _ForwardKinematicsBackward(torch.autograd.Function):
+    """torchrig's forward_kinematics_backward: reverse mode (second order) and vmap."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(grad, rotations, offsets, parents, transforms):
+        return _ops.forward_kinematics_backward.default(grad, rotations, offsets, parents,
+                                                        transforms)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        grad, rotations, offsets, parents, _ = inputs
+        ctx.save_for_backward(grad, rotations, offsets, parents)
+
+    @staticmethod
+    def backward(ctx, u_rot, u_off):
+        grad, rotations, offsets, parents = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        d_g, d_rot, d_off = fk_backward_vjp(grad, rotations, offsets, parents, u_rot, u_off,
+                                            (n[0], n[1], n[2]))
+        return d_g, d_rot, d_off, None, None
+
+    @staticmethod
+    def jvp(ctx, *tangents):
+        raise NotImplementedError(
+            "torchrig: forward-mode derivatives of forward_kinematics' backward (forward-over-"
+            "reverse, e.g. torch.func.hessian or jacfwd(jacrev(f))) are not supported. Use "
+            "reverse-over-reverse instead: torch.autograd.grad(..., create_graph=True) twice, "
+            "torch.autograd.functional.hvp / hessian, or torch.func.jacrev(torch.func.jacrev(f)).")
+
+
+class _Skin(torch.autograd.Function):
+    """torchrig.skin: reverse, forward mode and vmap."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(rest, transforms, indices, weights):
+        return _ops.skin.default(rest, transforms, indices, weights)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(*inputs)
+        ctx.save_for_forward(*inputs)
+
+    @staticmethod
+    def backward(ctx, grad):
+        rest, transforms, indices, weights = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        g_rest, g_tf, g_w = skin_vjp(grad, rest, transforms, indices, weights, (n[0], n[1], n[3]))
+        return g_rest, g_tf, None, g_w
+
+    @staticmethod
+    def jvp(ctx, d_rest, d_tf, _d_indices, d_w):
+        rest, transforms, indices, weights = ctx.saved_tensors
+        return skin_jvp(rest, transforms, indices, weights, d_rest, d_tf, d_w)
+
+
+class _SkinBackward(torch.autograd.Function):
+    """torchrig's skin_backward: reverse mode (second order), forward mode and vmap."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(grad, rest, transforms, indices, weights, mask):
+        return _ops.skin_backward.default(grad, rest, transforms, indices, weights, list(mask))
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        *tensors, mask = inputs
+        ctx.mask = mask
+        ctx.save_for_backward(*tensors)
+        ctx.save_for_forward(*tensors)
+
+    @staticmethod
+    def backward(ctx, u_rest, u_tf, u_w):
+        grad, rest, transforms, indices, weights = ctx.saved_tensors
+        u = [c if m else None for c, m in zip((u_rest, u_tf, u_w), ctx.mask)]
+        n = ctx.needs_input_grad
+        d_g, d_rest, d_tf, d_w = skin_backward_vjp(grad, rest, transforms, indices, weights, *u,
+                                                   (n[0], n[1], n[2], n[4]))
+        return d_g, d_rest, d_tf, None, d_w, None
+
+    @staticmethod
+    def jvp(ctx, d_grad, d_rest, d_tf, _d_indices, d_w, _d_mask):
+        # linear in grad and in each of rest [x; 1], transforms, weights given the
+        # others: the tangent sums the single-argument changes, each a backward call.
+        grad, rest, transforms, indices, weights = ctx.saved_tensors
+        m = ctx.mask
+        t_rest = t_tf = t_w = None
+        if d_grad is not None:
+            t_rest, t_tf, t_w = skin_vjp(d_grad, rest, transforms, indices, weights, m)
+        if d_rest is not None:  # g_T sees [dx; 0], g_w sees dx through the rotations only
+            t_tf = _add(t_tf, _drop_translation(skin_vjp(grad, d_rest, transforms, indices,
+                                                         weights, (False, True, False))[1])
+                        if m[1] else None)
+            t_w = _add(t_w, skin_vjp(grad, d_rest, _drop_translation(transforms), indices, weights,
+                                     (False, False, True))[2] if m[2] else None)
+        if d_tf is not None:  # g_x sees dT's rotations, g_w sees dT
+            a, _, c = skin_vjp(grad, rest, d_tf, indices, weights, (m[0], False, m[2]))
+            t_rest, t_w = _add(t_rest, a), _add(t_w, c)
+        if d_w is not None:
+            a, b, _ = skin_vjp(grad, rest, transforms, indices, d_w, (m[0], m[1], False))
+            t_rest, t_tf = _add(t_rest, a), _add(t_tf, b)
+        zeros = (torch.zeros_like(rest), torch.zeros_like(transforms), torch.zeros_like(weights))
+        return tuple(z if t is None else t for t, z in zip((t_rest, t_tf, t_w), zeros))
+
+
