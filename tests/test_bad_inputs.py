@@ -85,3 +85,30 @@ def test_rig_rejects_bad_shapes():
     rig = torchrig.Rig.from_dense_weights(char_parents, offsets, rest, torch.rand(10, 3), k=2)
     with pytest.raises(ValueError, match="root_translation must have shape"):
         rig.pose(torch.eye(3).expand(2, 3, 3, 3).contiguous(), torch.zeros(3, 3))
+
+
+def test_parents_error_names_the_first_bad_joint_without_dumping_the_tensor():
+    J = 100_000
+    parents = torch.arange(-1, J - 1)
+    parents[70_001] = 80_000  # a child before its parent
+    parents[90_000] = -3
+    rot = torch.eye(3).expand(1, J, 3, 3)
+    with pytest.raises(ValueError) as info:
+        torchrig.forward_kinematics(rot, torch.zeros(J, 3), parents)
+    msg = str(info.value)
+    assert "parents[70001] = 80000" in msg and len(msg) < 400
+    parents[70_001] = 70_000
+    with pytest.raises(ValueError, match=r"parents\[90000\] = -3"):
+        torchrig.forward_kinematics(rot, torch.zeros(J, 3), parents)
+
+
+def test_rig_pose_names_a_root_translation_of_another_dtype():
+    rig = torchrig.Rig.from_dense_weights(torch.tensor([-1, 0, 1]), torch.randn(3, 3),
+                                          torch.randn(10, 3), torch.rand(10, 3), k=2)
+    rot = torch.eye(3).expand(2, 3, 3, 3)
+    with pytest.raises(TypeError, match="root_translation has dtype torch.float64 but the rig is "
+                                        "torch.float32"):
+        rig.pose(rot, torch.zeros(2, 3, dtype=torch.float64))
+    with pytest.raises(TypeError, match="rotations has dtype torch.float64"):
+        rig.pose(rot.double())
+    assert rig.pose(rot, torch.zeros(2, 3)).shape == (2, 10, 3)

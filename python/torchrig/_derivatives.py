@@ -55,7 +55,8 @@ def skin_backward(grad: Tensor, rest: Tensor, transforms: Tensor, indices: Tenso
                   weights: Tensor, mask: list[bool]) -> tuple[Tensor, Tensor, Tensor]:
     if torch.compiler.is_compiling():
         return _ops.skin_backward.default(grad, rest, transforms, indices, weights, mask)
-    return _SkinBackward.apply(grad, rest, transforms, indices, weights, tuple(mask))
+    bits = int(mask[0]) | int(mask[1]) << 1 | int(mask[2]) << 2  # one leaf, not a pytree
+    return _SkinBackward.apply(grad, rest, transforms, indices, weights, bits)
 
 
 def _add(a: Tensor | None, b: Tensor | None) -> Tensor | None:
@@ -191,37 +192,28 @@ def fk_jvp(rotations: Tensor, offsets: Tensor, parents: Tensor, transforms: Tens
     return torch.cat([y_rot, y_t[..., None]], dim=-1)
 
 
-def _attach(t: Tensor, keep_graph: bool) -> Tensor:
-    """``t`` itself (its graph kept for higher orders) or a fresh leaf requiring grad."""
-    return t if keep_graph and t.requires_grad else t.detach().requires_grad_()
-
-
 def fk_backward_vjp(grad: Tensor, rotations: Tensor, offsets: Tensor, parents: Tensor,
                     u_rot: Tensor | None, u_off: Tensor | None, needs: tuple[bool, bool, bool]):
     """Reverse derivative of ``forward_kinematics_backward`` for output cotangents ``u_*``.
 
     ``<u, fk_backward(g)> = <g, fk_jvp(u)>``: its derivative in ``g`` is
     ``fk_jvp(u)``; in rotations and offsets it is the reverse derivative of
-    ``<g, fk_jvp(u)>``, taken here by autograd through :func:`fk_jvp` and the
-    forward op (whose own backward is again differentiable). ``needs``:
-    (grad, rotations, offsets). The ``transforms`` argument of the backward op
-    gets no gradient: it is recomputed from rotations and offsets.
+    ``<g, fk_jvp(u)>``, taken by ``torch.func.vjp`` through :func:`fk_jvp` and
+    the forward op (whose backward is again differentiable, so any order
+    works). ``needs``: (grad, rotations, offsets). The ``transforms`` argument
+    of the backward op gets no gradient: it is recomputed here from rotations
+    and offsets.
     """
-    keep = torch.is_grad_enabled()  # create_graph=True: results must stay differentiable
     if u_rot is None and u_off is None:
         return None, None, None
-    with torch.enable_grad():
-        rot = _attach(rotations, keep) if needs[1] else rotations.detach()
-        off = _attach(offsets, keep) if needs[2] else offsets.detach()
-        G = forward_kinematics(rot, off, parents)
-        tangent = fk_jvp(rot, off, parents, G, u_rot, u_off)
-        wanted = [t for t, n in ((rot, needs[1]), (off, needs[2])) if n]
-        got = iter(torch.autograd.grad(tangent, wanted, grad, create_graph=keep, allow_unused=True)
-                   if wanted else ())
-    d_rot = next(got) if needs[1] else None
-    d_off = next(got) if needs[2] else None
-    d_g = tangent if (needs[0] and keep) else (tangent.detach() if needs[0] else None)
-    return d_g, d_rot, d_off
+
+    def tangent_of(rot, off):
+        return fk_jvp(rot, off, parents, forward_kinematics(rot, off, parents), u_rot, u_off)
+
+    tangent, pullback = torch.func.vjp(tangent_of, rotations, offsets)
+    d_rot, d_off = pullback(grad) if (needs[1] or needs[2]) else (None, None)
+    return (tangent if needs[0] else None, d_rot if needs[1] else None,
+            d_off if needs[2] else None)
 
 
 # --- autograd.Function classes (eager mode) ----------------------------------
@@ -263,11 +255,6 @@ class _ForwardKinematicsBackward(torch.autograd.Function):
                                                         transforms)
 
     @staticmethod
-    def setup_context(ctx, inputs, output):
-        grad, rotations, offsets, parents, _ = inputs
-        ctx.save_for_backward(grad, rotations, offsets, parents)
-
-    @staticmethod
     def backward(ctx, u_rot, u_off):
         grad, rotations, offsets, parents = ctx.saved_tensors
         n = ctx.needs_input_grad
@@ -276,12 +263,28 @@ class _ForwardKinematicsBackward(torch.autograd.Function):
         return d_g, d_rot, d_off, None, None
 
     @staticmethod
-    def jvp(ctx, *tangents):
-        raise NotImplementedError(
-            "torchrig: forward-mode derivatives of forward_kinematics' backward (forward-over-"
-            "reverse, e.g. torch.func.hessian or jacfwd(jacrev(f))) are not supported. Use "
-            "reverse-over-reverse instead: torch.autograd.grad(..., create_graph=True) twice, "
-            "torch.autograd.functional.hvp / hessian, or torch.func.jacrev(torch.func.jacrev(f)).")
+    def setup_context(ctx, inputs, output):
+        grad, rotations, offsets, parents, _ = inputs
+        ctx.save_for_backward(grad, rotations, offsets, parents)
+        ctx.save_for_forward(grad, rotations, offsets, parents)
+
+    @staticmethod
+    def jvp(ctx, d_grad, d_rot, d_off, _d_parents, _d_transforms):
+        # Linear in grad; in (rotations, offsets) its derivative is the Hessian of
+        # <grad, FK>, symmetric, so the tangent along (d_rot, d_off) is the reverse
+        # derivative fk_backward_vjp computes for cotangents (d_rot, d_off).
+        grad, rotations, offsets, parents = ctx.saved_tensors
+        t_rot = t_off = None
+        if d_grad is not None:
+            G = _ops.forward_kinematics.default(rotations, offsets, parents)
+            t_rot, t_off = _ops.forward_kinematics_backward.default(
+                d_grad.contiguous(), rotations, offsets, parents, G)
+        if d_rot is not None or d_off is not None:
+            _, h_rot, h_off = fk_backward_vjp(grad, rotations, offsets, parents, d_rot, d_off,
+                                              (False, True, True))
+            t_rot, t_off = _add(t_rot, h_rot), _add(t_off, h_off)
+        return (torch.zeros_like(rotations) if t_rot is None else t_rot,
+                torch.zeros_like(offsets) if t_off is None else t_off)
 
 
 class _Skin(torch.autograd.Function):
@@ -317,13 +320,14 @@ class _SkinBackward(torch.autograd.Function):
     generate_vmap_rule = True
 
     @staticmethod
-    def forward(grad, rest, transforms, indices, weights, mask):
-        return _ops.skin_backward.default(grad, rest, transforms, indices, weights, list(mask))
+    def forward(grad, rest, transforms, indices, weights, bits):
+        return _ops.skin_backward.default(grad, rest, transforms, indices, weights,
+                                          [bool(bits & 1), bool(bits & 2), bool(bits & 4)])
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        *tensors, mask = inputs
-        ctx.mask = mask
+        *tensors, bits = inputs
+        ctx.mask = (bool(bits & 1), bool(bits & 2), bool(bits & 4))
         ctx.save_for_backward(*tensors)
         ctx.save_for_forward(*tensors)
 
