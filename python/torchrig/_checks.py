@@ -9,8 +9,8 @@ runs every case of both sides and compares type and message.
 Checks that read data (parents ordering, index ranges) need real values; the
 fake kernels cannot run them, so they stay in C++ only.
 
-Uses ``torch._check_value`` / ``torch._check_type`` so symbolic sizes become
-runtime asserts instead of graph guards.
+Plain ``raise`` (not ``torch._check*``): Dynamo traces these in the compiled
+wrappers, and a raise keeps the eager exception and message there.
 """
 from __future__ import annotations
 
@@ -45,7 +45,13 @@ def _sizes(sizes: Sequence[int]) -> str:
 
 
 def _value(cond, msg) -> None:
-    torch._check_value(cond, lambda: msg() if callable(msg) else msg)
+    if not cond:
+        raise ValueError(msg() if callable(msg) else msg)
+
+
+def _type(cond, msg) -> None:
+    if not cond:
+        raise TypeError(msg())
 
 
 def _check_defined(**args: object) -> None:
@@ -54,12 +60,12 @@ def _check_defined(**args: object) -> None:
 
 
 def _check_float(t: Tensor, name: str) -> None:
-    torch._check_type(t.dtype in (torch.float32, torch.float64),
+    _type(t.dtype in (torch.float32, torch.float64),
                       lambda: f"{name} must be float32 or float64, got {scalar_type_name(t.dtype)}")
 
 
 def _check_index(t: Tensor, name: str) -> None:
-    torch._check_type(t.dtype == torch.int64,
+    _type(t.dtype == torch.int64,
                       lambda: f"{name} must be int64 (torch.long), got {scalar_type_name(t.dtype)}")
 
 
@@ -67,7 +73,7 @@ def _check_same(t: Tensor, name: str, ref: Tensor, ref_name: str, dtype: bool) -
     _value(t.device == ref.device, lambda: f"{name} is on {t.device} but {ref_name} is on "
                                            f"{ref.device}; move them to the same device")
     if dtype:
-        torch._check_type(t.dtype == ref.dtype,
+        _type(t.dtype == ref.dtype,
                           lambda: f"{name} has dtype {scalar_type_name(t.dtype)} but {ref_name} "
                                   f"has dtype {scalar_type_name(ref.dtype)}; use one floating dtype")
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from . import _checks
+
 __all__ = ["fk_jvp", "fk_backward_vjp", "fk_vjp", "skin_jvp", "skin_vjp", "skin_backward_vjp",
            "forward_kinematics", "forward_kinematics_backward", "skin", "skin_backward"]
 
@@ -33,6 +35,9 @@ _ops = torch.ops.torchrig
 
 def forward_kinematics(rotations: Tensor, offsets: Tensor, parents: Tensor) -> Tensor:
     if torch.compiler.is_compiling():
+        # traced Python checks: a bad input leaves the graph and raises the eager
+        # ValueError / TypeError (from the fake kernel it would become TorchRuntimeError)
+        _checks.check_fk_inputs(rotations, offsets, parents)
         return _ops.forward_kinematics.default(rotations, offsets, parents)
     return _ForwardKinematics.apply(rotations, offsets, parents)
 
@@ -47,6 +52,7 @@ def forward_kinematics_backward(grad: Tensor, rotations: Tensor, offsets: Tensor
 
 def skin(rest: Tensor, transforms: Tensor, indices: Tensor, weights: Tensor) -> Tensor:
     if torch.compiler.is_compiling():
+        _checks.check_skin_inputs(rest, transforms, indices, weights)
         return _ops.skin.default(rest, transforms, indices, weights)
     return _Skin.apply(rest, transforms, indices, weights)
 
@@ -217,6 +223,10 @@ def fk_backward_vjp(grad: Tensor, rotations: Tensor, offsets: Tensor, parents: T
 
 
 # --- autograd.Function classes (eager mode) ----------------------------------
+# Only the eager path reaches them. Dynamo must not compile their forward on its
+# own either (it does when a compiled caller falls back to eager after a bad
+# input): the C++ kernel then raises the eager error itself.
+_eager_only = torch._dynamo.disable
 
 class _ForwardKinematics(torch.autograd.Function):
     """torchrig.forward_kinematics: reverse, forward mode and vmap."""
@@ -224,6 +234,7 @@ class _ForwardKinematics(torch.autograd.Function):
     generate_vmap_rule = True
 
     @staticmethod
+    @_eager_only
     def forward(rotations, offsets, parents):
         return _ops.forward_kinematics.default(rotations, offsets, parents)
 
@@ -293,6 +304,7 @@ class _Skin(torch.autograd.Function):
     generate_vmap_rule = True
 
     @staticmethod
+    @_eager_only
     def forward(rest, transforms, indices, weights):
         return _ops.skin.default(rest, transforms, indices, weights)
 
