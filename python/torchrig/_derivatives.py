@@ -8,8 +8,9 @@ from differentiable pieces, so every order composes:
   (:func:`skin_jvp`); the derivative of ``skin_backward`` is ``skin`` and
   ``skin_backward`` calls again (:func:`skin_backward_vjp`).
 * ``forward_kinematics``: the tangent follows the tree,
-  ``dG_j = dG_p @ L_j + G_p @ dL_j``, one vectorised step per tree depth
-  (:func:`fk_jvp`, pure torch). The derivative of ``forward_kinematics_backward``
+  ``dG_j = dG_p @ L_j + G_p @ dL_j``
+  (:func:`fk_jvp`, pure torch, by pointer jumping: ceil(log2 J) vectorised
+  steps, independent of the tree's values). The derivative of ``forward_kinematics_backward``
   is the reverse derivative of that tangent (:func:`fk_backward_vjp`).
 
 Shapes: ``rotations [B,J,3,3]``, ``offsets [J,3] | [B,J,3]``, ``parents [J]``,
@@ -144,19 +145,6 @@ def skin_backward_vjp(grad: Tensor, rest: Tensor, transforms: Tensor, indices: T
 
 # --- forward kinematics -------------------------------------------------------
 
-def _depth_levels(parents: Tensor) -> list[Tensor]:
-    """Joint indices grouped by depth in the tree, roots first (one host read of parents)."""
-    depth: list[int] = []
-    for j, p in enumerate(parents.tolist()):
-        depth.append(0 if p < 0 else depth[p] + 1)
-    levels: list[list[int]] = []
-    for j, d in enumerate(depth):
-        if d == len(levels):
-            levels.append([])
-        levels[d].append(j)
-    return [torch.tensor(lv, dtype=torch.long, device=parents.device) for lv in levels]
-
-
 def fk_vjp(grad: Tensor, rotations: Tensor, offsets: Tensor, parents: Tensor, transforms: Tensor,
            mask: tuple[bool, bool]) -> tuple[Tensor | None, Tensor | None]:
     """``(d rotations, d offsets)`` of ``<grad, forward_kinematics(...)>`` (C++ backward op)."""
@@ -169,7 +157,7 @@ def fk_vjp(grad: Tensor, rotations: Tensor, offsets: Tensor, parents: Tensor, tr
 
 def fk_jvp(rotations: Tensor, offsets: Tensor, parents: Tensor, transforms: Tensor,
            d_rot: Tensor | None, d_off: Tensor | None) -> Tensor:
-    """Tangent ``[B, J, 3, 4]`` of ``forward_kinematics`` (pure torch, one step per depth).
+    """Tangent ``[B, J, 3, 4]`` of ``forward_kinematics`` (pure torch, log2(J) steps).
 
     ``transforms`` is the forward's output ``G``. Differentiable in every
     argument, which :func:`fk_backward_vjp` relies on.
@@ -187,14 +175,26 @@ def fk_jvp(rotations: Tensor, offsets: Tensor, parents: Tensor, transforms: Tens
         c_t = (parent_rot @ d_off[..., None]).squeeze(-1)
     else:
         c_t = rotations.new_zeros(B, J, 3)
-    y_rot, y_t = c_rot, c_t  # roots are done; each deeper level adds dG_p ∘ L_j
-    for level in _depth_levels(parents)[1:]:
-        p = parents[level]
-        yp_rot, yp_t = y_rot[:, p], y_t[:, p]
-        new_rot = yp_rot @ rotations[:, level] + c_rot[:, level]
-        new_t = (yp_rot @ off[:, level, :, None]).squeeze(-1) + yp_t + c_t[:, level]
-        y_rot = y_rot.index_copy(1, level, new_rot)
-        y_t = y_t.index_copy(1, level, new_t)
+    # Pointer jumping keeps Y_j = Y_a(j) @ P_j + Q_j (4x4, Y_-1 = 0): a(j) starts
+    # at the parent with P = L, Q = C; each step jumps a(j) to a(a(j)), so after
+    # ceil(log2 J) steps every a(j) is -1 and Y_j = Q_j. The step count depends on
+    # J only, never on the values in parents: no host sync, traceable.
+    p_rot, p_t = rotations, off
+    q_rot, q_t = c_rot, c_t
+    anc = parents
+    reach = 1
+    while reach < J:
+        has = anc >= 0
+        a = anc.clamp(min=0)
+        m4, m3 = has.view(1, J, 1, 1), has.view(1, J, 1)
+        qa_rot, qa_t, pa_rot, pa_t = q_rot[:, a], q_t[:, a], p_rot[:, a], p_t[:, a]
+        q_rot = q_rot + torch.where(m4, qa_rot @ p_rot, 0.0)
+        q_t = q_t + torch.where(m3, (qa_rot @ p_t[..., None]).squeeze(-1) + qa_t, 0.0)
+        p_rot = torch.where(m4, pa_rot @ p_rot, p_rot)
+        p_t = torch.where(m3, (pa_rot @ p_t[..., None]).squeeze(-1) + pa_t, p_t)
+        anc = torch.where(has, anc[a], anc)
+        reach *= 2
+    y_rot, y_t = q_rot, q_t
     return torch.cat([y_rot, y_t[..., None]], dim=-1)
 
 
