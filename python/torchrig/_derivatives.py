@@ -19,6 +19,7 @@ Shapes: ``rotations [B,J,3,3]``, ``offsets [J,3] | [B,J,3]``, ``parents [J]``,
 from __future__ import annotations
 
 import torch
+import torch.autograd.forward_ad as fwAD
 from torch import Tensor
 
 from . import _checks
@@ -30,9 +31,17 @@ _ops = torch.ops.torchrig
 
 
 # --- the four ops, differentiable in every mode ------------------------------
-# Eager: through autograd.Function classes (setup_context, jvp, generated vmap
-# rule), so forward mode and torch.func work. Compiling: the ops themselves
-# (their register_autograd formulas in ops.py; Dynamo does not trace a custom jvp).
+# Plain calls and reverse mode (any order) use the ops themselves: their
+# register_autograd formulas (ops.py) call these functions again. Forward mode
+# (a dual level is open) and torch.func transforms need autograd.Function
+# classes with setup_context, jvp and a generated vmap rule: those go through
+# the classes below. Compiling: the ops, after traced input checks (Dynamo
+# does not trace a custom jvp, and a raise keeps the eager error).
+
+def _needs_function() -> bool:
+    """A forward-mode level or a torch.func transform is active (two cheap reads)."""
+    return fwAD._current_level >= 0 or torch._C._functorch.peek_interpreter_stack() is not None
+
 
 def forward_kinematics(rotations: Tensor, offsets: Tensor, parents: Tensor) -> Tensor:
     if torch.compiler.is_compiling():
@@ -40,7 +49,9 @@ def forward_kinematics(rotations: Tensor, offsets: Tensor, parents: Tensor) -> T
         # ValueError / TypeError (from the fake kernel it would become TorchRuntimeError)
         _checks.check_fk_inputs(rotations, offsets, parents)
         return _ops.forward_kinematics.default(rotations, offsets, parents)
-    return _ForwardKinematics.apply(rotations, offsets, parents)
+    if _needs_function():
+        return _ForwardKinematics.apply(rotations, offsets, parents)
+    return _ops.forward_kinematics.default(rotations, offsets, parents)
 
 
 def forward_kinematics_backward(grad: Tensor, rotations: Tensor, offsets: Tensor, parents: Tensor,
@@ -48,22 +59,28 @@ def forward_kinematics_backward(grad: Tensor, rotations: Tensor, offsets: Tensor
     if torch.compiler.is_compiling():
         return _ops.forward_kinematics_backward.default(grad, rotations, offsets, parents,
                                                         transforms)
-    return _ForwardKinematicsBackward.apply(grad, rotations, offsets, parents, transforms)
+    if _needs_function():
+        return _ForwardKinematicsBackward.apply(grad, rotations, offsets, parents, transforms)
+    return _ops.forward_kinematics_backward.default(grad, rotations, offsets, parents, transforms)
 
 
 def skin(rest: Tensor, transforms: Tensor, indices: Tensor, weights: Tensor) -> Tensor:
     if torch.compiler.is_compiling():
         _checks.check_skin_inputs(rest, transforms, indices, weights)
         return _ops.skin.default(rest, transforms, indices, weights)
-    return _Skin.apply(rest, transforms, indices, weights)
+    if _needs_function():
+        return _Skin.apply(rest, transforms, indices, weights)
+    return _ops.skin.default(rest, transforms, indices, weights)
 
 
 def skin_backward(grad: Tensor, rest: Tensor, transforms: Tensor, indices: Tensor,
                   weights: Tensor, mask: list[bool]) -> tuple[Tensor, Tensor, Tensor]:
     if torch.compiler.is_compiling():
         return _ops.skin_backward.default(grad, rest, transforms, indices, weights, mask)
-    bits = int(mask[0]) | int(mask[1]) << 1 | int(mask[2]) << 2  # one leaf, not a pytree
-    return _SkinBackward.apply(grad, rest, transforms, indices, weights, bits)
+    if _needs_function():
+        bits = int(mask[0]) | int(mask[1]) << 1 | int(mask[2]) << 2  # one leaf, not a pytree
+        return _SkinBackward.apply(grad, rest, transforms, indices, weights, bits)
+    return _ops.skin_backward.default(grad, rest, transforms, indices, weights, list(mask))
 
 
 def _add(a: Tensor | None, b: Tensor | None) -> Tensor | None:
@@ -223,10 +240,7 @@ def fk_backward_vjp(grad: Tensor, rotations: Tensor, offsets: Tensor, parents: T
 
 
 # --- autograd.Function classes (eager mode) ----------------------------------
-# Only the eager path reaches them. Dynamo must not compile their forward on its
-# own either (it does when a compiled caller falls back to eager after a bad
-# input): the C++ kernel then raises the eager error itself.
-_eager_only = torch._dynamo.disable
+# Only forward mode and torch.func reach them (see _needs_function).
 
 class _ForwardKinematics(torch.autograd.Function):
     """torchrig.forward_kinematics: reverse, forward mode and vmap."""
@@ -234,7 +248,6 @@ class _ForwardKinematics(torch.autograd.Function):
     generate_vmap_rule = True
 
     @staticmethod
-    @_eager_only
     def forward(rotations, offsets, parents):
         return _ops.forward_kinematics.default(rotations, offsets, parents)
 
@@ -304,7 +317,6 @@ class _Skin(torch.autograd.Function):
     generate_vmap_rule = True
 
     @staticmethod
-    @_eager_only
     def forward(rest, transforms, indices, weights):
         return _ops.skin.default(rest, transforms, indices, weights)
 

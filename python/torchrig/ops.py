@@ -12,10 +12,10 @@ the sizes and (contiguous) strides the real kernels return.
 Derivatives: ``torch.autograd`` (any order: ``create_graph=True``, hvp,
 gradgradcheck) works on the ops themselves. The wrappers below also support
 forward mode (``torch.autograd.forward_ad``, ``torch.func.jvp``/``jacfwd``) and
-``torch.func`` transforms (``grad``, ``jacrev``, ``vmap``): in eager mode they
-go through ``torch.autograd.Function`` classes with ``setup_context``, ``jvp``
-and a generated vmap rule. Under ``torch.compile`` they call the ops directly
-(Dynamo does not trace a custom ``jvp``).
+``torch.func`` transforms (``grad``, ``jacrev``, ``vmap``, ``hessian``): while
+one of those is active they go through ``torch.autograd.Function`` classes
+with ``setup_context``, ``jvp`` and a generated vmap rule; otherwise, and
+under ``torch.compile``, they call the ops directly.
 """
 from __future__ import annotations
 
