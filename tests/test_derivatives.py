@@ -6,6 +6,8 @@ not support must raise an error naming torchrig, never return zeros or None.
 """
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
 import torch.autograd.forward_ad as fwAD
@@ -130,12 +132,31 @@ def test_func_grad_and_vmap_grad_match_reference():
         got[1], torch.func.grad(loss(reference.forward_kinematics, reference.skin))(rot.flip(0)))
 
 
-def test_vmap_of_the_ops_matches_a_loop():
+def _vmap_cases():
     rot, off, par = fk_inputs(2, 5)
-    rots = torch.stack([rot, rot.mT])
-    got = torch.vmap(torchrig.forward_kinematics, in_dims=(0, None, None))(rots, off, par)
+    rots, offs = torch.stack([rot, rot.mT]), torch.stack([off, 2 * off])
+    boffs = torch.stack([off.expand(2, 5, 3), -off.expand(2, 5, 3)])
+    rest, tf, idx, w = skin_inputs(2, 5, 12, 3)
+    tfs, rests, ws = torch.stack([tf, -tf]), torch.stack([rest, 2 * rest]), torch.stack([w, w.flip(0)])
+    brests = torch.stack([rest.expand(2, 12, 3), -rest.expand(2, 12, 3)])
+    fk, sk = (torchrig.forward_kinematics, reference.forward_kinematics), (torchrig.skin, reference.skin)
+    return [(fk, (0, None, None), (rots, off, par)), (fk, (None, 0, None), (rot, offs, par)),
+            (fk, (0, 0, None), (rots, offs, par)), (fk, (1, 0, None), (rots.transpose(0, 1), boffs, par)),
+            (sk, (None, 0, None, None), (rest, tfs, idx, w)), (sk, (0, 0, None, None), (rests, tfs, idx, w)),
+            (sk, (0, None, None, None), (brests, tf, idx, w)),
+            (sk, (None, 0, None, 0), (rest, tfs, idx, ws))]  # vmapped weights: one call per sample
+
+
+@pytest.mark.parametrize("case", range(8))
+def test_vmap_rules_match_per_sample_reference(case):
+    (ours, ref), in_dims, args = _vmap_cases()[case]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = torch.vmap(ours, in_dims=in_dims)(*args)
+    assert not [w for w in caught if "batching rule" in str(w.message)]
     for i in range(2):
-        torch.testing.assert_close(got[i], reference.forward_kinematics(rots[i], off, par))
+        one = [a.select(d, i) if d is not None else a for a, d in zip(args, in_dims)]
+        torch.testing.assert_close(got[i], ref(*one))
 
 
 def test_hessians_by_forward_over_reverse_match_reference():

@@ -94,11 +94,6 @@ def _drop_translation(t: Tensor) -> Tensor:
     return t * t.new_tensor([1.0, 1.0, 1.0, 0.0])
 
 
-def _sum_to(t: Tensor, like: Tensor) -> Tensor:
-    """Sum a ``[B, ...]`` gradient down to the shape of ``like`` (``[...]`` or ``[B, ...]``)."""
-    return t.sum(0) if t.dim() > like.dim() else t
-
-
 # --- skin ------------------------------------------------------------------
 
 def skin_vjp(grad: Tensor, rest: Tensor, transforms: Tensor, indices: Tensor, weights: Tensor,
@@ -225,7 +220,9 @@ def fk_backward_vjp(grad: Tensor, rotations: Tensor, offsets: Tensor, parents: T
     the forward op (whose backward is again differentiable, so any order
     works). ``needs``: (grad, rotations, offsets). The ``transforms`` argument
     of the backward op gets no gradient: it is recomputed here from rotations
-    and offsets.
+    and offsets, so the result is the total derivative when ``transforms`` is
+    ``forward_kinematics(rotations, offsets, parents)`` (as in every autograd
+    graph), not a partial one for an unrelated ``transforms``.
     """
     if u_rot is None and u_off is None:
         return None, None, None

@@ -151,3 +151,72 @@ torch.library.register_autograd("torchrig::skin", _skin_backward,
                                 setup_context=_skin_setup_context)
 torch.library.register_autograd("torchrig::skin_backward", _skin_bwd_backward,
                                 setup_context=_skin_bwd_setup_context)
+
+
+# --- vmap rules ------------------------------------------------------------
+# torch.vmap (and jacrev/jacfwd/vmap(grad), which vmap the ops) folds the vmapped
+# dimension into B where the op allows it: one kernel call. Anything else
+# (vmapped parents, indices or weights; the backward ops) runs one call per
+# sample, which is exact, just not batched.
+
+def _front(t: Tensor, dim: int | None, n: int) -> Tensor:
+    """``t`` with its vmapped dim first, or expanded to ``n`` there if not vmapped."""
+    return t.movedim(dim, 0) if dim is not None else t.expand(n, *t.shape)
+
+
+def _per_sample(op, n_out: int):
+    def rule(info, in_dims, *args):
+        # in_dims of a non-tensor argument (skin_backward's bool[3] mask) is None or a list
+        outs = [op(*[a.select(d, i) if isinstance(a, Tensor) and isinstance(d, int) else a
+                     for a, d in zip(args, in_dims)])
+                for i in range(info.batch_size)]
+        if n_out == 1:
+            return torch.stack(outs), 0
+        return tuple(torch.stack(o) for o in zip(*outs)), (0,) * n_out
+    return rule
+
+
+_fk_per_sample = _per_sample(_ops.forward_kinematics.default, 1)
+_skin_per_sample = _per_sample(_ops.skin.default, 1)
+
+
+@torch.library.register_vmap("torchrig::forward_kinematics")
+def _fk_vmap(info, in_dims, rotations, offsets, parents):
+    r_dim, o_dim, p_dim = in_dims
+    n = info.batch_size
+    rot = _front(rotations, r_dim, n)
+    if p_dim is not None or rot.dim() != 5 or offsets.dim() - (o_dim is not None) not in (2, 3):
+        return _fk_per_sample(info, in_dims, rotations, offsets, parents)  # the op's own errors
+    B, J = rot.shape[1], rot.shape[2]
+    if o_dim is None and offsets.dim() == 2:
+        off = offsets  # shared by every pose
+    else:
+        off = _front(offsets, o_dim, n)
+        off = (off[:, None].expand(n, B, *off.shape[1:]) if off.dim() == 3 else off)
+        off = off.reshape(n * B, *off.shape[2:])
+    out = _ops.forward_kinematics.default(rot.reshape(n * B, *rot.shape[2:]), off, parents)
+    return out.view(n, B, J, 3, 4), 0
+
+
+@torch.library.register_vmap("torchrig::skin")
+def _skin_vmap(info, in_dims, rest_vertices, transforms, indices, weights):
+    x_dim, t_dim, i_dim, w_dim = in_dims
+    n = info.batch_size
+    tf = _front(transforms, t_dim, n)
+    x_rank = rest_vertices.dim() - (x_dim is not None)
+    if i_dim is not None or w_dim is not None or tf.dim() != 5 or x_rank not in (2, 3):
+        return _skin_per_sample(info, in_dims, rest_vertices, transforms, indices, weights)
+    B = tf.shape[1]
+    if x_dim is None and x_rank == 2:
+        rest = rest_vertices  # shared by every pose
+    else:
+        rest = _front(rest_vertices, x_dim, n)
+        rest = rest[:, None].expand(n, B, *rest.shape[1:]) if x_rank == 2 else rest
+        rest = rest.reshape(n * B, *rest.shape[2:])
+    out = _ops.skin.default(rest, tf.reshape(n * B, *tf.shape[2:]), indices, weights)
+    return out.view(n, B, *out.shape[1:]), 0
+
+
+torch.library.register_vmap("torchrig::forward_kinematics_backward",
+                            _per_sample(_ops.forward_kinematics_backward.default, 2))
+torch.library.register_vmap("torchrig::skin_backward", _per_sample(_ops.skin_backward.default, 3))
