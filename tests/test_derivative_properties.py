@@ -12,7 +12,8 @@ with the reference in
 * compiled: the first-order gradient under ``torch.compile`` (aot_eager).
 
 Examples per test: ``TORCHRIG_DERIV_EXAMPLES``, else 200 when
-``TORCHRIG_RUN_SLOW=1`` and 25 otherwise (5 and 66 for the compiled test).
+``TORCHRIG_RUN_SLOW=1`` and 25 otherwise (a third of that, and 3 by default,
+for the compiled test).
 """
 from __future__ import annotations
 
@@ -32,8 +33,9 @@ RUN_SLOW = os.environ.get("TORCHRIG_RUN_SLOW") == "1"
 EXAMPLES = int(os.environ.get("TORCHRIG_DERIV_EXAMPLES") or (200 if RUN_SLOW else 25))
 PROPS = settings(max_examples=EXAMPLES, deadline=None, print_blob=True,
                  suppress_health_check=[HealthCheck.too_slow])
-COMPILED = settings(max_examples=max(1, EXAMPLES // 3) if RUN_SLOW else 5, deadline=None,
-                    print_blob=True, suppress_health_check=[HealthCheck.too_slow])
+COMPILED = settings(max_examples=max(1, EXAMPLES // 3) if (RUN_SLOW or "TORCHRIG_DERIV_EXAMPLES"
+                                                             in os.environ) else 3,
+                    deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow])
 TOL = dict(atol=1e-9, rtol=1e-9)
 
 RIGS = dict(B=st.integers(1, 3), J=st.integers(1, 10), V=st.integers(1, 16), K=st.integers(1, 4),
