@@ -87,14 +87,17 @@ FkShape check_fk(const TensorDesc& rotations, const TensorDesc& offsets,
 }
 
 void check_parents_order(const int64_t* parents, int64_t J) {
+  // On failure, name the first offending joint and its parent, never the whole
+  // tensor (J may be 1e5).
   for (int64_t j = 0; j < J; ++j) {
-    if (parents[j] >= -1 && parents[j] < j) continue;
-    std::ostringstream values;
-    const int64_t shown = J < 32 ? J : 32;
-    for (int64_t i = 0; i < shown; ++i) values << (i ? ", " : "") << parents[i];
+    const int64_t p = parents[j];
+    if (p >= -1 && p < j) continue;
     fail(ErrorKind::Value,
          "parents must be topologically ordered with parents[j] in [-1, j) (-1 marks a root); "
-         "got parents[", j, "] = ", parents[j], " in [", values.str(), J > shown ? ", ...]" : "]");
+         "got parents[", j, "] = ", p,
+         p >= j ? " (a parent must come before its child: reorder the joints so every parent "
+                  "precedes its children)"
+                : " (only -1 may be negative)");
   }
 }
 
