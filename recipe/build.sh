@@ -5,16 +5,12 @@
 set -euxo pipefail
 
 if [[ "${TORCHRIG_CUDA}" == "ON" ]]; then
-  # One arch list per CUDA toolkit, like conda-forge's pytorch builds; an
-  # unknown toolkit fails instead of silently compiling the wrong list.
-  case "${TORCHRIG_CUDA_VERSION}" in
-    12.9) export TORCH_CUDA_ARCH_LIST="5.0;6.0;7.0;7.5;8.0;8.6;8.9;9.0;10.0;12.0+PTX" ;;
-    13.0) export TORCH_CUDA_ARCH_LIST="7.5;8.0;8.6;8.9;9.0;10.0;11.0;12.0+PTX" ;;
-    *)
-      echo "recipe/build.sh: no TORCH_CUDA_ARCH_LIST for CUDA ${TORCHRIG_CUDA_VERSION}; add one" >&2
-      exit 1
-      ;;
-  esac
+  # CUDA architectures, torchvision-feedstock style: an explicit override
+  # (TORCHRIG_CUDA_ARCH_LIST, e.g. "9.0" for CI), else the list the host pytorch
+  # was built for (CF_TORCH_CUDA_ARCH_LIST, set by its activation script). With
+  # neither, cmake/cuda.cmake's TORCHRIG_DEFAULT_ARCH_LIST (the one table) applies.
+  export TORCH_CUDA_ARCH_LIST="${TORCHRIG_CUDA_ARCH_LIST:-${CF_TORCH_CUDA_ARCH_LIST:-}}"
+  echo "recipe/build.sh: CUDA ${TORCHRIG_CUDA_VERSION}, TORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST:-<cmake/cuda.cmake default>}"
 fi
 
 export CMAKE_GENERATOR=Ninja

@@ -56,14 +56,19 @@ def variant_config(overrides: Mapping[str, str] | None = None, variants: pathlib
     from rattler_build import JinjaConfig, PlatformConfig, VariantConfig
 
     jinja = JinjaConfig(platform=PlatformConfig(target_platform=platform))
-    values = VariantConfig.from_file_with_context(variants, jinja).to_dict()
+    config = VariantConfig.from_file_with_context(variants, jinja)
+    values, zip_keys = config.to_dict(), config.zip_keys or []
     for key, value in (overrides or {}).items():
         if key not in values:
             raise SystemExit(f"{key!r} is not a key of {variants}")
         if str(value) not in [str(v) for v in values[key]]:
             raise SystemExit(f"{key}={value} is not in {variants} ({', '.join(map(str, values[key]))})")
-        values[key] = [str(value)]
-    return VariantConfig(values)
+        # a zipped key is narrowed with its partners (cuda 13.0 -> its gcc and glibc)
+        index = [str(v) for v in values[key]].index(str(value))
+        for partner in next((z for z in zip_keys if key in z), [key]):
+            if partner in values:
+                values[partner] = [values[partner][index]]
+    return VariantConfig(values, zip_keys=zip_keys)
 
 
 def matrix(variants: pathlib.Path = VARIANTS) -> dict[str, list[str]]:
@@ -112,15 +117,17 @@ def ensure_patchelf() -> None:
 
 
 def build_recipe(recipe, output_dir: pathlib.Path, channels: Iterable[str], *,
-                 variants=None, test: str = "skip", package_format: str = "conda") -> list:
-    """Run rattler-build on a Stage0Recipe (every variant it renders to); BuildResults."""
+                 variants=None, test: str = "skip", package_format: str = "conda",
+                 channel_priority: str = "strict") -> list:
+    """Run rattler-build on a Stage0Recipe (every variant it renders to); BuildResults.
+    ``channel_priority="disabled"`` makes several channels act as one (as conda-forge is)."""
     from rattler_build import ToolConfiguration
 
     ensure_patchelf()
     output_dir.mkdir(parents=True, exist_ok=True)
     return recipe.run_build(
         variant_config=variants,
-        tool_config=ToolConfiguration(test_strategy=test),
+        tool_config=ToolConfiguration(test_strategy=test, channel_priority=channel_priority),
         output_dir=output_dir,
         channels=[channel_url(c) for c in channels],
         package_format=package_format,

@@ -39,7 +39,7 @@ def local_variant() -> dict[str, str]:
 
 
 def build(variant: dict[str, str], channels: list[str], output_dir: pathlib.Path,
-          test: bool = True) -> list[dict]:
+          test: bool = True, channel_priority: str = "strict") -> list[dict]:
     """Build one variant; a summary (metadata + timing) per package built."""
     from rattler_build import Stage0Recipe
 
@@ -47,7 +47,8 @@ def build(variant: dict[str, str], channels: list[str], output_dir: pathlib.Path
     cu.log(TOOL, f"building {cu.RECIPE} for {variant} from {', '.join(channels)} into {output_dir}")
     with cu.Timer() as t:
         results = cu.build_recipe(recipe, output_dir, channels, variants=cu.variant_config(variant),
-                                  test="native" if test else "skip")
+                                  test="native" if test else "skip",
+                                  channel_priority=channel_priority)
     cu.log(TOOL, f"done in {t.seconds:.0f}s")
     summary = []
     for result in results:
@@ -72,11 +73,14 @@ def main() -> None:
     p.add_argument("--cuda", default="None", dest="cuda_compiler_version",
                    help="cuda_compiler_version: None for CPU, or e.g. 13.0 (default: %(default)s)")
     p.add_argument("--no-test", action="store_true", help="skip the recipe's tests")
+    p.add_argument("--channel-priority", choices=("strict", "disabled"), default="strict",
+                   help="disabled: the channels act as one (e.g. the CPU and CUDA stand-in "
+                        "channels); default: %(default)s")
     p.add_argument("--json", action="store_true", help="print a JSON summary instead of paths")
     args = p.parse_args()
     variant = {k: getattr(args, k) for k in cu.MATRIX_KEYS}
     summary = build(variant, args.channels or ["conda-forge"], args.output_dir.resolve(),
-                    test=not args.no_test)
+                    test=not args.no_test, channel_priority=args.channel_priority)
     if args.json:
         print(json.dumps(summary, indent=1))
     else:

@@ -97,7 +97,10 @@ def channel_inputs(versions: dict[str, str]) -> dict:
         "other_minors": [m for m in matrix["pytorch"] if m != torch_minor],
         "cuda_versions": cuda_versions, "cuda_only": sorted(cuda_only),
         "cuda_compiler": cuda_compiler,
-        "c_stdlib": variants["c_stdlib"][0], "c_stdlib_version": variants["c_stdlib_version"][0],
+        "c_stdlib": variants["c_stdlib"][0],
+        # zipped with cuda_compiler_version: one sysroot / gxx per distinct value
+        "c_stdlib_versions": sorted(set(map(str, variants["c_stdlib_version"]))),
+        "cxx_compiler_versions": sorted(set(map(str, variants.get("cxx_compiler_version", [])))),
     }
 
 
@@ -107,8 +110,8 @@ def plan(inputs: dict, work: pathlib.Path) -> list[si.StandIn]:
         raise SystemExit(f"c_stdlib={inputs['c_stdlib']}: only the linux sysroot has a stand-in")
     stage = work / "stage"
     standins = si.python_standins(stage / "python")
-    standins += si.gxx_standins(stage / "gxx", TARGET)
-    standins += si.toolchain_standins(TARGET, inputs["c_stdlib_version"], inputs["cuda_versions"],
+    standins += si.gxx_standins(stage / "gxx", TARGET, inputs["cxx_compiler_versions"])
+    standins += si.toolchain_standins(TARGET, inputs["c_stdlib_versions"], inputs["cuda_versions"],
                                       inputs["cuda_only"], inputs["cuda_compiler"])
     for wheel in download_wheels(work / "wheels", inputs["versions"]):
         meta = si.wheel_metadata(wheel)
