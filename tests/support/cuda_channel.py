@@ -255,7 +255,7 @@ def toolchain_standins(nvcc: pathlib.Path) -> list[si.StandIn]:
                          f"CUDA {CUDA} toolkit")
     major = int(CUDA.split(".")[0])
     version = si.metadata_only("cuda-version", CUDA, noarch="generic",
-                               constrains=[f"__cuda >={major}", f"cudatoolkit {CUDA}|{CUDA}.*"])
+                               constrains=[f"__cuda >={major}"])
     version.recipe["build"]["number"] = 1  # wins over tools/local_channel.py's metadata-only one
     home = nvcc.parent.parent
     stage_script = [
