@@ -2,9 +2,9 @@
 
 Slow suite (``--run-slow``). rattler-build builds recipe/recipe.yaml for Python
 3.11 x pytorch 2.14 x CUDA 13.0 against the CUDA stand-in channel
-(tests/support/cuda_channel.py, machine-wide cache) plus the CPU stand-in
-channel, the two acting as one channel (channel priority disabled, as on
-conda-forge), nvcc compiling sm_90 only (``TORCHRIG_CUDA_ARCH_LIST=9.0``, the
+(tests/support/cuda_channel.py, machine-wide cache) first, then the CPU stand-in
+channel, with strict channel priority (so the real CUDA stand-ins shadow the CPU
+channel's metadata-only CUDA records, e.g. libcusparse-dev 13.0), nvcc compiling sm_90 only (``TORCHRIG_CUDA_ARCH_LIST=9.0``, the
 recipe's documented override; set it in the environment to change it), and
 runs the recipe's own tests. Then, with the ``__cuda`` virtual package set
 explicitly (``CONDA_OVERRIDE_CUDA``'s job) or left out:
@@ -34,7 +34,8 @@ from conda_fixtures import (  # noqa: F401  (fixtures)
 from rattler import MatchSpec, Version, VersionSpec
 from rattler.exceptions import SolverError
 
-pytestmark = [pytest.mark.conda, pytest.mark.slow]
+pytestmark = pytest.mark.conda
+slow = pytest.mark.slow
 
 sys.path.insert(0, str(REPO / "tests" / "support"))
 import cuda_channel  # noqa: E402
@@ -97,6 +98,22 @@ def _admits(bound: str, version: str) -> bool:
     return VersionSpec(bound).matches(Version(version))
 
 
+@pytest.mark.parametrize("override, from_pytorch, want", [
+    ("9.0", "7.5;8.0;9.0+PTX", "9.0"),              # the documented override wins
+    ("", "7.5;8.0;9.0+PTX", "7.5;8.0;9.0+PTX"),    # else pytorch's activation
+    ("", "", ""),                                   # else cmake/cuda.cmake's table
+])
+def test_build_sh_arch_list_precedence(tmp_path, override, from_pytorch, want):
+    """recipe/build.sh, run with a no-op Python: which TORCH_CUDA_ARCH_LIST it exports."""
+    env = {"PATH": os.environ["PATH"], "TORCHRIG_CUDA": "ON", "TORCHRIG_CUDA_VERSION": CUDA,
+           "TORCHRIG_CUDA_ARCH_LIST": override, "CF_TORCH_CUDA_ARCH_LIST": from_pytorch,
+           "PYTHON": "true"}
+    proc = subprocess.run(["bash", str(REPO / "recipe" / "build.sh")], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, check=True)
+    shown = want or "<cmake/cuda.cmake default>"
+    assert f"recipe/build.sh: CUDA {CUDA}, TORCH_CUDA_ARCH_LIST={shown}\n" in proc.stdout
+
+
 @pytest.fixture(scope="session")
 def cuda_standin_channel() -> pathlib.Path:
     if sys.version_info[:2] != (3, 11):
@@ -119,7 +136,7 @@ def channels(cuda_standin_channel, local_channel) -> list[pathlib.Path]:
 def cuda_package(channels) -> dict:
     """The real CUDA package: rattler-build compiles the kernels and runs the recipe's tests."""
     args = ["--python", VARIANT["python"], "--pytorch", VARIANT["pytorch"], "--cuda", CUDA,
-            "--channel-priority", "disabled", "--output-dir", str(OUTPUT), "--json"]
+            "--output-dir", str(OUTPUT), "--json"]
     for channel in channels:
         args += ["--channel", str(channel)]
     env = {"CONDA_OVERRIDE_CUDA": CUDA, "TORCHRIG_CUDA_ARCH_LIST": ARCH}
@@ -146,6 +163,7 @@ def cuda_prefix(cuda_package, channels, tmp_path_factory) -> tuple[pathlib.Path,
     return prefix, by_name(records)
 
 
+@slow
 def test_index_json_has_the_pins_the_flavour_and_cuda_version(cuda_package):
     depends = cuda_package["depends"]
     print("\nCUDA package index.json depends:\n  " + "\n  ".join(depends))
@@ -163,12 +181,14 @@ def test_index_json_has_the_pins_the_flavour_and_cuda_version(cuda_package):
                    for d in depends), depends
 
 
+@slow
 def test_recipe_tests_ran_and_kernels_were_compiled_for_the_override(cuda_package):
     log = pathlib.Path(cuda_package["log"]).read_text()
     assert "matches the reference on torch 2.14.1" in log and "pip check passed" in log
     assert f"TORCH_CUDA_ARCH_LIST={ARCH}" in log
 
 
+@slow
 def test_fresh_prefix_gets_cuda_pytorch_and_cuda_kernels(cuda_package, cuda_prefix):
     prefix, records = cuda_prefix
     assert str(records["torchrig"].build) == cuda_package["build"]
@@ -188,16 +208,19 @@ def test_fresh_prefix_gets_cuda_pytorch_and_cuda_kernels(cuda_package, cuda_pref
     assert result["fk_err"] < 1e-10 and result["skin_err"] < 1e-10
 
 
+@slow
 def test_refused_beside_a_cpu_pytorch(cuda_package, channels):
     message = refusal([OUTPUT, *channels], ["torchrig * cuda*", "pytorch * cpu*"], cuda=CUDA)
     assert "pytorch * cuda*" in message or "pytorch * cpu*" in message
 
 
+@slow
 def test_refused_without_the_cuda_virtual_package(cuda_package, channels):
     message = refusal([OUTPUT, *channels], ["torchrig * cuda*"], cuda=None)
     assert "__cuda" in message
 
 
+@slow
 def test_cpu_torchrig_refused_beside_the_cuda_pytorch(built_package, cuda_package, channels):
     message = refusal([cu.OUTPUT_DIR, *channels], ["torchrig * cpu*", "pytorch * cuda*"], cuda=CUDA)
     assert "pytorch * cpu*" in message or "pytorch * cuda*" in message
@@ -211,6 +234,7 @@ def _abi_check(package: str, torch: pathlib.Path) -> subprocess.CompletedProcess
     return proc
 
 
+@slow
 def test_abi_check_passes_in_the_prefix_and_fails_against_cpu_torch(cuda_package, cuda_prefix):
     prefix, _ = cuda_prefix
     assert _abi_check(cuda_package["file"], prefix).returncode == 0
