@@ -7,11 +7,13 @@ conda-forge's (names, versions, build strings, depends, run_exports):
 
 * python X.Y (this interpreter, as a venv-style prefix) + python_abi;
 * pytorch, repacked from this environment's torch wheel (CPU), build string
-  ``cpu_generic_pyXY_h…``, ``run_exports: pytorch >=X.Y.Z,<X.(Y+1).0a0`` like
-  conda-forge; its Python dependencies, pip, scikit-build-core, pybind11, cmake
-  and ninja, repacked from their wheels (the versions installed here);
-* gxx_linux-64 / cxx-compiler whose activation sets CXX to the system g++,
-  and a metadata-only sysroot_linux-64 (what ``compiler()``/``stdlib()`` need);
+  ``cpu_generic_pyXY_h…``, ``run_exports: pytorch >=X.Y.Z,<X.(Y+1).0a0`` and the
+  same for ``libtorch`` (a metadata-only record) like conda-forge; its Python
+  dependencies, pip, scikit-build-core, pybind11, cmake and ninja, repacked from
+  their wheels (the versions installed here);
+* gxx_linux-64 (one per cxx_compiler_version of variants.yaml) / cxx-compiler
+  whose activation sets CXX to the system g++, and metadata-only
+  sysroot_linux-64 (one per c_stdlib_version): what ``compiler()``/``stdlib()`` need;
 * metadata-only records for the rest of the matrix: pytorch of the other minors
   in variants.yaml, CUDA pytorch builds (depending on ``__cuda``), cuda-version,
   the nvcc compiler package and the CUDA libraries the recipe's host lists.
