@@ -109,7 +109,7 @@ def channel_inputs(versions: dict[str, str]) -> dict:
         "c_stdlib": values["c_stdlib"][0],
         # zipped with cuda_compiler_version: one sysroot / gxx per distinct value
         "c_stdlib_versions": sorted(set(map(str, values["c_stdlib_version"]))),
-        "cxx_compiler_versions": sorted(set(map(str, variants.get("cxx_compiler_version", [])))),
+        "cxx_compiler_versions": sorted(set(map(str, values.get("cxx_compiler_version", [])))),
     }
 
 
