@@ -10,6 +10,7 @@ by path: torchrig is not installed while it is being built.
 from __future__ import annotations
 
 import importlib.util
+import os
 import pathlib
 from collections.abc import Mapping
 from typing import Any
@@ -20,9 +21,15 @@ _torch_version = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_torch_version)
 
 
-def torch_requirement(version: str) -> str:
-    """'2.13.0+cpu' -> 'torch>=2.13,<2.14'."""
-    return _torch_version.requirement(version)
+def torch_requirement(version: str, cuda: bool = False) -> str:
+    """'2.13.0+cpu' -> 'torch>=2.13,<2.14'; a CUDA build (TORCHRIG_CUDA=ON) also excludes
+    CPU torches (``_torch_version.requirement``)."""
+    return _torch_version.requirement(version, cuda=cuda)
+
+
+def cuda_requested() -> bool:
+    """TORCHRIG_CUDA as pyproject.toml passes it to CMake (ON/1/TRUE/YES)."""
+    return os.environ.get("TORCHRIG_CUDA", "OFF").upper() in ("ON", "1", "TRUE", "YES")
 
 
 def dynamic_metadata(field: str, settings: Mapping[str, Any] | None = None) -> list[str]:
@@ -31,4 +38,4 @@ def dynamic_metadata(field: str, settings: Mapping[str, Any] | None = None) -> l
     import torch  # the build environment's torch, i.e. the one compiled against
 
     extra = list((settings or {}).get("extra", []))
-    return [torch_requirement(torch.__version__), *extra]
+    return [torch_requirement(torch.__version__, cuda_requested()), *extra]
