@@ -31,7 +31,7 @@ def configure_parser(sub) -> None:
     p.add_argument("--torch", dest="torches", action="append", default=[], metavar="TORCH",
                    help="torch for the ABI check (repeatable; default: this environment)")
     p.add_argument("--skip-existing", action="store_true",
-                   help="skip files the index already has (re-runs)")
+                   help="leave out files the index already lists (re-runs; read from its simple index)")
     p.add_argument("--yes", action="store_true", help="really upload (default: dry run)")
     p.set_defaults(func=run)
 

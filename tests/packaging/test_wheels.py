@@ -118,8 +118,9 @@ def test_repaired_wheel_is_manylinux_and_vendors_no_torch_library(dist):
     assert len(wheels) == 1 and "-manylinux_2_" in wheels[0].name, wheels
     assert wheels[0].name.startswith("torchrig_cpu-0.1.0-"), wheels[0].name
     import zipfile
-    vendored = [n for n in zipfile.ZipFile(wheels[0]).namelist() if ".libs/" in n]
-    assert not [n for n in vendored if "torch" in n or "c10" in n or "cuda" in n], vendored
+    vendored = [Path(n).name for n in zipfile.ZipFile(wheels[0]).namelist() if ".libs/" in n]
+    bad = [n for n in vendored if n.startswith(("libtorch", "libc10", "libcu", "libnv"))]
+    assert not bad, vendored   # libgomp is grafted (manylinux has none; torch has its own)
     text = (WORK / "check.txt").read_text()
     for check in ("twine", "name", "pin", "platform", "abi"):
         assert f"ok     {check}" in text, text

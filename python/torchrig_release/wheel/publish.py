@@ -11,12 +11,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from ..upload.targets import redact
 from . import WheelError
+from .archive import WheelName, normalize
 
-__all__ = ["Credentials", "credentials", "twine_upload"]
+__all__ = ["Credentials", "credentials", "existing", "simple_url", "twine_upload"]
 
 URL_ENV = "TORCHRIG_INDEX_URL"
 PAIRS = (("TORCHRIG_INDEX_USERNAME", "TORCHRIG_INDEX_PASSWORD"), ("TWINE_USERNAME", "TWINE_PASSWORD"))
@@ -51,19 +54,53 @@ def credentials(environ=os.environ) -> Credentials:
     return Credentials(None, None, "")
 
 
+def simple_url(upload_url: str) -> str:
+    """The simple index (PEP 503) that serves what ``upload_url`` receives."""
+    known = {"https://upload.pypi.org/legacy/": "https://pypi.org/simple/",
+             "https://test.pypi.org/legacy/": "https://test.pypi.org/simple/"}
+    return known.get(upload_url, upload_url.rstrip("/").removesuffix("/legacy") + "/simple/")
+
+
+def existing(files: list[Path], index: str) -> set[str]:
+    """The names of ``files`` that the simple index ``index`` already lists (an index without
+    the project: none). twine's own --skip-existing works for PyPI only; this, for any index."""
+    found: set[str] = set()
+    for project in {normalize(WheelName.parse(f).name) for f in files}:
+        try:
+            with urllib.request.urlopen(f"{index.rstrip('/')}/{project}/", timeout=30) as page:
+                text = page.read().decode(errors="replace")
+        except urllib.error.HTTPError as err:
+            if err.code == 404:
+                continue
+            raise WheelError(f"cannot read {index}{project}/ (HTTP {err.code}) to skip existing files")
+        except OSError as err:
+            raise WheelError(f"cannot read {index}{project}/ ({err}) to skip existing files")
+        found |= {f.name for f in files if f.name in text}
+    return found
+
+
 def twine_upload(files: list[Path], url: str, creds: Credentials, skip_existing: bool) -> str:
-    """Upload ``files``; their (redacted) twine output. WheelError (redacted) on failure."""
+    """Upload ``files``; their (redacted) twine output. WheelError (redacted) on failure.
+    ``skip_existing``: files the index lists already are left out (:func:`existing`)."""
+    if skip_existing:
+        present = existing(files, simple_url(url))
+        files = [f for f in files if f.name not in present]
+        skipped = "".join(f"Skipping {name}: already on the index\n" for name in sorted(present))
+        if not files:
+            return skipped.rstrip()
+    else:
+        skipped = ""
     env = {k: v for k, v in os.environ.items() if k not in {v for p in PAIRS for v in p}}
     env.update(TWINE_USERNAME=creds.username or "__token__", TWINE_PASSWORD=creds.password or "",
                TWINE_NON_INTERACTIVE="1")
-    cmd = [sys.executable, "-m", "twine", "upload", "--non-interactive", "--disable-progress-bar",
-           "--repository-url", url, *(["--skip-existing"] if skip_existing else []),
-           *map(str, files)]
+    cmd = [sys.executable, "-m", "twine", "--no-color", "upload", "--non-interactive",
+           "--disable-progress-bar", "--repository-url", url, *map(str, files)]
     done = subprocess.run(cmd, capture_output=True, text=True, env=env)
     text = redact((done.stdout + done.stderr).strip(), creds.password)
     if done.returncode != 0:
         hint = ("the index already has this version: a re-run needs --skip-existing (a changed "
                 "wheel needs a new version)" if "409" in text or "already exist" in text.lower()
+                or "400" in text
                 else "check the URL and that the user may upload to it")
         raise WheelError(f"upload to {url} failed:\n{text}\n{hint}")
-    return text
+    return skipped + text
