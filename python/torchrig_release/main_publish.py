@@ -53,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
         raise WheelError("no credentials: export TORCHRIG_INDEX_USERNAME and "
                          "TORCHRIG_INDEX_PASSWORD (or TWINE_USERNAME/TWINE_PASSWORD); "
                          "nothing uploaded", 2)
-    print(twine_upload(wheels, url, creds, args.skip_existing))
-    print(f"published {len(wheels)} wheel(s) to {url}")
+    sent, text = twine_upload(wheels, url, creds, args.skip_existing)
+    print(text)
+    print(f"published {sent} wheel(s) to {url}" + (f" ({len(wheels) - sent} already there, skipped)"
+                                                    if sent < len(wheels) else ""))
     return 0

@@ -79,15 +79,17 @@ def existing(files: list[Path], index: str) -> set[str]:
     return found
 
 
-def twine_upload(files: list[Path], url: str, creds: Credentials, skip_existing: bool) -> str:
-    """Upload ``files``; their (redacted) twine output. WheelError (redacted) on failure.
+def twine_upload(files: list[Path], url: str, creds: Credentials,
+                 skip_existing: bool) -> tuple[int, str]:
+    """Upload ``files``: (how many were sent, the redacted twine output). WheelError
+    (redacted) on failure.
     ``skip_existing``: files the index lists already are left out (:func:`existing`)."""
     if skip_existing:
         present = existing(files, simple_url(url))
         files = [f for f in files if f.name not in present]
         skipped = "".join(f"Skipping {name}: already on the index\n" for name in sorted(present))
         if not files:
-            return skipped.rstrip()
+            return 0, skipped.rstrip()
     else:
         skipped = ""
     env = {k: v for k, v in os.environ.items() if k not in {v for p in PAIRS for v in p}}
@@ -103,4 +105,4 @@ def twine_upload(files: list[Path], url: str, creds: Credentials, skip_existing:
                 or "400" in text
                 else "check the URL and that the user may upload to it")
         raise WheelError(f"upload to {url} failed:\n{text}\n{hint}")
-    return skipped + text
+    return len(files), skipped + text
