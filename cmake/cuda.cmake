@@ -43,9 +43,15 @@ endif()
 
 # --- nvcc -------------------------------------------------------------------
 if(NOT CMAKE_CUDA_COMPILER AND NOT DEFINED ENV{CUDACXX})
-  find_program(TORCHRIG_NVCC nvcc
-    HINTS "$ENV{CUDA_HOME}/bin" "$ENV{CUDA_PATH}/bin" /usr/local/cuda/bin)
-  if(NOT TORCHRIG_NVCC)
+  # PATH, then CUDA_HOME (when set, it names the toolkit: /usr/local/cuda is not searched)
+  # or CUDA_PATH and /usr/local/cuda; never CMake's system prefixes.
+  if(NOT "$ENV{CUDA_HOME}" STREQUAL "")
+    set(_trc_nvcc_hints "$ENV{CUDA_HOME}/bin")
+  else()
+    set(_trc_nvcc_hints "$ENV{CUDA_PATH}/bin" /usr/local/cuda/bin)
+  endif()
+  find_program(_trc_nvcc nvcc HINTS ${_trc_nvcc_hints} NO_CACHE NO_CMAKE_SYSTEM_PATH)
+  if(NOT _trc_nvcc)
     string(REGEX MATCH "^[0-9]+" _trc_major "${_trc_torch_cuda}")
     message(FATAL_ERROR
       "TORCHRIG_CUDA=ON needs nvcc of CUDA ${_trc_major}.x (this torch was built with CUDA "
@@ -56,7 +62,7 @@ if(NOT CMAKE_CUDA_COMPILER AND NOT DEFINED ENV{CUDACXX})
       "CUDACXX to the nvcc it installs (site-packages/nvidia/cu${_trc_major}/bin/nvcc);\n"
       "or build the CPU flavour (TORCHRIG_CUDA=OFF), which needs no CUDA toolkit.")
   endif()
-  set(CMAKE_CUDA_COMPILER "${TORCHRIG_NVCC}")
+  set(CMAKE_CUDA_COMPILER "${_trc_nvcc}")
 endif()
 if(NOT CMAKE_CUDA_HOST_COMPILER)
   set(CMAKE_CUDA_HOST_COMPILER "${CMAKE_CXX_COMPILER}")

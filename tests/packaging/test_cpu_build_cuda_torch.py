@@ -67,7 +67,10 @@ def test_cpu_build_against_the_cuda_torch_needs_no_nvcc(python, tmp_path):
 
 
 def test_cuda_build_without_nvcc_says_what_to_install(python, tmp_path):
-    proc = _wheel(python, tmp_path, "cuda-no-nvcc", TORCHRIG_CUDA="ON")
+    # CUDA_HOME names a toolkit folder without nvcc: /usr/local/cuda is then not searched
+    (tmp_path / "no-toolkit" / "bin").mkdir(parents=True)
+    proc = _wheel(python, tmp_path, "cuda-no-nvcc", TORCHRIG_CUDA="ON",
+                  CUDA_HOME=str(tmp_path / "no-toolkit"))
     text = proc.stdout + proc.stderr
     assert proc.returncode != 0
     assert "pip install 'nvidia-cuda-nvcc==13.*'" in text and "CUDA 13.x" in text, text[-4000:]
