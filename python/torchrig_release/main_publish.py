@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .main_check import run_checks
 from .wheel import WheelError, dist_dir, wheels_in
-from .wheel.publish import URL_ENV, credentials, twine_upload
+from .wheel.publish import URL_ENV, credentials, display_url, twine_upload
 
 __all__ = ["configure_parser", "run"]
 
@@ -42,8 +42,9 @@ def run(args: argparse.Namespace) -> int:
     if not url:
         raise WheelError(f"no index URL: pass --url or set ${URL_ENV}", 2)
     creds = credentials()
+    shown = display_url(url, creds.password)
     print(f"{'publish' if args.yes else 'dry run (nothing is sent; add --yes to upload)'}: "
-          f"{len(wheels)} wheel(s) to {url}")
+          f"{len(wheels)} wheel(s) to {shown}")
     print(creds.describe())
     run_checks(wheels, args.torches)
     if not args.yes:
@@ -55,6 +56,6 @@ def run(args: argparse.Namespace) -> int:
                          "nothing uploaded", 2)
     sent, text = twine_upload(wheels, url, creds, args.skip_existing)
     print(text)
-    print(f"published {sent} wheel(s) to {url}" + (f" ({len(wheels) - sent} already there, skipped)"
+    print(f"published {sent} wheel(s) to {shown}" + (f" ({len(wheels) - sent} already there, skipped)"
                                                     if sent < len(wheels) else ""))
     return 0

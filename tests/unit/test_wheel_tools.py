@@ -17,7 +17,7 @@ from torchrig._torch_version import distribution, requirement
 from torchrig_release.wheel import WheelError
 from torchrig_release.wheel.archive import WheelName, build_info, metadata, rename
 from torchrig_release.wheel.check import check_name, check_pin, check_platform
-from torchrig_release.wheel.publish import credentials, simple_url
+from torchrig_release.wheel.publish import credentials, display_url, simple_url
 
 
 def make_wheel(tmp: Path, requires: str, info: dict, name: str = "torchrig",
@@ -102,3 +102,8 @@ def test_guard_names_the_flavour_for_the_torch_present():
     # a CPU build compiled against a CUDA torch links no CUDA library: loads in a CPU torch
     cpu_build = {**CUDA_INFO, "with_cuda": False, "links_torch_cuda": False, "cxx11_abi": True}
     assert _guard.problems(cpu_build, cpu_torch) == []
+
+
+def test_urls_are_shown_without_user_info():
+    assert display_url("http://u:hunter2@127.0.0.1:9/", None) == "http://***@127.0.0.1:9/"
+    assert "hunter2" not in display_url("https://x.org/?t=hunter2", "hunter2")

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from ..upload.targets import redact
 from . import WheelError
 from .archive import WheelName, normalize
 
-__all__ = ["Credentials", "credentials", "existing", "simple_url", "twine_upload"]
+__all__ = ["Credentials", "credentials", "display_url", "existing", "simple_url", "twine_upload"]
 
 URL_ENV = "TORCHRIG_INDEX_URL"
 PAIRS = (("TORCHRIG_INDEX_USERNAME", "TORCHRIG_INDEX_PASSWORD"), ("TWINE_USERNAME", "TWINE_PASSWORD"))
@@ -52,6 +53,14 @@ def credentials(environ=os.environ) -> Credentials:
                 raise WheelError(f"${pass_var} is set but holds non-printable characters", 2)
             return Credentials(environ.get(user_var) or "__token__", password, pass_var)
     return Credentials(None, None, "")
+
+
+def display_url(url: str, password: str | None = None) -> str:
+    """``url`` as it may be shown: user info (``user:secret@``) and the password cut out."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password or parts.username:
+        parts = parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1])
+    return redact(urllib.parse.urlunsplit(parts), password)
 
 
 def simple_url(upload_url: str) -> str:
@@ -99,10 +108,12 @@ def twine_upload(files: list[Path], url: str, creds: Credentials,
            "--disable-progress-bar", "--repository-url", url, *map(str, files)]
     done = subprocess.run(cmd, capture_output=True, text=True, env=env)
     text = redact((done.stdout + done.stderr).strip(), creds.password)
+    secret_in_url = urllib.parse.urlsplit(url).password
+    text = redact(text, secret_in_url)
     if done.returncode != 0:
         hint = ("the index already has this version: a re-run needs --skip-existing (a changed "
                 "wheel needs a new version)" if "409" in text or "already exist" in text.lower()
                 or "400" in text
                 else "check the URL and that the user may upload to it")
-        raise WheelError(f"upload to {url} failed:\n{text}\n{hint}")
+        raise WheelError(f"upload to {display_url(url, creds.password)} failed:\n{text}\n{hint}")
     return len(files), skipped + text
