@@ -12,7 +12,8 @@ plus re-publishing (rejected without --skip-existing, skipped with it) and a wro
 
 Slow (one wheel build, reused build dir; venvs cloned with hard links from the cached
 venv-py3.11-torch<version>, torches installed from this machine's local wheel files).
-Outputs of every step are left in .cache/wheels/ (docs/publishing.md quotes them).
+Outputs of every step are left in .cache/wheels/ (docs/publishing.md quotes them); the
+scenario venvs are removed at the end.
 """
 from __future__ import annotations
 
@@ -93,6 +94,13 @@ def _pin(name: str, version: str) -> Path:
     path = WORK / f"pin-{name}.txt"
     path.write_text(f"torch=={version}\n")
     return path
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _drop_venvs():
+    """The scenario venvs (GBs of new torch files) go at the end; the logs stay."""
+    yield
+    shutil.rmtree(WORK / "venvs", ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
