@@ -28,9 +28,15 @@ _spec.loader.exec_module(_torch_version)
 TARGET_FILE = _LIBRARY / "_stable_target.py"
 
 
-def torch_requirement(version: str) -> str:
-    """'2.13.0+cpu' -> 'torch>=2.13,<2.14'."""
-    return _torch_version.requirement(version)
+def torch_requirement(version: str, cuda: bool = False) -> str:
+    """'2.13.0+cpu' -> 'torch>=2.13,<2.14'; a CUDA build (TORCHRIG_CUDA=ON) also excludes
+    CPU torches (``_torch_version.requirement``)."""
+    return _torch_version.requirement(version, cuda=cuda)
+
+
+def cuda_requested() -> bool:
+    """TORCHRIG_CUDA as pyproject.toml passes it to CMake (ON/1/TRUE/YES)."""
+    return os.environ.get("TORCHRIG_CUDA", "OFF").upper() in ("ON", "1", "TRUE", "YES")
 
 
 def stable_requirement(target_file: pathlib.Path = TARGET_FILE) -> str:
@@ -46,4 +52,4 @@ def dynamic_metadata(field: str, settings: Mapping[str, Any] | None = None) -> l
         return [stable_requirement(), *extra]
     import torch  # the build environment's torch, i.e. the one compiled against
 
-    return [torch_requirement(torch.__version__), *extra]
+    return [torch_requirement(torch.__version__, cuda_requested()), *extra]

@@ -23,6 +23,9 @@ def collect(args: argparse.Namespace) -> dict:
         "torch_cuda": torch.version.cuda,
         "cxx11_abi": bool(torch._C._GLIBCXX_USE_CXX11_ABI),
         "with_cuda": cuda,
+        # cmake/torch.cmake: only a CUDA build links torch's CUDA libraries (libtorch_cuda,
+        # libc10_cuda); a CPU build loads in a CPU torch even when compiled against a CUDA one.
+        "links_torch_cuda": cuda,
         "cuda_compiler_version": args.nvcc or None if cuda else None,
         "cuda_arch_list": args.arch_list or None if cuda else None,
         "compiler": args.compiler,

@@ -17,7 +17,7 @@ import os
 import pathlib
 from typing import Any
 
-from ._torch_version import flavour, minor_of, minor_text, requirement
+from ._torch_version import distribution, flavour, minor_of, minor_text, requirement
 
 __all__ = ["BUILD_INFO_PATH", "GuardRefusal", "Problem", "TorchEnv", "ensure_compatible",
            "format_problems", "load_build_info", "mismatch", "minor_of", "problems",
@@ -110,9 +110,9 @@ def problems(info: dict[str, Any], torch_env: TorchEnv) -> list[Problem]:
     if minor_of(built) != minor_of(torch_env.version):
         found.append(Problem("torch-minor", f"torch minor {minor_text(built)} != "
                                             f"{minor_text(torch_env.version)}"))
-    if info.get("torch_cuda") and not torch_env.cuda:
-        # Built against a CUDA torch, the library links libtorch_cuda / libc10_cuda
-        # (CUDA kernels or not), which a CPU torch does not ship.
+    if info.get("torch_cuda") and info.get("links_torch_cuda", True) and not torch_env.cuda:
+        # Built against a CUDA torch, a library linking libtorch_cuda / libc10_cuda (CUDA
+        # builds; CPU builds recorded before links_torch_cuda) cannot load in a CPU torch.
         found.append(Problem("cuda-torch", f"it was built against a CUDA {info['torch_cuda']} torch "
                                            "(links torch's CUDA libraries) but this torch is a CPU build"))
     if bool(info.get("cxx11_abi", torch_env.cxx11_abi)) != bool(torch_env.cxx11_abi):
@@ -141,9 +141,10 @@ def format_problems(info: dict[str, Any], torch_env: TorchEnv, found: list[Probl
         + "; ".join(p.message for p in found) + ".\n"
         "A torchrig binary only loads in the torch minor version it was compiled with. Fix one of:\n"
         f"  - install the torch it was built for:  pip install '{requirement(built)}'\n"
-        f"  - install a torchrig built for torch {minor_text(torch_env.version)}:  conda install -c "
-        "<channel> torchrig (the solver picks the build matching your pytorch), or rebuild from "
-        "source with `pip install --no-build-isolation .` in this environment.\n"
+        f"  - install a torchrig built for torch {minor_text(torch_env.version)} "
+        f"({flavour(torch_env.cuda)}):  pip install {distribution(torch_env.cuda)} (pip picks the "
+        "release whose torch range admits your torch), conda install -c <channel> torchrig, or "
+        "rebuild from source with `pip install --no-build-isolation .` in this environment.\n"
         f"The full build record is {BUILD_INFO_PATH}."
     )
 
