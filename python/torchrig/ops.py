@@ -25,7 +25,7 @@ from torch import Tensor
 from . import _checks
 from . import _derivatives as D
 
-__all__ = ["forward_kinematics", "has_cpp_autograd", "skin"]
+__all__ = ["forward_kinematics", "skin"]
 
 _ops = torch.ops.torchrig
 
@@ -143,20 +143,20 @@ def _skin_bwd_backward(ctx, u_rest, u_tf, u_w):
     return d_g, d_rest, d_tf, None, d_w, None
 
 
-def has_cpp_autograd(op: str) -> bool:
-    """Whether the loaded library gives ``torchrig::op`` its autograd in C++.
+def _has_cpp_autograd(op: str) -> bool:
+    """Whether ``torchrig::op`` has an autograd kernel yet (asked before registering one).
 
-    The classic build does for the forward ops (csrc/autograd.cpp: no Python on
-    a call, the same first-order formulas as below); the stable build has no C++
-    autograd, so these Python formulas serve it.
+    The classic build registers the forward ops' autograd in C++
+    (csrc/autograd.cpp: no Python on a call, the same first-order formulas as
+    above); the stable build has no C++ autograd, so these Python formulas serve it.
     """
     return torch._C._dispatch_has_kernel_for_dispatch_key(f"torchrig::{op}", "Autograd")
 
 
-if not has_cpp_autograd("forward_kinematics"):
+if not _has_cpp_autograd("forward_kinematics"):
     torch.library.register_autograd("torchrig::forward_kinematics", _fk_backward,
                                     setup_context=_fk_setup_context)
-if not has_cpp_autograd("skin"):
+if not _has_cpp_autograd("skin"):
     torch.library.register_autograd("torchrig::skin", _skin_backward,
                                     setup_context=_skin_setup_context)
 torch.library.register_autograd("torchrig::forward_kinematics_backward", _fk_bwd_backward,
