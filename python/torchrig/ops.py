@@ -3,7 +3,10 @@
 The schemas are declared once in csrc/ops.cpp; CPU/CUDA kernels register in
 C++. Here: typed wrappers, ``register_fake`` kernels so ``torch.compile`` can
 trace the ops, and autograd for every op, the backward ops included, so
-derivatives of any order are exact (formulas in ``_derivatives``).
+derivatives of any order are exact (formulas in ``_derivatives``). The classic
+build registers the forward ops' autograd in C++ (csrc/autograd.cpp, the same
+first-order formulas, no Python on a call); the Python ones below serve the
+stable build.
 
 The fake kernels run the checks of csrc/checks.cpp (their Python twin,
 ``_checks``), raising the same ValueError / TypeError, and return tensors with
