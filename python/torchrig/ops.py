@@ -3,7 +3,10 @@
 The schemas are declared once in csrc/ops.cpp; CPU/CUDA kernels register in
 C++. Here: typed wrappers, ``register_fake`` kernels so ``torch.compile`` can
 trace the ops, and autograd for every op, the backward ops included, so
-derivatives of any order are exact (formulas in ``_derivatives``).
+derivatives of any order are exact (formulas in ``_derivatives``). The classic
+build registers the forward ops' autograd in C++ (csrc/autograd.cpp, the same
+first-order formulas, no Python on a call); the Python ones below serve the
+stable build.
 
 The fake kernels run the checks of csrc/checks.cpp (their Python twin,
 ``_checks``), raising the same ValueError / TypeError, and return tensors with
@@ -143,12 +146,24 @@ def _skin_bwd_backward(ctx, u_rest, u_tf, u_w):
     return d_g, d_rest, d_tf, None, d_w, None
 
 
-torch.library.register_autograd("torchrig::forward_kinematics", _fk_backward,
-                                setup_context=_fk_setup_context)
+def _has_cpp_autograd(op: str) -> bool:
+    """Whether ``torchrig::op`` has an autograd kernel yet (asked before registering one).
+
+    The classic build registers the forward ops' autograd in C++
+    (csrc/autograd.cpp: no Python on a call, the same first-order formulas as
+    above); the stable build has no C++ autograd, so these Python formulas serve it.
+    """
+    return torch._C._dispatch_has_kernel_for_dispatch_key(f"torchrig::{op}", "Autograd")
+
+
+if not _has_cpp_autograd("forward_kinematics"):
+    torch.library.register_autograd("torchrig::forward_kinematics", _fk_backward,
+                                    setup_context=_fk_setup_context)
+if not _has_cpp_autograd("skin"):
+    torch.library.register_autograd("torchrig::skin", _skin_backward,
+                                    setup_context=_skin_setup_context)
 torch.library.register_autograd("torchrig::forward_kinematics_backward", _fk_bwd_backward,
                                 setup_context=_fk_bwd_setup_context)
-torch.library.register_autograd("torchrig::skin", _skin_backward,
-                                setup_context=_skin_setup_context)
 torch.library.register_autograd("torchrig::skin_backward", _skin_bwd_backward,
                                 setup_context=_skin_bwd_setup_context)
 
