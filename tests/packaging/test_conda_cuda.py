@@ -144,7 +144,7 @@ def cuda_package(channels) -> dict:
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)  # the tests phase needs __cuda; env.get() in the recipe reads the arch list
     try:
-        (summary,) = json.loads(run_tool("build_conda.py", *args))
+        (summary,) = json.loads(run_tool("torchrig_release build-conda", *args))
     finally:
         for key, value in old.items():
             os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
