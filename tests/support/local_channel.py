@@ -89,7 +89,8 @@ def channel_inputs(versions: dict[str, str]) -> dict:
     matrix = variants.matrix()
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     torch_minor = torch_version.minor_text(versions.get("torch", "0.0"))
-    cpu = {"python": python, "pytorch": torch_minor, "cuda_compiler_version": "None"}
+    cpu = {"python": python, "pytorch": torch_minor, "cuda_compiler_version": "None",
+           variants.ABI_KEY: "classic"}  # the stable variant needs nothing else
     cuda_versions = [c for c in matrix["cuda_compiler_version"] if c != "None"]
     cuda_only: set[str] = set()
     for cuda in cuda_versions:
@@ -109,7 +110,7 @@ def channel_inputs(versions: dict[str, str]) -> dict:
         "c_stdlib": values["c_stdlib"][0],
         # zipped with cuda_compiler_version: one sysroot / gxx per distinct value
         "c_stdlib_versions": sorted(set(map(str, values["c_stdlib_version"]))),
-        "cxx_compiler_versions": sorted(set(map(str, variants.get("cxx_compiler_version", [])))),
+        "cxx_compiler_versions": sorted(set(map(str, values.get("cxx_compiler_version", [])))),
     }
 
 
