@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 
 from .check import Report, TargetResult
-from .declared import format_minors
+from .declared import CondaRange, format_minors
 from .torch_install import TorchInstall
 
 __all__ = ["to_json", "to_text"]
@@ -62,7 +62,8 @@ def to_text(report: Report) -> str:
     if report.stable:
         lines.append(f"  abi        stable, target torch {info.get('stable_target')}: loads in every "
                      "torch from the target on (C shim symbols only; range must be "
-                     f"torch>={info.get('stable_target')})")
+                     + ("pytorch >=" if isinstance(a.declared, CondaRange) else "torch>=")
+                     + f"{info.get('stable_target')})")
     for ext in report.extensions:
         needs = ", ".join(n for n in ext.needed if n.startswith(("libtorch", "libc10")))
         lines.append(f"  extension  {ext.path}: {ext.undefined} undefined symbols, "
