@@ -4,6 +4,12 @@
 # (the solver provides them). TORCHRIG_CUDA comes from recipe.yaml.
 set -euxo pipefail
 
+# Binding layer, from the torchrig_abi variant (recipe.yaml); pyproject.toml hands it to CMake.
+case "${TORCHRIG_ABI:-classic}" in
+  classic|stable) echo "recipe/build.sh: TORCHRIG_ABI=${TORCHRIG_ABI:-classic}" ;;
+  *) echo "recipe/build.sh: TORCHRIG_ABI must be classic or stable, got '${TORCHRIG_ABI}'" >&2; exit 1 ;;
+esac
+
 if [[ "${TORCHRIG_CUDA}" == "ON" ]]; then
   # CUDA architectures, torchvision-feedstock style: an explicit override
   # (TORCHRIG_CUDA_ARCH_LIST, e.g. "9.0" for CI), else the list the host pytorch

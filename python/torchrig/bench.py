@@ -11,6 +11,12 @@ from the memory floor (bytes read + written / copy bandwidth), and, when
 
 ``--device cuda``: the GPU benchmark (:mod:`torchrig.bench_gpu`) with the
 same flags.
+
+``--compare-abi STABLE_SITE``: instead, the stable-ABI build (a directory
+holding one, e.g. ``pip install --no-deps --target DIR <py3-none wheel>``) vs
+the classic one (``--classic-site DIR``, default: the installed torchrig),
+per-call time at ``--batch`` (default 1 512), in alternating child processes
+(:mod:`torchrig.bench_abi`).
 """
 from __future__ import annotations
 
@@ -163,6 +169,20 @@ def _device(text: str) -> str:
     return str(dev)
 
 
+def _torchrig_site(abi: str):
+    def parse(text: str) -> str:
+        from .bench_abi import site_abi
+
+        found = site_abi(text)
+        if found != abi:
+            what = "holds no torchrig package" if found is None else f"holds a {found} build"
+            raise argparse.ArgumentTypeError(
+                f"expected a directory holding a {abi}-ABI torchrig (e.g. pip install --no-deps "
+                f"--target DIR <its wheel>), but {text!r} {what}")
+        return text
+    return parse
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The benchmark's flags, one set for both devices."""
     p.add_argument("--device", type=_device, default="cpu",
@@ -192,6 +212,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="CUDA: vertex order of the generated rig")
     p.add_argument("--peak-gbs", type=_positive_float, metavar="GBS",
                    help="CUDA: override the device's peak bandwidth (GB/s)")
+    p.add_argument("--compare-abi", type=_torchrig_site("stable"), metavar="STABLE_SITE",
+                   help="CPU: compare the stable-ABI torchrig in STABLE_SITE with the classic "
+                        "build (default B: 1 512; V: the first --vertices)")
+    p.add_argument("--classic-site", type=_torchrig_site("classic"), metavar="DIR",
+                   help="with --compare-abi: the classic torchrig to compare (default: the "
+                        "installed one)")
+    p.add_argument("--rounds", type=_positive_int, default=3,
+                   help="with --compare-abi: alternating rounds per build (default 3)")
     p.add_argument("--json", metavar="FILE", help="also write every table's rows to FILE")
 
 
@@ -205,7 +233,19 @@ def main(args: argparse.Namespace) -> int:
             print(f"bench: cannot write --json {args.json}: {exc.strerror}; pass a writable path",
                   file=sys.stderr)
             return 2
-    if args.device.startswith("cuda"):
+    if args.classic_site and not args.compare_abi:
+        print("bench: --classic-site needs --compare-abi STABLE_SITE", file=sys.stderr)
+        return 2
+    if args.compare_abi:
+        if args.device != "cpu":
+            print("bench: --compare-abi measures the CPU ops; drop --device", file=sys.stderr)
+            return 2
+        from . import bench_abi
+        results["abi"] = bench_abi.compare(args.classic_site, args.compare_abi,
+                                           rounds=args.rounds,
+                                           budget_s=args.budget, batches=args.batch or [1, 512],
+                                           vertices=args.vertices[0])
+    elif args.device.startswith("cuda"):
         if not torch.cuda.is_available():
             print("bench: --device cuda, but no CUDA device is available", file=sys.stderr)
             return 2

@@ -14,11 +14,13 @@ from .errors import ReleaseError
 from .library import torch_version
 from .paths import RECIPE, VARIANTS
 
-__all__ = ["MATRIX_KEYS", "flavour_tag", "is_skipped", "load", "matrix", "skip_conditions",
+__all__ = ["ABI_KEY", "MATRIX_KEYS", "flavour_tag", "is_skipped", "load", "matrix", "skip_conditions",
            "variant_config", "variant_key", "version_key"]
 
 # The keys that make the torchrig matrix; the other variant keys are toolchain.
 MATRIX_KEYS = ("python", "pytorch", "cuda_compiler_version")
+# classic (one build per pytorch minor) | stable (one build for every pytorch >= the target)
+ABI_KEY = "torchrig_abi"
 
 flavour_tag = torch_version.flavour_tag  # 'None' -> 'cpu', '12.9' -> 'cuda129'
 
@@ -88,5 +90,5 @@ def is_skipped(conditions: list[str], platform: str, variant: dict[str, str]) ->
 
 
 def variant_key(variant: dict) -> tuple[str, ...]:
-    """(python, pytorch, cuda_compiler_version) of a variant or a rendered row."""
-    return tuple(str(variant[k]) for k in MATRIX_KEYS)
+    """(python, pytorch, cuda_compiler_version, torchrig_abi) of a variant or a rendered row."""
+    return tuple(str(variant.get(k, "classic")) for k in (*MATRIX_KEYS, ABI_KEY))

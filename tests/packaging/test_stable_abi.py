@@ -141,6 +141,75 @@ def test_library_needs_only_the_c_shim(stable_wheel, tmp_path):
     assert verdict.shim and all(n.startswith(("aoti_torch_", "torch_")) for n in verdict.shim)
 
 
+def _abi_check_venv(torch_version: str) -> str:
+    venv = torch_venv_dir(torch_version)
+    if not (venv / "bin" / "python").is_file():
+        pytest.skip(f"no cached venv {venv} (python -m torchrig_release venv --torch {torch_version})")
+    return str(venv)
+
+
+def _repin(wheel: Path, out: Path, requires: str) -> Path:
+    """A copy of ``wheel`` whose METADATA declares ``requires`` instead of torch>=target."""
+    copy = out / wheel.name
+    with zipfile.ZipFile(wheel) as src, zipfile.ZipFile(copy, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename.endswith(".dist-info/METADATA"):
+                data = b"".join(line for line in data.splitlines(keepends=True)
+                                if not line.startswith(b"Requires-Dist: torch"))
+                data = data.replace(b"\n\n", f"\nRequires-Dist: {requires}\n\n".encode(), 1)
+            dst.writestr(item, data)
+    return copy
+
+
+def test_abi_check_stable_wheel_against_a_later_torch(stable_wheel, capsys):
+    """abi-check's stable mode on the real wheel: torch 2.15.0 (released after the build's
+    2.13.0) passes, with a note that the target 2.10 was not among the torches given."""
+    from torchrig_release.abi.report import to_text
+    from torchrig_release.main_abi_check import check_artifact
+
+    report = check_artifact(str(stable_wheel), [_abi_check_venv("2.15.0")])
+    text = to_text(report)
+    print("\n[abi-check torch 2.15.0]\n" + text)
+    assert report.ok, text
+    assert "RESULT: OK" in text and "C shim symbols defined by" in text
+    assert report.targets[0].torch.version.startswith("2.15.0") and not report.targets[0].mangled
+
+
+def test_abi_check_refuses_a_stable_wheel_with_a_classic_pin(stable_wheel, tmp_path):
+    """The same binary declaring the classic one-minor pin breaks the stable rule."""
+    from torchrig_release.main_abi_check import check_artifact
+
+    repinned = _repin(stable_wheel, tmp_path, "torch<2.14,>=2.13")
+    report = check_artifact(str(repinned), [_abi_check_venv("2.15.0")])
+    assert not report.ok
+    assert report.problems == [
+        "declared range torch<2.14,>=2.13 is not torch>=2.10 (the stable target in the build "
+        "record): it admits torch 2.13; a stable build loads in every torch from its target "
+        "on, so the range must say exactly that",
+        "declared range torch<2.14,>=2.13 admits no torch given: nothing verified (pass a "
+        "torch >= the target with --torch)"]
+
+
+def test_bench_compares_the_stable_and_classic_builds(stable_wheel, tmp_path):
+    """`python -m torchrig bench --compare-abi`: a tiny run, every row present (no timing
+    asserted; the figures are printed: pytest -s)."""
+    site = tmp_path / "stable-site"
+    _run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site),
+          str(stable_wheel)])
+    rows = tmp_path / "rows.json"
+    proc = _run([sys.executable, "-m", "torchrig", "bench", "--compare-abi", str(site),
+                 "--batch", "1", "3", "--vertices", "40", "--budget", "0.01", "--rounds", "1",
+                 "--json", str(rows)], cwd=tmp_path)
+    print("\n[bench --compare-abi, tiny]\n" + proc.stdout)
+    found = json.loads(rows.read_text())["abi"]
+    assert [r["case"] for r in found["abi"]] == [
+        f"{c} B={b}" for b in (1, 3) for c in ("fk fwd", "fk fwd+bwd", "skin fwd", "skin fwd+bwd")]
+    assert all(r["classic_us"] > 0 and r["stable_us"] > 0 for r in found["abi"])
+    assert [r["case"] for r in found["bridge"]] == ["fk B=1", "skin B=1", "fk B=3", "skin B=3"]
+    assert "stable/classic" in proc.stdout and "bridge us" in proc.stdout
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
 def test_stable_wheel_passes_the_unit_tests(scenario, stable_wheel, test_copy, tmp_path):
     python = _python(scenario.python)

@@ -89,7 +89,8 @@ def channel_inputs(versions: dict[str, str]) -> dict:
     matrix = variants.matrix()
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     torch_minor = torch_version.minor_text(versions.get("torch", "0.0"))
-    cpu = {"python": python, "pytorch": torch_minor, "cuda_compiler_version": "None"}
+    cpu = {"python": python, "pytorch": torch_minor, "cuda_compiler_version": "None",
+           variants.ABI_KEY: "classic"}  # the stable variant needs nothing else
     cuda_versions = [c for c in matrix["cuda_compiler_version"] if c != "None"]
     cuda_only: set[str] = set()
     for cuda in cuda_versions:

@@ -216,6 +216,13 @@ def libtorch_standin(version: str, flavour_tag: str, depends=()) -> StandIn:
                          depends=depends, run_exports={"weak": [_minor_pin("libtorch", version)]})
 
 
+def old_pytorch_standins(version: str, depends=()) -> list[StandIn]:
+    """A metadata-only CPU pytorch (and its libtorch) of a minor outside the matrix, e.g.
+    2.9.0 below the stable target: for tests that a package is refused beside it."""
+    return [libtorch_standin(version, "cpu"),
+            _pytorch(version, "cpu", [f"libtorch =={version} cpu*", *depends], "metadata-only")]
+
+
 def pytorch_standins(meta: dict[str, Any], other_minors: list[str],
                      cuda_versions: list[str]) -> list[StandIn]:
     """The real CPU pytorch from the wheel, plus metadata-only records for the

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -64,3 +65,19 @@ def test_bench_gpu_module_is_an_alias_of_the_one_command_line():
                           text=True, timeout=120)
     assert proc.returncode == 0
     assert "--batch" in proc.stdout and "--dtype" in proc.stdout and "--device" in proc.stdout
+
+
+def test_compare_abi_arguments_are_checked(tmp_path):
+    import torchrig
+
+    classic_site = str(Path(torchrig.__file__).parent.parent)
+    proc = _bench("--compare-abi", str(tmp_path))
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "argument --compare-abi: expected a directory holding a stable-ABI torchrig" in proc.stderr
+    assert "holds no torchrig package" in proc.stderr and "Traceback" not in proc.stderr
+    proc = _bench("--compare-abi", classic_site)
+    assert proc.returncode == 2 and "holds a classic build" in proc.stderr
+    proc = _bench("--classic-site", classic_site)
+    assert proc.returncode == 2 and "--classic-site needs --compare-abi STABLE_SITE" in proc.stderr
+    proc = _bench("--rounds", "0")
+    assert proc.returncode == 2 and "argument --rounds: expected a positive integer" in proc.stderr

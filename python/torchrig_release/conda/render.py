@@ -39,6 +39,7 @@ def render_matrix(platform: str | None = None) -> list[dict]:
             "python": str(variant["python"]),
             "pytorch": str(variant["pytorch"]),
             "cuda_compiler_version": cuda,
+            variants.ABI_KEY: str(variant.get(variants.ABI_KEY, "classic")),
             "flavour": "cpu" if cuda == "None" else f"cuda {cuda}",
             "target_platform": str(variant.get("target_platform", platform)),
             "build_string": str(stage1.build.string),
@@ -47,4 +48,5 @@ def render_matrix(platform: str | None = None) -> list[dict]:
             "run": [str(s) for s in stage1.requirements.run],
         })
     return sorted(rows, key=lambda r: (r["cuda_compiler_version"] != "None", r["cuda_compiler_version"],
-                                       variants.version_key(r["python"]), r["pytorch"]))
+                                       variants.version_key(r["python"]), r["pytorch"],
+                                       r[variants.ABI_KEY]))

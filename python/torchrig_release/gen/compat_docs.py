@@ -34,9 +34,21 @@ def matrix(variants: Mapping[str, Any], manifest: Mapping[str, Any]) -> str:
             pip = requirement(torch)
             rows.append(f"| {python} | {torch} | " + " | ".join("yes" for _ in flavours)
                         + f" | `pytorch {pip.removeprefix('torch')}` / `{pip}` |")
+    stable = "stable" in variants.get("torchrig_abi", [])
+    if stable:  # one build per Python x flavour for every pytorch from the target on
+        target = variants["stable_torch_target"][0]
+        for python in sorted(variants["python"], key=pm.version_key):
+            rows.append(f"| {python} | >={target} (stable ABI) | " + " | ".join("yes" for _ in flavours)
+                        + f" | `pytorch >={target}` / `torch>={target}` (one py3-none wheel) |")
     n_python, n_torch = len(variants["python"]), len(variants["pytorch"])
-    return "\n".join(rows) + (f"\n\n{n_python * n_torch * len(flavours)} builds per release: "
-                              f"{n_python} Python x {n_torch} PyTorch x {len(flavours)} flavours.\n")
+    classic = n_python * n_torch * len(flavours)
+    text = (f"\n\n{classic} classic builds per release: {n_python} Python x {n_torch} PyTorch x "
+            f"{len(flavours)} flavours")
+    if stable:
+        text += (f"; plus {n_python * len(flavours)} stable-ABI conda builds ({n_python} Python x "
+                 f"{len(flavours)} flavours; the default, build number +100; the classic one: "
+                 "`torchrig=*=*_pt<XY>_*`)")
+    return "\n".join(rows) + text + ".\n"
 
 
 def environments(variants: Mapping[str, Any], manifest: Mapping[str, Any]) -> str:
