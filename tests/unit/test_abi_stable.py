@@ -39,3 +39,13 @@ def test_a_shim_symbol_missing_in_one_torch_names_that_torch():
 def test_std_symbols_mentioning_no_torch_namespace_are_not_torch_symbols():
     v = check_stable_symbols(LIBC, {"2.13.0": lambda n: False})
     assert v.ok and not v.shim and not v.mangled
+
+
+def test_weak_tls_init_references_are_optional_at_load():
+    # csrc/autograd.cpp touches c10's thread_local dispatch key set: g++ emits a weak
+    # reference to its TLS init function, which torch need not define
+    from torchrig_release.abi.elf import optional_at_load
+
+    assert optional_at_load(Symbol("_ZTHN3c104impl26raw_local_dispatch_key_setE", "TLS init", weak=True))
+    assert not optional_at_load(Symbol("_ZTHN3c104impl26raw_local_dispatch_key_setE", "TLS init"))
+    assert not optional_at_load(Symbol("_ZN3c106SymInt6sym_neERKS0_", "c10::SymInt::sym_ne", weak=True))

@@ -147,8 +147,8 @@ def _check_target(artifact: Artifact, extensions: list[ExtensionSymbols],
                 result.missing += [s for s in ext.torch_symbols if s.name in absent]
                 result.mangled += [m for m in verdict.mangled if m not in result.mangled]
             else:
-                result.missing += [s for s in ext.torch_symbols
-                                   if not any(t.defines(s.name) for t in searched)]
+                result.missing += [s for s in ext.torch_symbols if not elf.optional_at_load(s)
+                                   and not any(t.defines(s.name) for t in searched)]
         result.libraries = [p.name for p in tables]
     guard = artifact.guard
     torch_env = guard.TorchEnv(torch.version, torch.cuda, torch.cxx11_abi)
