@@ -134,7 +134,7 @@ def _check_target(artifact: Artifact, extensions: list[ExtensionSymbols],
         tables: dict[Path, elf.SymbolTable] = {}
         for ext in extensions:
             libs, missing_libs = elf.torch_dependency_closure(ext.needed, lib_dir)
-            result.missing_libraries += [m for m in missing_libs if m not in result.missing_libraries]
+            result.missing_libraries = sorted(set(result.missing_libraries) | set(missing_libs))
             for lib in libs:
                 if lib not in tables:
                     tables[lib] = stack.enter_context(elf.SymbolTable(lib))
