@@ -169,9 +169,10 @@ def test_next_torch_minor_is_refused_at_solve_time(built_package, local_channel,
 def test_cuda_variant_has_the_bound_and_the_flavour(cuda_record, rendered_matrix):
     """The metadata-only CUDA record went through the same render + run_exports."""
     v = cuda_record["variant"]
-    (row,) = [r for r in rendered_matrix if (r["python"], r["pytorch"], r["cuda_compiler_version"])
-              == (v["python"], v["pytorch"], v["cuda_compiler_version"])]
+    key = ("python", "pytorch", "cuda_compiler_version", "torchrig_abi")
+    (row,) = [r for r in rendered_matrix if all(r[k] == v[k] for k in key)]
     assert cuda_record["build"] == row["build_string"]
+    assert ("_stable_" in cuda_record["build"]) == (v["torchrig_abi"] == "stable")
     assert "pytorch * cuda*" in cuda_record["depends"]
     assert _admits(_pytorch_bound(cuda_record["depends"]), f"{v['pytorch']}.0")
     major = v["cuda_compiler_version"].split(".")[0]
