@@ -23,6 +23,9 @@ def collect(args: argparse.Namespace) -> dict:
         "torch_cuda": torch.version.cuda,
         "cxx11_abi": bool(torch._C._GLIBCXX_USE_CXX11_ABI),
         "with_cuda": cuda,
+        # cmake/torch.cmake: only a CUDA build links torch's CUDA libraries (libtorch_cuda,
+        # libc10_cuda); a CPU build loads in a CPU torch even when compiled against a CUDA one.
+        "links_torch_cuda": cuda,
         "cuda_compiler_version": args.nvcc or None if cuda else None,
         "cuda_arch_list": args.arch_list or None if cuda else None,
         "compiler": args.compiler,
@@ -30,6 +33,10 @@ def collect(args: argparse.Namespace) -> dict:
         "build_date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         # Set by conda-build/rattler-build; None for a pip build.
         "conda_build": os.environ.get("PKG_BUILD_STRING"),
+        # classic: loads in torch_version's minor only; stable: in every torch
+        # >= stable_target (python/torchrig/_stable_target.py).
+        "abi": args.abi,
+        "stable_target": args.stable_target or None if args.abi == "stable" else None,
     }
 
 
@@ -41,6 +48,8 @@ def main() -> None:
     p.add_argument("--nvcc", default="")
     p.add_argument("--arch-list", default="")
     p.add_argument("--sanitize", default="")
+    p.add_argument("--abi", choices=["classic", "stable"], default="classic")
+    p.add_argument("--stable-target", default="", help="e.g. 2.10 (stable builds)")
     args = p.parse_args()
     args.out.write_text(json.dumps(collect(args), indent=2, sort_keys=True) + "\n")
 

@@ -1,9 +1,8 @@
-# CUDA toolchain for torchrig. Included before find_package(Torch), for every
-# build:
-#   * torch is a CPU build: nothing to do (TORCHRIG_CUDA=ON is an error).
-#   * torch is a CUDA build: torch's own CMake config needs a CUDA toolkit even
-#     for a CPU-only torchrig, so the toolkit is located here in both cases;
-#     with TORCHRIG_CUDA=ON the arch list is chosen and the kernels compile.
+# CUDA toolchain for torchrig's TORCHRIG_CUDA=ON build (cmake/torch.cmake includes it
+# before find_package(Torch); a CPU build never reads this file and needs no nvcc):
+#   * torch is a CPU build: an error.
+#   * torch is a CUDA build: nvcc of the same CUDA major (any minor) is located, the
+#     arch list is chosen and the kernels compile.
 #
 # Works with a full toolkit (CUDA_HOME, conda's cuda-nvcc + dev packages) and
 # with a minimal one (nvcc + cudart only, as on the CI machine): headers torch
@@ -44,16 +43,26 @@ endif()
 
 # --- nvcc -------------------------------------------------------------------
 if(NOT CMAKE_CUDA_COMPILER AND NOT DEFINED ENV{CUDACXX})
-  find_program(TORCHRIG_NVCC nvcc
-    HINTS "$ENV{CUDA_HOME}/bin" "$ENV{CUDA_PATH}/bin" /usr/local/cuda/bin)
-  if(NOT TORCHRIG_NVCC)
-    message(FATAL_ERROR
-      "torch ${_trc_torch_cuda} is a CUDA build, and its CMake config needs a CUDA "
-      "toolkit (nvcc) even for a CPU-only torchrig (TORCHRIG_CUDA=${TORCHRIG_CUDA}). "
-      "Set CUDA_HOME (or CUDACXX) to a CUDA ${_trc_torch_cuda} toolkit, or build "
-      "against a CPU build of torch.")
+  # PATH, then CUDA_HOME (when set, it names the toolkit: /usr/local/cuda is not searched)
+  # or CUDA_PATH and /usr/local/cuda; never CMake's system prefixes.
+  if(NOT "$ENV{CUDA_HOME}" STREQUAL "")
+    set(_trc_nvcc_hints "$ENV{CUDA_HOME}/bin")
+  else()
+    set(_trc_nvcc_hints "$ENV{CUDA_PATH}/bin" /usr/local/cuda/bin)
   endif()
-  set(CMAKE_CUDA_COMPILER "${TORCHRIG_NVCC}")
+  find_program(_trc_nvcc nvcc HINTS ${_trc_nvcc_hints} NO_CACHE NO_CMAKE_SYSTEM_PATH)
+  if(NOT _trc_nvcc)
+    string(REGEX MATCH "^[0-9]+" _trc_major "${_trc_torch_cuda}")
+    message(FATAL_ERROR
+      "TORCHRIG_CUDA=ON needs nvcc of CUDA ${_trc_major}.x (this torch was built with CUDA "
+      "${_trc_torch_cuda}); none found on PATH, in $CUDA_HOME/bin, $CUDA_PATH/bin or "
+      "/usr/local/cuda/bin. Install one of:\n"
+      "  - a CUDA ${_trc_major}.x toolkit and set CUDA_HOME to it;\n"
+      "  - the nvcc wheel: pip install 'nvidia-cuda-nvcc==${_trc_major}.*' and set "
+      "CUDACXX to the nvcc it installs (site-packages/nvidia/cu${_trc_major}/bin/nvcc);\n"
+      "or build the CPU flavour (TORCHRIG_CUDA=OFF), which needs no CUDA toolkit.")
+  endif()
+  set(CMAKE_CUDA_COMPILER "${_trc_nvcc}")
 endif()
 if(NOT CMAKE_CUDA_HOST_COMPILER)
   set(CMAKE_CUDA_HOST_COMPILER "${CMAKE_CXX_COMPILER}")
@@ -78,7 +87,8 @@ if(TORCHRIG_CUDA AND NOT _trc_nvcc_major STREQUAL _trc_torch_major)
   message(FATAL_ERROR
     "nvcc ${CMAKE_CUDA_COMPILER_VERSION} (${CMAKE_CUDA_COMPILER}) cannot build kernels "
     "for torch built with CUDA ${_trc_torch_cuda}: the CUDA major versions differ. "
-    "Point CUDA_HOME / CUDACXX at a CUDA ${_trc_torch_major}.x toolkit.")
+    "Point CUDA_HOME / CUDACXX at a CUDA ${_trc_torch_major}.x toolkit (any minor), or "
+    "pip install 'nvidia-cuda-nvcc==${_trc_torch_major}.*' and set CUDACXX to its nvcc.")
 endif()
 
 # --- what a minimal toolkit lacks, from the torch wheel's nvidia packages ----

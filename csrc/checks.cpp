@@ -1,128 +1,86 @@
+// The classic (at::Tensor) binding's input checks: a thin adapter over the
+// plain-C++ rules of check_rules.h, which the stable-ABI binding shares.
+// Broken rules leave as c10::ValueError / c10::TypeError (Python ValueError /
+// TypeError); the data-reading checks read parents / index ranges here.
 #include "checks.h"
 
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
 
+#include "check_rules.h"
+
 namespace torchrig {
 namespace {
 
-std::string shape_str(const at::Tensor& t) { return c10::str(t.sizes()); }
-
-// A Python None passed for a Tensor argument arrives as an undefined tensor.
-void check_defined(std::initializer_list<std::pair<const at::Tensor*, const char*>> args) {
-  for (const auto& [t, name] : args)
-    TORCH_CHECK_VALUE(t->defined(), name, " is None; expected a tensor");
+rules::TensorDesc describe(const at::Tensor& t) {
+  rules::TensorDesc d;
+  d.defined = t.defined();
+  if (!d.defined) return d;
+  d.sizes.assign(t.sizes().begin(), t.sizes().end());
+  const at::ScalarType st = t.scalar_type();
+  d.dtype = st == at::kFloat    ? rules::DType::Float32
+            : st == at::kDouble ? rules::DType::Float64
+            : st == at::kLong   ? rules::DType::Int64
+                                : rules::DType::Other;
+  d.dtype_name = c10::toString(st);
+  d.device = t.device().str();
+  return d;
 }
 
-void check_float(const at::Tensor& t, const char* name) {
-  TORCH_CHECK_TYPE(t.scalar_type() == at::kFloat || t.scalar_type() == at::kDouble,
-                   name, " must be float32 or float64, got ", t.scalar_type());
-}
-
-void check_index(const at::Tensor& t, const char* name) {
-  TORCH_CHECK_TYPE(t.scalar_type() == at::kLong, name,
-                   " must be int64 (torch.long), got ", t.scalar_type());
-}
-
-void check_same(const at::Tensor& t, const char* name, const at::Tensor& ref,
-                const char* ref_name, bool dtype) {
-  TORCH_CHECK_VALUE(t.device() == ref.device(), name, " is on ", t.device(),
-                    " but ", ref_name, " is on ", ref.device(),
-                    "; move them to the same device");
-  if (dtype) {
-    TORCH_CHECK_TYPE(t.scalar_type() == ref.scalar_type(), name, " has dtype ",
-                     t.scalar_type(), " but ", ref_name, " has dtype ",
-                     ref.scalar_type(), "; use one floating dtype");
+template <typename F>
+auto checked(F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const rules::CheckFailure& e) {
+    if (e.kind() == rules::ErrorKind::Type) TORCH_CHECK_TYPE(false, e.what());
+    TORCH_CHECK_VALUE(false, e.what());
+    throw;  // not reached
   }
 }
 
-/// min and max of a non-empty integer tensor, on any device (one sync).
-std::pair<int64_t, int64_t> min_max(const at::Tensor& t) {
-  auto [lo, hi] = at::aminmax(t);
-  return {lo.item<int64_t>(), hi.item<int64_t>()};
+// Fast path of the index-range check: a plain loop over a CPU tensor instead of
+// aminmax + two item() calls (each a dispatcher round trip, ~2 us: most of a small
+// call's time). It only ever says "valid"; false (invalid, or not a contiguous CPU
+// tensor) sends the caller to the general check, which raises.
+bool cpu_indices_in_range(const at::Tensor& indices, int64_t J) {
+  if (!indices.is_cpu() || !indices.is_contiguous()) return false;
+  const int64_t* p = indices.const_data_ptr<int64_t>();
+  const int64_t n = indices.numel();
+  bool ok = true;
+  for (int64_t i = 0; i < n; ++i) ok &= p[i] >= 0 && p[i] < J;  // vectorises
+  return ok;
 }
 
 }  // namespace
 
 FkShape check_fk_inputs(const at::Tensor& rotations, const at::Tensor& offsets,
                         const at::Tensor& parents) {
-  check_defined({{&rotations, "rotations"}, {&offsets, "offsets"}, {&parents, "parents"}});
-  TORCH_CHECK_VALUE(rotations.dim() == 4 && rotations.size(2) == 3 &&
-                        rotations.size(3) == 3,
-                    "rotations must have shape [B, J, 3, 3], got ",
-                    shape_str(rotations));
-  const int64_t B = rotations.size(0), J = rotations.size(1);
-  TORCH_CHECK_VALUE(parents.dim() == 1 && parents.size(0) == J,
-                    "parents must have shape [J] = [", J, "], got ",
-                    shape_str(parents));
-  const bool batched = offsets.dim() == 3;
-  TORCH_CHECK_VALUE(
-      (offsets.dim() == 2 && offsets.size(0) == J && offsets.size(1) == 3) ||
-          (batched && offsets.size(0) == B && offsets.size(1) == J &&
-           offsets.size(2) == 3),
-      "offsets must have shape [J, 3] or [B, J, 3] = [", B, ", ", J,
-      ", 3], got ", shape_str(offsets));
-  check_float(rotations, "rotations");
-  check_index(parents, "parents");
-  check_same(offsets, "offsets", rotations, "rotations", /*dtype=*/true);
-  check_same(parents, "parents", rotations, "rotations", /*dtype=*/false);
-  if (J > 0) {
-    // parents[j] must lie in [-1, j): checked against arange on the device.
-    const at::Tensor pos = at::arange(J, parents.options());
-    const bool ordered =
-        at::logical_and(parents >= -1, parents < pos).all().item<bool>();
-    TORCH_CHECK_VALUE(ordered,
-                      "parents must be topologically ordered with parents[j] "
-                      "in [-1, j) (-1 marks a root); got ",
-                      parents.cpu());
+  const FkShape s = checked([&] {
+    return rules::check_fk(describe(rotations), describe(offsets), describe(parents));
+  });
+  if (s.J > 0) {  // parents[j] in [-1, j): J values, read on the host
+    const at::Tensor host = parents.cpu().contiguous();
+    checked([&] { rules::check_parents_order(host.const_data_ptr<int64_t>(), s.J); });
   }
-  return {B, J, batched};
+  return s;
 }
 
-SkinShape check_skin_inputs(const at::Tensor& rest_vertices,
-                            const at::Tensor& transforms,
-                            const at::Tensor& indices,
-                            const at::Tensor& weights) {
-  check_defined({{&rest_vertices, "rest_vertices"}, {&transforms, "transforms"},
-                 {&indices, "indices"}, {&weights, "weights"}});
-  TORCH_CHECK_VALUE(transforms.dim() == 4 && transforms.size(2) == 3 &&
-                        transforms.size(3) == 4,
-                    "transforms must have shape [B, J, 3, 4], got ",
-                    shape_str(transforms));
-  const int64_t B = transforms.size(0), J = transforms.size(1);
-  TORCH_CHECK_VALUE(indices.dim() == 2,
-                    "indices must have shape [V, K], got ", shape_str(indices));
-  const int64_t V = indices.size(0), K = indices.size(1);
-  TORCH_CHECK_VALUE(K >= 1, "indices must have K >= 1 influences per vertex, "
-                    "got shape ", shape_str(indices));
-  TORCH_CHECK_VALUE(weights.sizes() == indices.sizes(),
-                    "weights must have the shape of indices [V, K] = [", V,
-                    ", ", K, "], got ", shape_str(weights));
-  const bool batched = rest_vertices.dim() == 3;
-  TORCH_CHECK_VALUE(
-      (rest_vertices.dim() == 2 && rest_vertices.size(0) == V &&
-       rest_vertices.size(1) == 3) ||
-          (batched && rest_vertices.size(0) == B &&
-           rest_vertices.size(1) == V && rest_vertices.size(2) == 3),
-      "rest_vertices must have shape [V, 3] or [B, V, 3] = [", B, ", ", V,
-      ", 3], got ", shape_str(rest_vertices));
-  check_float(transforms, "transforms");
-  check_index(indices, "indices");
-  check_same(rest_vertices, "rest_vertices", transforms, "transforms", true);
-  check_same(weights, "weights", transforms, "transforms", true);
-  check_same(indices, "indices", transforms, "transforms", false);
-  if (indices.numel() > 0) {
-    const auto [lo, hi] = min_max(indices);
-    TORCH_CHECK_VALUE(lo >= 0 && hi < J, "indices must lie in [0, J) = [0, ", J,
-                      "), got values in [", lo, ", ", hi, "]");
+SkinShape check_skin_inputs(const at::Tensor& rest_vertices, const at::Tensor& transforms,
+                            const at::Tensor& indices, const at::Tensor& weights) {
+  const SkinShape s = checked([&] {
+    return rules::check_skin(describe(rest_vertices), describe(transforms), describe(indices),
+                             describe(weights));
+  });
+  if (indices.numel() > 0 && !cpu_indices_in_range(indices, s.J)) {  // else min/max on the device
+    auto [lo, hi] = at::aminmax(indices);
+    const int64_t l = lo.item<int64_t>(), h = hi.item<int64_t>();
+    checked([&] { rules::check_index_range(l, h, s.J); });
   }
-  return {B, V, J, K, batched};
+  return s;
 }
 
-FkShape check_fk_backward_inputs(const at::Tensor& grad_transforms,
-                                 const at::Tensor& rotations,
-                                 const at::Tensor& offsets,
-                                 const at::Tensor& parents,
+FkShape check_fk_backward_inputs(const at::Tensor& grad_transforms, const at::Tensor& rotations,
+                                 const at::Tensor& offsets, const at::Tensor& parents,
                                  const at::Tensor& transforms) {
   const FkShape s = check_fk_inputs(rotations, offsets, parents);
   check_grad(grad_transforms, "grad_transforms", {s.B, s.J, 3, 4}, rotations);
@@ -132,20 +90,18 @@ FkShape check_fk_backward_inputs(const at::Tensor& grad_transforms,
 
 SkinShape check_skin_backward_inputs(const at::Tensor& grad_vertices,
                                      const at::Tensor& rest_vertices,
-                                     const at::Tensor& transforms,
-                                     const at::Tensor& indices,
+                                     const at::Tensor& transforms, const at::Tensor& indices,
                                      const at::Tensor& weights) {
   const SkinShape s = check_skin_inputs(rest_vertices, transforms, indices, weights);
   check_grad(grad_vertices, "grad_vertices", {s.B, s.V, 3}, transforms);
   return s;
 }
 
-void check_grad(const at::Tensor& grad, const char* name,
-                at::IntArrayRef sizes, const at::Tensor& like) {
-  check_defined({{&grad, name}});
-  TORCH_CHECK_VALUE(grad.sizes() == sizes, name, " must have shape ", sizes,
-                    ", got ", shape_str(grad));
-  check_same(grad, name, like, "the forward input", /*dtype=*/true);
+void check_grad(const at::Tensor& grad, const char* name, at::IntArrayRef sizes,
+                const at::Tensor& like) {
+  checked([&] {
+    rules::check_grad(describe(grad), name, sizes.vec(), describe(like));
+  });
 }
 
 }  // namespace torchrig

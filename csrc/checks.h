@@ -1,4 +1,5 @@
-// Input validation for every torchrig op, in one place.
+// Input validation for every torchrig op, in one place (the rules themselves
+// are plain C++ in check_rules.h, shared with the stable-ABI binding).
 //
 // Each op's binding (CPU and CUDA) calls these before touching data, so bad
 // input becomes a Python ValueError / TypeError / RuntimeError naming the
@@ -11,19 +12,9 @@
 #include <array>
 #include <cstdint>
 
+#include "shapes.h"
+
 namespace torchrig {
-
-/// Sizes of a forward_kinematics call.
-struct FkShape {
-  int64_t B, J;
-  bool batched_offsets;  // offsets is [B, J, 3] rather than [J, 3]
-};
-
-/// Sizes of a skin call.
-struct SkinShape {
-  int64_t B, V, J, K;
-  bool batched_rest;  // rest_vertices is [B, V, 3] rather than [V, 3]
-};
 
 /// rotations [B,J,3,3], offsets [J,3] or [B,J,3], parents [J] int64 with
 /// parents[j] in [-1, j).

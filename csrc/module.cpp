@@ -1,10 +1,12 @@
 // The plain Python module torchrig._C. Importing it loads the library, which
 // registers the ops (csrc/ops.cpp) under torch.ops.torchrig. Its own bindings
-// only report how the library was built.
+// only report how the library was built and which CPU kernels it runs.
 #include <pybind11/pybind11.h>
 #include <torch/version.h>
 
 #include <string>
+
+#include "cpu/skin_lanes.h"
 
 namespace {
 
@@ -22,6 +24,9 @@ bool compiled_with_cuda() {
 #endif
 }
 
+// The instruction set of the CPU skinning kernels chosen for this machine.
+std::string cpu_isa() { return torchrig::cpu::lane_kernels_float().isa; }
+
 }  // namespace
 
 PYBIND11_MODULE(_C, m) {
@@ -30,4 +35,7 @@ PYBIND11_MODULE(_C, m) {
         "The torch version (X.Y.Z) from the TORCH_VERSION macros at compile time.");
   m.def("compiled_with_cuda", &compiled_with_cuda,
         "Whether the CUDA kernels were compiled into this library.");
+  m.def("cpu_isa", &cpu_isa,
+        "Instruction set of the batched CPU skinning kernels on this machine "
+        "(baseline, avx2, avx512; TORCHRIG_CPU_ISA caps it).");
 }

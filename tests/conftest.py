@@ -9,6 +9,13 @@ from __future__ import annotations
 import os
 
 import pytest
+
+try:  # setuptools first: Inductor's C++ builds import it late, and by then a packaging test
+    # may have pulled in the standard library's distutils, which setuptools' distutils shim
+    # then refuses (AssertionError: .../distutils/core.py in torch.compile tests)
+    import setuptools  # noqa: F401
+except ImportError:  # a venv without setuptools (the stable-ABI scenarios' copies of the tests)
+    pass
 import torch
 
 

@@ -4,6 +4,8 @@
 #include <ATen/Parallel.h>
 #include <torch/library.h>
 
+#include <algorithm>
+
 #include "../checks.h"
 #include "../kernels/fk.h"
 #include "../layout.h"
@@ -11,7 +13,11 @@
 namespace torchrig {
 namespace {
 
-constexpr int64_t kBatchGrain = 16;
+// Batch elements per parallel task: at least kJointGrain joints of work (some
+// 30 us), below which waking the thread pool costs more than it saves.
+constexpr int64_t kJointGrain = 8192;
+
+int64_t batch_grain(int64_t J) { return std::max<int64_t>(kJointGrain / std::max<int64_t>(J, 1), 1); }
 
 at::Tensor fk_cpu(const at::Tensor& rotations, const at::Tensor& offsets,
                   const at::Tensor& parents) {
@@ -23,7 +29,7 @@ at::Tensor fk_cpu(const at::Tensor& rotations, const at::Tensor& offsets,
     const scalar_t* t = in.off.const_data_ptr<scalar_t>();
     const int64_t* p = in.par.const_data_ptr<int64_t>();
     scalar_t* G = out.mutable_data_ptr<scalar_t>();
-    at::parallel_for(0, s.B, kBatchGrain, [&](int64_t begin, int64_t end) {
+    at::parallel_for(0, s.B, batch_grain(s.J), [&](int64_t begin, int64_t end) {
       for (int64_t b = begin; b < end; ++b)
         kernels::fk_forward_one(R + b * s.J * 9, t + b * in.off_bs, p, s.J,
                                 G + b * s.J * 12);
@@ -48,7 +54,7 @@ std::tuple<at::Tensor, at::Tensor> fk_backward_cpu(
     scalar_t* A = g.adj.mutable_data_ptr<scalar_t>();
     scalar_t* dR = g.grad_rot.mutable_data_ptr<scalar_t>();
     scalar_t* dt = g.grad_off.mutable_data_ptr<scalar_t>();
-    at::parallel_for(0, s.B, kBatchGrain, [&](int64_t begin, int64_t end) {
+    at::parallel_for(0, s.B, batch_grain(s.J), [&](int64_t begin, int64_t end) {
       for (int64_t b = begin; b < end; ++b)
         kernels::fk_backward_one(R + b * s.J * 9, t + b * in.off_bs, p,
                                  G + b * s.J * 12, s.J, A + b * s.J * 12,

@@ -24,8 +24,12 @@ except _guard.GuardRefusal as refusal:
 
 if GUARD_REFUSAL is None:
     try:
-        from . import _C  # noqa: F401  (loading it registers the ops)
-    except ImportError as exc:  # last line of defence, e.g. a hand-edited build info
+        if BUILD_INFO.get("abi") == "stable":  # one library for every torch >= its target
+            from . import _stable
+            _stable.load()
+        else:
+            from . import _C  # noqa: F401  (loading it registers the ops)
+    except (ImportError, OSError) as exc:  # last line of defence, e.g. a hand-edited build info
         raise ImportError(
             f"torchrig's native library failed to load ({exc}). It was built for torch "
             f"{BUILD_INFO['torch_version']}; check `python -m torchrig info` and install a "

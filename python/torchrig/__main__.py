@@ -27,8 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         return info.main()
     if args.command == "demo":
         return demo.main(args)
-    bench.main(args)
-    return 0
+    return bench.main(args)
 
 
 if __name__ == "__main__":

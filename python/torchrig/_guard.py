@@ -17,10 +17,11 @@ import os
 import pathlib
 from typing import Any
 
-from ._torch_version import flavour, minor_of, minor_text, requirement
+from ._torch_version import distribution, flavour, minor_of, minor_text, requirement
 
 __all__ = ["BUILD_INFO_PATH", "GuardRefusal", "Problem", "TorchEnv", "ensure_compatible",
-           "format_problems", "load_build_info", "mismatch", "minor_of", "problems"]
+           "format_problems", "load_build_info", "mismatch", "minor_of", "problems",
+           "stable_problems"]
 
 BUILD_INFO_PATH = pathlib.Path(__file__).with_name("_build_info.json")
 SKIP_ENV = "TORCHRIG_SKIP_ABI_CHECK"
@@ -46,7 +47,8 @@ class TorchEnv:
 class Problem:
     """One reason a build cannot load in a torch: ``kind`` for programs, ``message`` for people."""
 
-    kind: str      # "torch-minor" | "cuda-torch" | "cxx11-abi"
+    kind: str      # "torch-minor" | "cuda-torch" | "cxx11-abi"; stable builds:
+                   # "stable-record" | "torch-too-old" | "cuda-kernels-cpu-torch" | "cuda-major"
     message: str
 
 
@@ -67,16 +69,50 @@ def load_build_info(path: pathlib.Path = BUILD_INFO_PATH) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
+def stable_problems(info: dict[str, Any], torch_env: TorchEnv) -> list[Problem]:
+    """Why a stable-ABI build (``info["abi"] == "stable"``) cannot load in ``torch_env``.
+
+    Such a build loads in every torch from its target on (any minor), so only
+    two things matter: torch >= the target, and the flavour: CUDA kernels link
+    torch's CUDA library, which a CPU torch lacks, and a CUDA major other than
+    the one compiled for has other runtime libraries.
+    """
+    # The target comes from the build record (its writer read _stable_target.py): this
+    # module must stay loadable on its own (abi-check loads an artifact's copy by path).
+    if not info.get("stable_target"):
+        return [Problem("stable-record", "its build record has no stable_target; reinstall torchrig")]
+    target = minor_of(str(info["stable_target"]))
+    found = []
+    if minor_of(torch_env.version) < target:
+        found.append(Problem("torch-too-old",
+                             f"torch {minor_text(torch_env.version)} is older than "
+                             f"{minor_text(str(info['stable_target']))}, the oldest torch this "
+                             "build loads in"))
+    if info.get("with_cuda"):
+        built_major = str(info.get("torch_cuda") or "").split(".")[0]
+        if not torch_env.cuda:
+            found.append(Problem("cuda-kernels-cpu-torch",
+                                 f"it holds CUDA {info.get('torch_cuda')} kernels but this torch "
+                                 "is a CPU build"))
+        elif torch_env.cuda.split(".")[0] != built_major:
+            found.append(Problem("cuda-major",
+                                 f"its CUDA kernels were built for CUDA {built_major}.x but this "
+                                 f"torch uses CUDA {torch_env.cuda}"))
+    return found
+
+
 def problems(info: dict[str, Any], torch_env: TorchEnv) -> list[Problem]:
     """Why a build described by ``info`` cannot load in ``torch_env`` (empty: it can)."""
+    if info.get("abi") == "stable":
+        return stable_problems(info, torch_env)
     found = []
     built = info["torch_version"]
     if minor_of(built) != minor_of(torch_env.version):
         found.append(Problem("torch-minor", f"torch minor {minor_text(built)} != "
                                             f"{minor_text(torch_env.version)}"))
-    if info.get("torch_cuda") and not torch_env.cuda:
-        # Built against a CUDA torch, the library links libtorch_cuda / libc10_cuda
-        # (CUDA kernels or not), which a CPU torch does not ship.
+    if info.get("torch_cuda") and info.get("links_torch_cuda", True) and not torch_env.cuda:
+        # Built against a CUDA torch, a library linking libtorch_cuda / libc10_cuda (CUDA
+        # builds; CPU builds recorded before links_torch_cuda) cannot load in a CPU torch.
         found.append(Problem("cuda-torch", f"it was built against a CUDA {info['torch_cuda']} torch "
                                            "(links torch's CUDA libraries) but this torch is a CPU build"))
     if bool(info.get("cxx11_abi", torch_env.cxx11_abi)) != bool(torch_env.cxx11_abi):
@@ -87,6 +123,17 @@ def problems(info: dict[str, Any], torch_env: TorchEnv) -> list[Problem]:
 
 def format_problems(info: dict[str, Any], torch_env: TorchEnv, found: list[Problem]) -> str:
     """The refusal as people read it: what was built, what is here, the problems, how to fix."""
+    if info.get("abi") == "stable":
+        target = info.get("stable_target")
+        built_flavour = f"CUDA {info.get('torch_cuda')}" if info.get("with_cuda") else "CPU"
+        return (
+            f"torchrig (stable ABI, {built_flavour}) loads in torch >= {target}; this environment "
+            f"has torch {torch_env.version} ({flavour(torch_env.cuda)}): "
+            + "; ".join(p.message for p in found) + ".\n"
+            f"Fix one of:\n  - pip install 'torch>={target}' (of the same flavour)\n"
+            "  - install the torchrig build of your torch's flavour (cpu / cudaXY).\n"
+            f"The full build record is {BUILD_INFO_PATH}."
+        )
     built = info["torch_version"]
     return (
         f"torchrig was built for torch {built} ({flavour(info.get('torch_cuda'))}); "
@@ -94,9 +141,10 @@ def format_problems(info: dict[str, Any], torch_env: TorchEnv, found: list[Probl
         + "; ".join(p.message for p in found) + ".\n"
         "A torchrig binary only loads in the torch minor version it was compiled with. Fix one of:\n"
         f"  - install the torch it was built for:  pip install '{requirement(built)}'\n"
-        f"  - install a torchrig built for torch {minor_text(torch_env.version)}:  conda install -c "
-        "<channel> torchrig (the solver picks the build matching your pytorch), or rebuild from "
-        "source with `pip install --no-build-isolation .` in this environment.\n"
+        f"  - install a torchrig built for torch {minor_text(torch_env.version)} "
+        f"({flavour(torch_env.cuda)}):  pip install {distribution(torch_env.cuda)} (pip picks the "
+        "release whose torch range admits your torch), conda install -c <channel> torchrig, or "
+        "rebuild from source with `pip install --no-build-isolation .` in this environment.\n"
         f"The full build record is {BUILD_INFO_PATH}."
     )
 

@@ -9,7 +9,11 @@
 """
 from __future__ import annotations
 
-__all__ = ["flavour", "flavour_tag", "minor_of", "minor_text", "requirement"]
+__all__ = ["distribution", "flavour", "flavour_tag", "minor_of", "minor_text", "requirement"]
+
+# A CUDA wheel must not be paired with a CPU torch: CPU torches carry the local label
+# +cpu (download.pytorch.org/whl/cpu), so its requirement excludes X.Y.P+cpu for these P.
+CPU_PATCHES_EXCLUDED = range(10)
 
 
 def minor_of(version: str) -> tuple[int, int]:
@@ -25,10 +29,26 @@ def minor_text(version: str) -> str:
     return "{}.{}".format(*minor_of(version))
 
 
-def requirement(version: str, name: str = "torch") -> str:
-    """'2.13.0+cpu' -> 'torch>=2.13,<2.14': the minor a binary built against it loads in."""
+def requirement(version: str, name: str = "torch", cuda: bool = False) -> str:
+    """'2.13.0+cpu' -> 'torch>=2.13,<2.14': the minor a binary built against it loads in.
+
+    ``cuda=True`` (a wheel with CUDA kernels, linking torch's CUDA libraries): CPU torches
+    are excluded too, 'torch>=2.14,<2.15,!=2.14.0+cpu,...,!=2.14.9+cpu', so pip refuses to
+    pair it with one at resolve time.
+    """
     major, minor = minor_of(version)
-    return f"{name}>={major}.{minor},<{major}.{minor + 1}"
+    text = f"{name}>={major}.{minor},<{major}.{minor + 1}"
+    if cuda:
+        text += "".join(f",!={major}.{minor}.{p}+cpu" for p in CPU_PATCHES_EXCLUDED)
+    return text
+
+
+def distribution(cuda: str | None) -> str:
+    """The flavour's distribution name on a package index: None -> 'torchrig-cpu',
+    '13.0' -> 'torchrig-cu13' (docs/publishing.md: one name per flavour and CUDA major)."""
+    if cuda in (None, "", "None"):
+        return "torchrig-cpu"
+    return "torchrig-cu" + str(cuda).split(".")[0]
 
 
 def flavour(cuda: str | None) -> str:

@@ -13,13 +13,11 @@ ordered like a mesh (runs of neighbours share joints); ``--vertex-order
 random`` gives the worst case for torchrig's per-run caching. Every torchrig
 call includes its input checks (one device-to-host sync for the index range).
 
-``python -m torchrig.bench_gpu --help``; ``python -m torchrig bench`` calls
-:func:`run` when CUDA is available.
+The command line is ``python -m torchrig bench --device cuda`` (flags shared
+with the CPU benchmark; ``python -m torchrig.bench_gpu`` is an alias).
 """
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
 import sys
 from collections.abc import Callable, Sequence
@@ -28,6 +26,7 @@ import torch
 
 from . import ops, reference
 from .rotations import quaternion_to_matrix
+from .timing import skin_bytes
 
 __all__ = ["SMPLX_PARENTS", "main", "peak_bandwidth_gbs", "run", "skin_bytes"]
 
@@ -60,16 +59,6 @@ def peak_bandwidth_gbs(device: torch.device | str = "cuda") -> float | None:
         if name in prop.name:
             return float(gbs)
     return None
-
-
-def skin_bytes(B: int, V: int, J: int, K: int, elem: int, backward: bool) -> int:
-    """Minimal DRAM bytes of one skinning call (shared rest mesh, int64 indices):
-    forward reads rest, transforms, indices, weights and writes ``[B, V, 3]``;
-    the backward to transforms reads the ``[B, V, 3]`` gradient and the mesh
-    again and writes ``[B, J, 3, 4]``."""
-    mesh = V * 3 * elem + V * K * (8 + elem)
-    fwd = mesh + B * J * 12 * elem + B * V * 3 * elem
-    return fwd + (mesh + B * V * 3 * elem + B * J * 12 * elem if backward else 0)
 
 
 def _inputs(B: int, V: int, K: int, dtype, device, order: str, seed: int = 0):
@@ -228,30 +217,9 @@ def run(device: str | torch.device = "cuda", batch_sizes: Sequence[int] = (1, 64
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m torchrig.bench_gpu", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--device", default="cuda")
-    p.add_argument("--ops", nargs="+", choices=["fk", "skin"], default=["fk", "skin"])
-    p.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 64, 1024, 4096])
-    p.add_argument("--vertices", type=int, nargs="+", default=[7000, 50000])
-    p.add_argument("-k", type=int, default=4, help="influences per vertex")
-    p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
-    p.add_argument("--no-compile", action="store_true", help="skip torch.compile of the reference")
-    p.add_argument("--vertex-order", choices=["mesh", "random"], default="mesh")
-    p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--peak-gbs", type=float, help="override the device's peak bandwidth (GB/s)")
-    p.add_argument("--json", help="also write the rows to this file")
-    a = p.parse_args(argv)
-    if not torch.cuda.is_available():
-        print("bench_gpu: no CUDA device available", file=sys.stderr)
-        return 2
-    rows = run(a.device, a.batch_sizes, a.vertices, a.k, getattr(torch, a.dtype),
-               compile=not a.no_compile, vertex_order=a.vertex_order, repeats=a.repeats,
-               peak_gbs=a.peak_gbs, ops_to_run=a.ops)
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump(rows, f, indent=1)
-    return 0
+    """``python -m torchrig.bench_gpu [flags]``: ``python -m torchrig bench --device cuda [flags]``."""
+    from . import bench
+    return bench.cli(["--device", "cuda", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import pathlib
+import sys
 import time
 
 import torch
@@ -73,20 +75,91 @@ def _draw(path: pathlib.Path, character: Character, posed: torch.Tensor, frames:
     plt.close(fig)
 
 
+_PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".pdf", ".svg")
+
+
+def _positive_int(text: str) -> int:
+    """argparse type: a whole number >= 1."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
+
+
+def _device(text: str) -> torch.device:
+    """argparse type: ``cpu``, ``cuda`` or ``cuda:N``, present on this machine."""
+    try:
+        device = torch.device(text)
+    except RuntimeError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a device; pass cpu, cuda or cuda:N") from None
+    if device.type not in ("cpu", "cuda"):
+        raise argparse.ArgumentTypeError(f"torchrig runs on cpu or cuda, got {text!r}")
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise argparse.ArgumentTypeError(f"{text!r} asked for, but torch.cuda.is_available() is "
+                                         "False on this machine; pass --device cpu")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise argparse.ArgumentTypeError(f"{text!r}: this machine has {torch.cuda.device_count()} "
+                                         "CUDA device(s); pass cuda:0 .. cuda:N-1")
+    return device
+
+
+def picture_path(text: str) -> pathlib.Path:
+    """argparse type for ``--out``: the file the picture goes to, checked writable now.
+
+    A folder (existing, or written with a trailing slash) gets
+    ``torchrig_demo.png`` inside it; a name without suffix gets ``.png``.
+    Raises ``argparse.ArgumentTypeError`` before any work is done if the
+    file could not be written.
+    """
+    path = pathlib.Path(text)
+    if text.endswith(("/", os.sep)) or path.is_dir():
+        path = path / "torchrig_demo.png"
+    if not path.suffix:
+        path = path.with_suffix(".png")
+    if path.suffix.lower() not in _PICTURE_SUFFIXES:
+        raise argparse.ArgumentTypeError(
+            f"{str(path)!r}: the picture format is taken from the suffix; use one of "
+            f"{', '.join(_PICTURE_SUFFIXES)}")
+    folder = path.parent
+    while not folder.exists():  # the nearest folder that exists must let us create the rest
+        folder = folder.parent
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"cannot write {str(path)!r}: {str(folder)!r} is a file, "
+                                         "not a folder; pass --out somewhere else")
+    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise argparse.ArgumentTypeError(f"cannot write {str(path)!r}: permission denied; pass "
+                                         "--out somewhere writable (or --no-plot)")
+    return path
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--frames", type=int, default=120, help="frames in the animation (the batch size)")
-    p.add_argument("--k", type=int, default=4, help="influences kept per vertex")
-    p.add_argument("--out", type=pathlib.Path, default=pathlib.Path("demo_out/torchrig_demo.png"),
-                   help="where to write the picture")
+    p.add_argument("--frames", type=_positive_int, default=120,
+                   help="frames in the animation (the batch size), at least 1")
+    p.add_argument("--k", type=_positive_int, default=4,
+                   help="influences kept per vertex, 1 to the number of joints (24)")
+    p.add_argument("--device", type=_device, default=torch.device("cpu"),
+                   help="cpu, cuda or cuda:N (default cpu)")
+    p.add_argument("--out", type=picture_path, default=pathlib.Path("demo_out/torchrig_demo.png"),
+                   help="where to write the picture (.png/.jpg/.pdf/.svg; a folder gets "
+                        "torchrig_demo.png inside it); checked before the work starts")
     p.add_argument("--no-plot", action="store_true", help="skip the picture")
 
 
 def main(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     character = humanoid()
+    J = len(character.names)
+    if args.k > J:
+        print(f"python -m torchrig demo: error: argument --k: the character has {J} joints; "
+              f"pass --k 1 .. {J}", file=sys.stderr)
+        return 2
+    device = getattr(args, "device", torch.device("cpu"))
     rig = Rig.from_dense_weights(character.parents, character.offsets, character.vertices,
-                                 character.dense_weights, k=args.k)
-    rotations = walk_cycle(character, args.frames)
+                                 character.dense_weights, k=args.k).to(device)
+    rotations = walk_cycle(character, args.frames).to(device)
     print(f"[demo] character: {rig.num_joints} joints, {character.vertices.shape[0]} vertices, "
           f"{character.faces.shape[0]} faces, k={args.k}; {args.frames} frames "
           f"(built in {time.perf_counter() - t0:.2f}s)")
@@ -95,13 +168,13 @@ def main(args: argparse.Namespace) -> int:
     err = (posed - expected).abs().max().item()
     ok = err < 1e-4
     print(f"[demo] max |torchrig - reference| = {err:.2e} m  ({'OK' if ok else 'MISMATCH'})")
-    t_rig = median_time(lambda: rig.pose(rotations))
-    t_ref = median_time(lambda: _reference_pose(rig, rotations))
+    t_rig = median_time(lambda: rig.pose(rotations), device=device)
+    t_ref = median_time(lambda: _reference_pose(rig, rotations), device=device)
     print(f"[demo] pose {args.frames} frames: torchrig {t_rig * 1e3:.2f} ms, reference "
           f"{t_ref * 1e3:.2f} ms -> {t_ref / t_rig:.1f}x")
     if not args.no_plot:
         frames = [0, args.frames // 4, args.frames // 2]
-        _draw(args.out, character, posed, frames)
+        _draw(args.out, character, posed.cpu(), frames)
         print(f"[demo] wrote {args.out} (rest + frames {frames})")
     print(f"[demo] done in {time.perf_counter() - t0:.1f}s")
     return 0 if ok else 1

@@ -30,7 +30,12 @@ def main(refusal: _guard.GuardRefusal | None = None) -> int:
     print("torchrig build:")
     for key in sorted(info):
         print(f"  {key:<22} {info[key]}")
-    if refusal is None:
+    if refusal is None and info.get("abi") == "stable":  # no Python module: the ops' registrations tell
+        from . import _stable
+
+        print(f"  {'library':<22} {_stable.LIBRARY.name} (torch stable ABI)")
+        print(f"  {'cuda kernels':<22} {_stable.compiled_with_cuda()}")
+    elif refusal is None:
         from . import _C
 
         print(f"  {'library torch (macro)':<22} {_C.compiled_torch_version()}")

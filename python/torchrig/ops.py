@@ -2,14 +2,31 @@
 
 The schemas are declared once in csrc/ops.cpp; CPU/CUDA kernels register in
 C++. Here: typed wrappers, ``register_fake`` kernels so ``torch.compile`` can
-trace the ops, and ``register_autograd`` whose backward is itself a custom op.
-Input validation lives in C++ (csrc/checks.cpp); the fake kernels check only
-what shapes need, so compiled graphs fail with the same kind of error.
+trace the ops, and autograd for every op, the backward ops included, so
+derivatives of any order are exact (formulas in ``_derivatives``). The classic
+build registers the forward ops' autograd in C++ (csrc/autograd.cpp, the same
+first-order formulas, no Python on a call); the Python ones below serve the
+stable build.
+
+The fake kernels run the checks of csrc/checks.cpp (their Python twin,
+``_checks``), raising the same ValueError / TypeError, and return tensors with
+the sizes and (contiguous) strides the real kernels return.
+
+Derivatives: ``torch.autograd`` (any order: ``create_graph=True``, hvp,
+gradgradcheck) works on the ops themselves. The wrappers below also support
+forward mode (``torch.autograd.forward_ad``, ``torch.func.jvp``/``jacfwd``) and
+``torch.func`` transforms (``grad``, ``jacrev``, ``vmap``, ``hessian``): while
+one of those is active they go through ``torch.autograd.Function`` classes
+with ``setup_context``, ``jvp`` and a generated vmap rule; otherwise, and
+under ``torch.compile``, they call the ops directly.
 """
 from __future__ import annotations
 
 import torch
 from torch import Tensor
+
+from . import _checks
+from . import _derivatives as D
 
 __all__ = ["forward_kinematics", "skin"]
 
@@ -29,7 +46,7 @@ def forward_kinematics(rotations: Tensor, offsets: Tensor, parents: Tensor) -> T
         ``[B, J, 3, 4]``: ``[R | t]`` of each joint in world space,
         ``G_j = G_parent(j) @ [R_j | offsets_j]``.
     """
-    return _ops.forward_kinematics.default(rotations, offsets, parents)
+    return D.forward_kinematics(rotations, offsets, parents)
 
 
 def skin(rest_vertices: Tensor, transforms: Tensor, indices: Tensor, weights: Tensor) -> Tensor:
@@ -44,69 +61,39 @@ def skin(rest_vertices: Tensor, transforms: Tensor, indices: Tensor, weights: Te
     Returns:
         ``[B, V, 3]``: ``sum_k weights[v,k] * transforms[b, indices[v,k]] @ [x; 1]``.
     """
-    return _ops.skin.default(rest_vertices, transforms, indices, weights)
+    return D.skin(rest_vertices, transforms, indices, weights)
 
 
 # --- fake kernels ----------------------------------------------------------
-
-def _check_same(t: Tensor, name: str, ref: Tensor, ref_name: str, dtype: bool = True) -> None:
-    """Same error kinds and wording as check_same in csrc/checks.cpp.
-
-    Every tensor argument is checked: an argument left on another device (e.g.
-    ``meta``) would otherwise send the call here and return an uninitialised
-    tensor on the device of ``ref``.
-    """
-    torch._check_value(t.device == ref.device,
-                       lambda: f"{name} is on {t.device} but {ref_name} is on {ref.device}; "
-                               "move them to the same device")
-    if dtype:
-        torch._check_type(t.dtype == ref.dtype,
-                          lambda: f"{name} has dtype {t.dtype} but {ref_name} has dtype "
-                                  f"{ref.dtype}; use one floating dtype")
-
+# Real kernels return fresh contiguous tensors; so do these (new_empty), for
+# the backward ops too, whatever the strides of the inputs.
 
 @torch.library.register_fake("torchrig::forward_kinematics")
 def _fk_fake(rotations, offsets, parents):
-    torch._check(rotations.dim() == 4, lambda: "rotations must be [B, J, 3, 3]")
-    torch._check(offsets.dim() in (2, 3), lambda: "offsets must be [J, 3] or [B, J, 3]")
-    _check_same(offsets, "offsets", rotations, "rotations")
-    _check_same(parents, "parents", rotations, "rotations", dtype=False)
-    B, J = rotations.shape[:2]
-    torch._check(parents.shape == (J,), lambda: "parents must be [J]")
+    B, J, _ = _checks.check_fk_inputs(rotations, offsets, parents)
     return rotations.new_empty((B, J, 3, 4))
 
 
 @torch.library.register_fake("torchrig::forward_kinematics_backward")
 def _fk_backward_fake(grad_transforms, rotations, offsets, parents, transforms):
-    out = _fk_fake(rotations, offsets, parents)  # the forward's checks, as in csrc/checks.cpp
-    for t, name in ((grad_transforms, "grad_transforms"), (transforms, "transforms")):
-        torch._check(t.shape == out.shape, lambda: f"{name} must have shape [B, J, 3, 4]")
-        _check_same(t, name, rotations, "rotations")
-    return torch.empty_like(rotations), torch.empty_like(offsets)
+    _checks.check_fk_backward_inputs(grad_transforms, rotations, offsets, parents, transforms)
+    return rotations.new_empty(rotations.shape), offsets.new_empty(offsets.shape)
 
 
 @torch.library.register_fake("torchrig::skin")
 def _skin_fake(rest_vertices, transforms, indices, weights):
-    torch._check(transforms.dim() == 4, lambda: "transforms must be [B, J, 3, 4]")
-    torch._check(indices.dim() == 2 and weights.shape == indices.shape,
-                 lambda: "indices and weights must both be [V, K]")
-    torch._check(rest_vertices.dim() in (2, 3), lambda: "rest_vertices must be [V, 3] or [B, V, 3]")
-    _check_same(rest_vertices, "rest_vertices", transforms, "transforms")
-    _check_same(weights, "weights", transforms, "transforms")
-    _check_same(indices, "indices", transforms, "transforms", dtype=False)
-    return transforms.new_empty((transforms.shape[0], indices.shape[0], 3))
+    B, V, _, _, _ = _checks.check_skin_inputs(rest_vertices, transforms, indices, weights)
+    return transforms.new_empty((B, V, 3))
 
 
 @torch.library.register_fake("torchrig::skin_backward")
 def _skin_backward_fake(grad_vertices, rest_vertices, transforms, indices, weights, output_mask):
-    out = _skin_fake(rest_vertices, transforms, indices, weights)  # the forward's checks
-    torch._check(grad_vertices.shape == out.shape, lambda: "grad_vertices must have shape [B, V, 3]")
-    _check_same(grad_vertices, "grad_vertices", transforms, "transforms")
-    return (torch.empty_like(rest_vertices), torch.empty_like(transforms),
-            torch.empty_like(weights))
+    _checks.check_skin_backward_inputs(grad_vertices, rest_vertices, transforms, indices, weights)
+    return (rest_vertices.new_empty(rest_vertices.shape), transforms.new_empty(transforms.shape),
+            weights.new_empty(weights.shape))
 
 
-# --- autograd --------------------------------------------------------------
+# --- autograd of the ops (reverse mode, any order) -------------------------
 
 def _fk_setup_context(ctx, inputs, output):
     rotations, offsets, parents = inputs
@@ -115,9 +102,21 @@ def _fk_setup_context(ctx, inputs, output):
 
 def _fk_backward(ctx, grad):
     rotations, offsets, parents, output = ctx.saved_tensors
-    grad_rot, grad_off = _ops.forward_kinematics_backward.default(
-        grad.contiguous(), rotations, offsets, parents, output)
-    return grad_rot, grad_off, None
+    g_rot, g_off = D.fk_vjp(grad, rotations, offsets, parents, output, ctx.needs_input_grad[:2])
+    return g_rot, g_off, None
+
+
+def _fk_bwd_setup_context(ctx, inputs, output):
+    grad, rotations, offsets, parents, _ = inputs
+    ctx.save_for_backward(grad, rotations, offsets, parents)
+
+
+def _fk_bwd_backward(ctx, u_rot, u_off):
+    grad, rotations, offsets, parents = ctx.saved_tensors
+    n = ctx.needs_input_grad
+    d_g, d_rot, d_off = D.fk_backward_vjp(grad, rotations, offsets, parents, u_rot, u_off,
+                                          (n[0], n[1], n[2]))
+    return d_g, d_rot, d_off, None, None
 
 
 def _skin_setup_context(ctx, inputs, output):
@@ -126,14 +125,113 @@ def _skin_setup_context(ctx, inputs, output):
 
 def _skin_backward(ctx, grad):
     rest, transforms, indices, weights = ctx.saved_tensors
-    mask = [ctx.needs_input_grad[0], ctx.needs_input_grad[1], ctx.needs_input_grad[3]]
-    grad_rest, grad_tf, grad_w = _ops.skin_backward.default(
-        grad.contiguous(), rest, transforms, indices, weights, mask)
-    return (grad_rest if mask[0] else None, grad_tf if mask[1] else None, None,
-            grad_w if mask[2] else None)
+    n = ctx.needs_input_grad
+    g_rest, g_tf, g_w = D.skin_vjp(grad, rest, transforms, indices, weights, (n[0], n[1], n[3]))
+    return g_rest, g_tf, None, g_w
 
 
-torch.library.register_autograd("torchrig::forward_kinematics", _fk_backward,
-                                setup_context=_fk_setup_context)
-torch.library.register_autograd("torchrig::skin", _skin_backward,
-                                setup_context=_skin_setup_context)
+def _skin_bwd_setup_context(ctx, inputs, output):
+    grad, rest, transforms, indices, weights, mask = inputs
+    ctx.mask = tuple(mask)
+    ctx.save_for_backward(grad, rest, transforms, indices, weights)
+
+
+def _skin_bwd_backward(ctx, u_rest, u_tf, u_w):
+    grad, rest, transforms, indices, weights = ctx.saved_tensors
+    # outputs left out of the mask are constant zeros: their cotangents do not count
+    u = [c if m else None for c, m in zip((u_rest, u_tf, u_w), ctx.mask)]
+    n = ctx.needs_input_grad
+    d_g, d_rest, d_tf, d_w = D.skin_backward_vjp(grad, rest, transforms, indices, weights, *u,
+                                                 (n[0], n[1], n[2], n[4]))
+    return d_g, d_rest, d_tf, None, d_w, None
+
+
+def _has_cpp_autograd(op: str) -> bool:
+    """Whether ``torchrig::op`` has an autograd kernel yet (asked before registering one).
+
+    The classic build registers the forward ops' autograd in C++
+    (csrc/autograd.cpp: no Python on a call, the same first-order formulas as
+    above); the stable build has no C++ autograd, so these Python formulas serve it.
+    """
+    return torch._C._dispatch_has_kernel_for_dispatch_key(f"torchrig::{op}", "Autograd")
+
+
+if not _has_cpp_autograd("forward_kinematics"):
+    torch.library.register_autograd("torchrig::forward_kinematics", _fk_backward,
+                                    setup_context=_fk_setup_context)
+if not _has_cpp_autograd("skin"):
+    torch.library.register_autograd("torchrig::skin", _skin_backward,
+                                    setup_context=_skin_setup_context)
+torch.library.register_autograd("torchrig::forward_kinematics_backward", _fk_bwd_backward,
+                                setup_context=_fk_bwd_setup_context)
+torch.library.register_autograd("torchrig::skin_backward", _skin_bwd_backward,
+                                setup_context=_skin_bwd_setup_context)
+
+
+# --- vmap rules ------------------------------------------------------------
+# torch.vmap (and jacrev/jacfwd/vmap(grad), which vmap the ops) folds the vmapped
+# dimension into B where the op allows it: one kernel call. Anything else
+# (vmapped parents, indices or weights; the backward ops) runs one call per
+# sample, which is exact, just not batched.
+
+def _front(t: Tensor, dim: int | None, n: int) -> Tensor:
+    """``t`` with its vmapped dim first, or expanded to ``n`` there if not vmapped."""
+    return t.movedim(dim, 0) if dim is not None else t.expand(n, *t.shape)
+
+
+def _per_sample(op, n_out: int):
+    def rule(info, in_dims, *args):
+        # in_dims of a non-tensor argument (skin_backward's bool[3] mask) is None or a list
+        outs = [op(*[a.select(d, i) if isinstance(a, Tensor) and isinstance(d, int) else a
+                     for a, d in zip(args, in_dims)])
+                for i in range(info.batch_size)]
+        if n_out == 1:
+            return torch.stack(outs), 0
+        return tuple(torch.stack(o) for o in zip(*outs)), (0,) * n_out
+    return rule
+
+
+_fk_per_sample = _per_sample(_ops.forward_kinematics.default, 1)
+_skin_per_sample = _per_sample(_ops.skin.default, 1)
+
+
+@torch.library.register_vmap("torchrig::forward_kinematics")
+def _fk_vmap(info, in_dims, rotations, offsets, parents):
+    r_dim, o_dim, p_dim = in_dims
+    n = info.batch_size
+    rot = _front(rotations, r_dim, n)
+    if p_dim is not None or rot.dim() != 5 or offsets.dim() - (o_dim is not None) not in (2, 3):
+        return _fk_per_sample(info, in_dims, rotations, offsets, parents)  # the op's own errors
+    B, J = rot.shape[1], rot.shape[2]
+    if o_dim is None and offsets.dim() == 2:
+        off = offsets  # shared by every pose
+    else:
+        off = _front(offsets, o_dim, n)
+        off = (off[:, None].expand(n, B, *off.shape[1:]) if off.dim() == 3 else off)
+        off = off.reshape(n * B, *off.shape[2:])
+    out = _ops.forward_kinematics.default(rot.reshape(n * B, *rot.shape[2:]), off, parents)
+    return out.view(n, B, J, 3, 4), 0
+
+
+@torch.library.register_vmap("torchrig::skin")
+def _skin_vmap(info, in_dims, rest_vertices, transforms, indices, weights):
+    x_dim, t_dim, i_dim, w_dim = in_dims
+    n = info.batch_size
+    tf = _front(transforms, t_dim, n)
+    x_rank = rest_vertices.dim() - (x_dim is not None)
+    if i_dim is not None or w_dim is not None or tf.dim() != 5 or x_rank not in (2, 3):
+        return _skin_per_sample(info, in_dims, rest_vertices, transforms, indices, weights)
+    B = tf.shape[1]
+    if x_dim is None and x_rank == 2:
+        rest = rest_vertices  # shared by every pose
+    else:
+        rest = _front(rest_vertices, x_dim, n)
+        rest = rest[:, None].expand(n, B, *rest.shape[1:]) if x_rank == 2 else rest
+        rest = rest.reshape(n * B, *rest.shape[2:])
+    out = _ops.skin.default(rest, tf.reshape(n * B, *tf.shape[2:]), indices, weights)
+    return out.view(n, B, *out.shape[1:]), 0
+
+
+torch.library.register_vmap("torchrig::forward_kinematics_backward",
+                            _per_sample(_ops.forward_kinematics_backward.default, 2))
+torch.library.register_vmap("torchrig::skin_backward", _per_sample(_ops.skin_backward.default, 3))

@@ -71,17 +71,33 @@ class Rig(nn.Module):
             raise ValueError("every vertex needs a positive weight among its top-k influences")
         return cls(parents, offsets, rest_vertices, indices, weights / total, inverse_bind)
 
+    def _check_like_rig(self, t: Tensor, name: str) -> None:
+        """``t`` must be a tensor with the rig's floating dtype and device."""
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+        if t.dtype != self.offsets.dtype:
+            raise TypeError(f"{name} has dtype {t.dtype} but the rig is {self.offsets.dtype}; "
+                            f"pass {name}.to({self.offsets.dtype}) or convert the rig with "
+                            f"rig.to({t.dtype})")
+        if t.device != self.offsets.device:
+            raise ValueError(f"{name} is on {t.device} but the rig is on {self.offsets.device}; "
+                             f"pass {name}.to('{self.offsets.device}') or move the rig with "
+                             f"rig.to('{t.device}')")
+
     @property
     def num_joints(self) -> int:
         return self.parents.shape[0]
 
     def joint_transforms(self, rotations: Tensor, root_translation: Tensor | None = None) -> Tensor:
         """``rotations [B, J, 3, 3]``, ``root_translation [B, 3]`` -> global ``[B, J, 3, 4]``."""
-        G = ops.forward_kinematics(rotations, self.offsets, self.parents)
+        self._check_like_rig(rotations, "rotations")
         if root_translation is not None:
+            self._check_like_rig(root_translation, "root_translation")
             if root_translation.shape != (rotations.shape[0], 3):
                 raise ValueError(f"root_translation must have shape [B, 3] = [{rotations.shape[0]}, 3], "
                                  f"got {list(root_translation.shape)}")
+        G = ops.forward_kinematics(rotations, self.offsets, self.parents)
+        if root_translation is not None:
             G = torch.cat([G[..., :3], G[..., 3:] + root_translation[:, None, :, None]], dim=-1)
         return G
 

@@ -8,7 +8,8 @@ Windows). Adding a Python to variants.yaml adds entries; the workflow is
 untouched.
 
 Each entry: os (the GitHub runner), platform, python, pytorch, cuda
-(cuda_compiler_version, "None" for CPU), flavour (cpu|cuda), build_string,
+(cuda_compiler_version, "None" for CPU), abi (torchrig_abi: classic|stable),
+flavour (cpu|cuda), build_string,
 abi_check (whether the abi-check verb can check the package: it reads ELF, so
 Linux only; `upload` publishes nothing it has not checked).
 The output is one line of JSON, {"include": [...]}, ready for
@@ -51,6 +52,7 @@ def platform_entries(platform: str) -> list[dict[str, str | bool]]:
         "python": r["python"],
         "pytorch": r["pytorch"],
         "cuda": r["cuda_compiler_version"],
+        "abi": r["torchrig_abi"],
         "flavour": r["flavour"].split()[0],  # "cpu" | "cuda" (render says "cuda 12.9")
         "build_string": r["build_string"],
         "abi_check": platform in ABI_CHECK_PLATFORMS,

@@ -16,6 +16,14 @@ torch given that it admits must load, and every torch minor it admits must be
 represented by such a torch. So `torch>=2.8,<2.10` fails unless a 2.8 and a 2.9
 torch were both given and both load.
 
+A stable-ABI build (its _build_info.json says "abi": "stable") is checked by the
+stable rules instead: its undefined torch symbols must be torch's C shim only
+(aoti_torch_*, torch_*; a mangled c10::/at::/torch:: symbol fails, as it ties the
+binary to one minor), each defined by every torch given; the declared range must
+be exactly torch>=<stable_target> (pip) / pytorch >=<stable_target> (conda), and
+at least one torch it admits must be given. A note says when the target minor
+itself was not among them.
+
 ARTIFACT is a wheel (*.whl), a conda package (*.conda, *.tar.bz2), or an
 installed torchrig: its package directory, site-packages, environment (venv or
 conda prefix) or that environment's python.
@@ -34,6 +42,8 @@ Examples:
   python -m torchrig_release abi-check dist/torchrig-0.1.0-cp311-cp311-linux_x86_64.whl --torch .venv
   # the same wheel against torch 2.14.1 (the cached venv-py3.11-torch2.14.1): why it is refused, exit 1
   python -m torchrig_release abi-check dist/torchrig-0.1.0-cp311-cp311-linux_x86_64.whl --torch 2.14.1
+  # a stable wheel (TORCHRIG_ABI=stable) against a torch released after its build: exits 0
+  python -m torchrig_release abi-check dist/torchrig-0.1.0-py3-none-linux_x86_64.whl --torch 2.15.0
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """`build-conda`: build the torchrig conda package for one variant with rattler-build.
 
-recipe/variants.yaml is narrowed to one python x pytorch x flavour -- by
-default this machine's: the running Python, the installed torch's minor, CPU --
+recipe/variants.yaml is narrowed to one python x pytorch x flavour x binding layer -- by
+default this machine's: the running Python, the installed torch's minor, CPU, classic --
 and recipe/recipe.yaml is built into output/ (py-rattler-build ``run_build``).
 rattler-build then runs the recipe's tests (import, ``python -m torchrig info``,
 the ops against the reference, ``pip check``) in a fresh environment, unless
@@ -22,7 +22,7 @@ import pathlib
 
 from .conda.build import build, local_variant
 from .paths import OUTPUT_DIR
-from .variants import MATRIX_KEYS
+from .variants import ABI_KEY, MATRIX_KEYS
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +39,16 @@ def configure_parser(sub) -> None:
     p.add_argument("--pytorch", default=default["pytorch"], help="pytorch minor (default: %(default)s)")
     p.add_argument("--cuda", default="None", dest="cuda_compiler_version",
                    help="cuda_compiler_version: None for CPU, or e.g. 13.0 (default: %(default)s)")
+    p.add_argument("--abi", choices=["classic", "stable"], default="classic", dest=ABI_KEY,
+                   help="binding layer: classic (one pytorch minor) or stable (every pytorch >= "
+                        "the stable target) (default: %(default)s)")
     p.add_argument("--no-test", action="store_true", help="skip the recipe's tests")
     p.add_argument("--json", action="store_true", help="print a JSON summary instead of paths")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    variant = {k: getattr(args, k) for k in MATRIX_KEYS}
+    variant = {k: getattr(args, k) for k in (*MATRIX_KEYS, ABI_KEY)}
     summary = build(variant, args.channels or ["conda-forge"], args.output_dir.resolve(),
                     test=not args.no_test)
     if args.json:

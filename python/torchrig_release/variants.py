@@ -37,15 +37,20 @@ def variant_config(overrides: Mapping[str, str] | None = None, variants: pathlib
     from rattler_build import JinjaConfig, PlatformConfig, VariantConfig
 
     jinja = JinjaConfig(platform=PlatformConfig(target_platform=platform))
-    values = VariantConfig.from_file_with_context(variants, jinja).to_dict()
+    config = VariantConfig.from_file_with_context(variants, jinja)
+    values, zip_keys = config.to_dict(), config.zip_keys or []
     for key, value in (overrides or {}).items():
         if key not in values:
             raise ReleaseError(f"{key!r} is not a key of {variants}", 2)
         if str(value) not in [str(v) for v in values[key]]:
             raise ReleaseError(f"{key}={value} is not in {variants} "
                                f"({', '.join(map(str, values[key]))})", 2)
-        values[key] = [str(value)]
-    return VariantConfig(values)
+        # a zipped key is narrowed with its partners (cuda 13.0 -> its gcc and glibc)
+        index = [str(v) for v in values[key]].index(str(value))
+        for partner in next((z for z in zip_keys if key in z), [key]):
+            if partner in values:
+                values[partner] = [values[partner][index]]
+    return VariantConfig(values, zip_keys=zip_keys)
 
 
 def load(variants: pathlib.Path = VARIANTS, platform: str | None = None) -> dict[str, list[str]]:
@@ -85,8 +90,8 @@ def is_skipped(conditions: list[str], platform: str, variant: dict[str, str]) ->
 
 
 def variant_key(variant: dict) -> tuple[str, ...]:
-    """(python, pytorch, cuda_compiler_version) of a variant or a rendered row."""
-    return tuple(str(variant[k]) for k in MATRIX_KEYS)
+    """(python, pytorch, cuda_compiler_version, torchrig_abi) of a variant or a rendered row."""
+    return tuple(str(variant.get(k, "classic")) for k in (*MATRIX_KEYS, ABI_KEY))
 
 
 def builds(values: dict[str, list[str]] | None = None) -> list[dict[str, str]]:

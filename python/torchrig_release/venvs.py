@@ -7,6 +7,7 @@ stamp file records the same request.
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import pathlib
@@ -26,8 +27,18 @@ def ensure_venv(directory: pathlib.Path, torch_version: str, extra: list[str],
     The cache is shared by every checkout: a venv with the same torch and at least these
     extras is reused as it is; one with the same torch but fewer extras gets the missing
     ones added (never cleared: another checkout may be using it); only a venv with another
-    torch, or none, is (re)created. ``env``: the environment of the pip calls (default this one).
+    torch, or none, is (re)created. ``env`` is the environment of its pip calls (e.g. a
+    lifted constraint for a torch above the machine's pip cap). Concurrent callers (other
+    checkouts sharing the cache) wait on ``<directory>.lock``.
     """
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    with open(directory.with_name(directory.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _ensure_venv_locked(directory, torch_version, extra, python, env)
+
+
+def _ensure_venv_locked(directory: pathlib.Path, torch_version: str, extra: list[str],
+                        python: str, env: dict[str, str] | None) -> pathlib.Path:
     stamp = directory / "torchrig-venv.json"
     py = directory / "bin" / "python"
     have = json.loads(stamp.read_text()) if stamp.is_file() and py.exists() else None
@@ -43,7 +54,6 @@ def ensure_venv(directory: pathlib.Path, torch_version: str, extra: list[str],
     want = {"torch": torch_version, "extra": sorted(extra)}
     start = time.monotonic()
     log.info("creating %s with torch==%s %s", directory, torch_version, " ".join(extra))
-    directory.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run([python, "-m", "venv", "--clear", str(directory)], check=True)
     subprocess.run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check",
                     f"torch=={torch_version}", *extra], check=True, env=env)

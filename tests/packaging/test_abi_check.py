@@ -81,12 +81,15 @@ def native(tmp_path_factory) -> dict[str, Path]:
     return {"with": d / "with/libc10.so", "without": d / "without/libc10.so", "ext": d / "_C.so"}
 
 
-def make_torch(root: Path, version: str, libc10: Path, cuda: str | None = None) -> Path:
+def make_torch(root: Path, version: str, libc10: Path, cuda: str | None = None,
+               libs: tuple[Path, ...] = ()) -> Path:
     """A venv-like tree whose site-packages/torch imports as ``version``; returns torch/."""
     torch = root / "lib/python3.11/site-packages/torch"
     (torch / "lib").mkdir(parents=True)
     (torch / "__init__.py").write_text(FAKE_TORCH_INIT.format(version=version, cuda=cuda))
     shutil.copy(libc10, torch / "lib/libc10.so")
+    for lib in libs:
+        shutil.copy(lib, torch / "lib" / lib.name)
     return torch
 
 
@@ -98,16 +101,19 @@ def torches(native, tmp_path_factory) -> dict[str, Path]:
 
 
 def make_site(site: Path, extension: Path, requires: list[str], built: str = "2.8.0",
-              with_cuda: bool = False) -> Path:
+              with_cuda: bool = False, stable_target: str | None = None) -> Path:
     """An installed torchrig: package (real _guard.py, build info, extension) + dist-info."""
     pkg = site / "torchrig"
     pkg.mkdir(parents=True)
     (pkg / "__init__.py").write_text("")
     for name in ("_guard.py", "_torch_version.py"):
         shutil.copy(REPO / "python/torchrig" / name, pkg / name)
-    shutil.copy(extension, pkg / "_C.cpython-311-x86_64-linux-gnu.so")
+    shutil.copy(extension, pkg / ("libtorchrig_stable.so" if stable_target
+                                  else "_C.cpython-311-x86_64-linux-gnu.so"))
     info = {"torch_version": built, "torch_cuda": "12.9" if with_cuda else None,
             "cxx11_abi": True, "with_cuda": with_cuda, "compiler": "GNU test"}
+    if stable_target:
+        info.update(abi="stable", stable_target=stable_target)
     (pkg / "_build_info.json").write_text(json.dumps(info))
     meta = site / "torchrig-0.1.0.dist-info"
     meta.mkdir()
@@ -125,11 +131,11 @@ def make_wheel(tmp: Path, extension: Path, requires: list[str], **kw) -> Path:
     return wheel
 
 
-def make_conda(tmp: Path, extension: Path, depends: list[str]) -> Path:
+def make_conda(tmp: Path, extension: Path, depends: list[str], **kw) -> Path:
     """A .conda holding the installed tree and info/index.json with ``depends``."""
     api = pytest.importorskip("conda_package_handling.api")
     prefix = tmp / "conda-tree"
-    make_site(prefix / "lib/python3.11/site-packages", extension, ["torch"])
+    make_site(prefix / "lib/python3.11/site-packages", extension, ["torch"], **kw)
     (prefix / "info").mkdir()
     (prefix / "info/index.json").write_text(json.dumps({"name": "torchrig", "depends": depends}))
     files = [str(f.relative_to(prefix)) for f in prefix.rglob("*") if f.is_file()]
@@ -330,3 +336,133 @@ def test_conda_range_checks_version_and_flavour():
     assert not declared.admits(_torch("2.13.0", "12.9"))        # flavour: cuda129_...
     assert not declared.admits(_torch("2.14.1+cu130", None))
     assert admitted_minors(declared) == ([(2, 13)], False)
+
+
+# --- the stable-ABI mode ---------------------------------------------------------
+# A stand-in libtorch_cpu.so exporting a C shim function in an "old" torch (2.12) and
+# a "new" one (2.15, plus one more shim function); stand-in stable extensions call the
+# shim only, a shim function the old torch lacks, or also the C++ c10::SymInt::sym_ne.
+
+SHIM_SOURCE = """
+extern "C" int aoti_torch_get_dim(void* t) { return t != 0; }
+#ifdef NEW_SHIM
+extern "C" int aoti_torch_new_thing() { return 2; }
+#endif
+"""
+STABLE_EXT_SOURCE = """
+extern "C" int aoti_torch_get_dim(void*);
+#ifdef USE_NEW
+extern "C" int aoti_torch_new_thing();
+#endif
+#ifdef USE_MANGLED
+namespace c10 { struct SymInt { long v; bool sym_ne(const SymInt& o) const; }; }
+#endif
+extern "C" int torchrig_stable_probe(void* t) {
+  int r = aoti_torch_get_dim(t);
+#ifdef USE_NEW
+  r += aoti_torch_new_thing();
+#endif
+#ifdef USE_MANGLED
+  c10::SymInt x{1}, y{2};
+  r += x.sym_ne(y);
+#endif
+  return r;
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def stable_native(native, tmp_path_factory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("stable-native")
+    (d / "shim.cpp").write_text(SHIM_SOURCE)
+    (d / "ext.cpp").write_text(STABLE_EXT_SOURCE)
+    for version, flags in (("old", []), ("new", ["-DNEW_SHIM"])):
+        (d / version).mkdir()
+        _gxx(*flags, "-Wl,-soname,libtorch_cpu.so", "-o", d / version / "libtorch_cpu.so", d / "shim.cpp")
+    out = {"old": d / "old/libtorch_cpu.so", "new": d / "new/libtorch_cpu.so"}
+    for name, flags in (("shim", []), ("new", ["-DUSE_NEW"]), ("mangled", ["-DUSE_MANGLED"])):
+        out[f"ext_{name}"] = d / f"ext_{name}.so"
+        _gxx(*flags, "-o", out[f"ext_{name}"], d / "ext.cpp", f"-L{d / 'new'}", "-ltorch_cpu",
+             f"-L{native['with'].parent}", "-lc10")
+    return out
+
+
+@pytest.fixture(scope="module")
+def stable_torches(native, stable_native, tmp_path_factory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("stable-torches")
+    return {v: make_torch(d / f"t{v}", f"{v}.0", native["with"], libs=(stable_native[lib],))
+            for v, lib in (("2.9", "old"), ("2.12", "old"), ("2.15", "new"))}
+
+
+def make_stable_wheel(tmp: Path, extension: Path, requires=("torch>=2.10",)) -> Path:
+    return make_wheel(tmp, extension, list(requires), built="2.13.0", stable_target="2.10")
+
+
+def test_stable_build_needing_only_the_shim_passes_beyond_its_build_torch(
+        stable_native, stable_torches, tmp_path, capsys):
+    wheel = make_stable_wheel(tmp_path, stable_native["ext_shim"])
+    code, out = run(capsys, wheel, "--torch", stable_torches["2.12"], "--torch", stable_torches["2.15"])
+    assert code == 0, out
+    assert "RESULT: OK" in out and "abi        stable, target torch 2.10" in out
+    assert "all 1 C shim symbols defined by libtorch_cpu.so" in out
+    assert "NOTE: the target torch 2.10 was not among the torches checked (oldest checked: 2.12)" in out
+
+
+@pytest.mark.parametrize("requires", [["torch>=2.10,<2.16"], ["torch>=2.8"], ["torch>=2.12"],
+                                      ["torch>=2.13,<2.14"]])
+def test_stable_build_range_must_be_exactly_the_target_on(stable_native, stable_torches, tmp_path,
+                                                          capsys, requires):
+    """Classic-style pins (one minor, an upper bound) fail, and so does a floor below the target."""
+    wheel = make_stable_wheel(tmp_path, stable_native["ext_shim"], requires)
+    code, report = run_json(capsys, wheel, "--torch", stable_torches["2.15"], "--torch",
+                            stable_torches["2.12"])
+    assert code == 1
+    assert report["abi"] == "stable"
+    assert any(p.startswith(f"declared range {report['artifact']['declared']['entries'][0]} is not "
+                            "torch>=2.10") for p in report["problems"]), report["problems"]
+
+
+def test_stable_build_using_a_cxx_torch_symbol_fails_even_where_defined(
+        stable_native, stable_torches, tmp_path, capsys):
+    wheel = make_stable_wheel(tmp_path, stable_native["ext_mangled"])
+    code, report = run_json(capsys, wheel, "--torch", stable_torches["2.15"])
+    assert code == 1 and report["targets"][0]["missing"] == []
+    assert report["problems"] == [
+        f"stable-ABI library uses the C++ torch symbol {SYM_NE_DEMANGLED}: it ties the binary "
+        "to one torch minor (use the torch/csrc/stable API instead)"]
+
+
+def test_stable_build_needing_a_shim_symbol_an_older_torch_lacks(stable_native, stable_torches,
+                                                                 tmp_path, capsys):
+    wheel = make_stable_wheel(tmp_path, stable_native["ext_new"])
+    code, report = run_json(capsys, wheel, "--torch", stable_torches["2.12"], "--torch",
+                            stable_torches["2.15"])
+    assert code == 1
+    assert [t["loads"] for t in report["targets"]] == [False, True]
+    assert report["problems"][0] == ("torch 2.12.0 cannot load this build: 1 missing symbol(s), "
+                                     "e.g. aoti_torch_new_thing")
+    assert "declared range torch>=2.10 admits torch 2.12.0, which cannot load" in report["problems"][1]
+
+
+def test_stable_build_beside_a_torch_below_its_target(stable_native, stable_torches, tmp_path, capsys):
+    wheel = make_stable_wheel(tmp_path, stable_native["ext_shim"])
+    code, report = run_json(capsys, wheel, "--torch", stable_torches["2.9"], "--torch",
+                            stable_torches["2.15"])
+    assert code == 1 and [t["admitted"] for t in report["targets"]] == [False, True]
+    assert "older than 2.10" in "; ".join(report["targets"][0]["guard_problems"])
+    assert not any("admits torch 2.9" in p for p in report["problems"])
+
+
+def test_stable_conda_package(stable_native, stable_torches, tmp_path, capsys):
+    pytest.importorskip("rattler")
+    depends = ["python >=3.10", "pytorch >=2.10", "pytorch * cpu*"]
+    package = make_conda(tmp_path, stable_native["ext_shim"], depends, built="2.13.0",
+                         stable_target="2.10")
+    code, report = run_json(capsys, package, "--torch", stable_torches["2.15"])
+    assert code == 0, report["problems"]
+    assert report["artifact"]["declared"]["entries"] == ["pytorch >=2.10", "pytorch * cpu*"]
+    code, report = run_json(capsys, make_conda(tmp_path / "b", stable_native["ext_shim"],
+                                               ["pytorch >=2.13,<2.14.0a0", "pytorch * cpu*"],
+                                               built="2.13.0", stable_target="2.10"),
+                            "--torch", stable_torches["2.15"])
+    assert code == 1 and "is not pytorch >=2.10" in "; ".join(report["problems"])

@@ -53,10 +53,11 @@ def _admits(bound: str, version: str) -> bool:
 
 def test_rendered_matrix_is_variants_yaml(rendered_matrix):
     """Every python x pytorch x flavour of variants.yaml renders, exactly once."""
-    m = cu.matrix()
-    want = set(itertools.product(m["python"], m["pytorch"], m["cuda_compiler_version"]))
-    got = [(r["python"], r["pytorch"], r["cuda_compiler_version"]) for r in rendered_matrix]
-    assert sorted(got) == sorted(want)
+    m, abis = cu.matrix(), cu.load()[cu.ABI_KEY]
+    want = set(itertools.product(m["python"], m["pytorch"], m["cuda_compiler_version"], abis))
+    got = [(r["python"], r["pytorch"], r["cuda_compiler_version"], r[cu.ABI_KEY])
+           for r in rendered_matrix]
+    assert sorted(got) == sorted(want) and set(abis) == {"classic", "stable"}
 
 
 def test_build_strings_are_unique_and_encode_the_variant(rendered_matrix):
@@ -64,7 +65,8 @@ def test_build_strings_are_unique_and_encode_the_variant(rendered_matrix):
     assert len(set(strings)) == len(strings)
     for r in rendered_matrix:
         py, pt = (v.replace(".", "") for v in (r["python"], r["pytorch"]))
-        pattern = rf"{cu.flavour_tag(r['cuda_compiler_version'])}_py{py}_pt{pt}_h[0-9a-f]{{7}}_\d+"
+        middle = "_stable" + f"_py{py}" if r[cu.ABI_KEY] == "stable" else f"_py{py}_pt{pt}"
+        pattern = rf"{cu.flavour_tag(r['cuda_compiler_version'])}{middle}_h[0-9a-f]{{7}}_\d+"
         assert re.fullmatch(pattern, r["build_string"]), r
 
 
@@ -75,7 +77,8 @@ def test_torch_bound_is_left_to_run_exports(rendered_matrix):
         cuda = r["cuda_compiler_version"] != "None"
         flavour = "pytorch * cuda*" if cuda else "pytorch * cpu*"
         assert "pytorch" in r["host"] and flavour in r["host"], r
-        assert [s for s in r["run"] if s.startswith("pytorch")] == [flavour], r
+        stable = [f"pytorch >={cu.load()['stable_torch_target'][0]}"] if r[cu.ABI_KEY] == "stable" else []
+        assert [s for s in r["run"] if s.startswith("pytorch")] == [flavour, *stable], r
         assert "python" in r["run"] and "python" in r["host"], r
         assert (f"cuda-version =={r['cuda_compiler_version']}" in r["host"]) == cuda, r
         assert any(s.startswith("cuda-nvcc_") for s in r["build"]) == cuda, r
@@ -166,9 +169,10 @@ def test_next_torch_minor_is_refused_at_solve_time(built_package, local_channel,
 def test_cuda_variant_has_the_bound_and_the_flavour(cuda_record, rendered_matrix):
     """The metadata-only CUDA record went through the same render + run_exports."""
     v = cuda_record["variant"]
-    (row,) = [r for r in rendered_matrix if (r["python"], r["pytorch"], r["cuda_compiler_version"])
-              == (v["python"], v["pytorch"], v["cuda_compiler_version"])]
+    key = ("python", "pytorch", "cuda_compiler_version", "torchrig_abi")
+    (row,) = [r for r in rendered_matrix if all(r[k] == v[k] for k in key)]
     assert cuda_record["build"] == row["build_string"]
+    assert ("_stable_" in cuda_record["build"]) == (v["torchrig_abi"] == "stable")
     assert "pytorch * cuda*" in cuda_record["depends"]
     assert _admits(_pytorch_bound(cuda_record["depends"]), f"{v['pytorch']}.0")
     major = v["cuda_compiler_version"].split(".")[0]

@@ -33,7 +33,8 @@ WORKFLOWS = ROOT / ".github" / "workflows"
 PACKAGES = WORKFLOWS / "packages.yml"
 # The tools' own folder first: pip puts actionlint, shellcheck and zizmor next to python.
 TOOL_PATH = os.pathsep.join([str(pathlib.Path(sys.executable).parent), os.environ.get("PATH", "")])
-ENTRY_KEYS = {"os", "platform", "python", "pytorch", "cuda", "flavour", "build_string", "abi_check"}
+ENTRY_KEYS = {"os", "platform", "python", "pytorch", "cuda", "abi", "flavour", "build_string",
+              "abi_check"}
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}\s+# v\d+(\.\d+)*$")
 
 
@@ -138,8 +139,8 @@ def _emit(*args: str, root: pathlib.Path = ROOT) -> dict:
     return json.loads(result.stdout)
 
 
-def _triples(entries) -> set[tuple[str, str, str]]:
-    return {(e["python"], e["pytorch"], e["cuda"]) for e in entries}
+def _triples(entries) -> set[tuple[str, str, str, str]]:
+    return {(e["python"], e["pytorch"], e["cuda"], e["abi"]) for e in entries}
 
 
 def _rattler_build_cli(recipe: pathlib.Path, platform: str, tmp_path: pathlib.Path) -> set:
@@ -152,7 +153,7 @@ def _rattler_build_cli(recipe: pathlib.Path, platform: str, tmp_path: pathlib.Pa
     result = _run([sys.executable, "-c", script, recipe, platform, tmp_path / "render"])
     assert result.returncode == 0, result.stderr
     variants = [r["build_configuration"]["variant"] for r in json.loads(result.stdout)]
-    return {(v["python"], v["pytorch"], v["cuda_compiler_version"]) for v in variants}
+    return {(v["python"], v["pytorch"], v["cuda_compiler_version"], v[cu.ABI_KEY]) for v in variants}
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +164,7 @@ def matrix():
 def test_matrix_is_variants_yaml_on_every_package_platform(matrix, tmp_path):
     variants = cu.matrix()
     product = set(itertools.product(variants["python"], variants["pytorch"],
-                                    variants["cuda_compiler_version"]))
+                                    variants["cuda_compiler_version"], cu.load()[cu.ABI_KEY]))
     platforms = ci_matrix.build_platforms()
     assert platforms == pm.platforms(pm.load_manifest(), pm.environments(pm.load_manifest())["package"])
     assert {e["platform"] for e in matrix} <= set(platforms)
@@ -173,8 +174,10 @@ def test_matrix_is_variants_yaml_on_every_package_platform(matrix, tmp_path):
         family = {"linux": "ubuntu", "osx": "macos", "win": "windows"}[entry["platform"].split("-")[0]]
         assert entry["os"].startswith(family), entry
         assert entry["flavour"] == ("cpu" if entry["cuda"] == "None" else "cuda")
-        assert entry["build_string"].startswith(f"{cu.flavour_tag(entry['cuda'])}_py"
-                                                f"{entry['python'].replace('.', '')}_pt")
+        py = entry["python"].replace(".", "")
+        assert entry["build_string"].startswith(
+            f"{cu.flavour_tag(entry['cuda'])}_stable_py{py}_h" if entry["abi"] == "stable"
+            else f"{cu.flavour_tag(entry['cuda'])}_py{py}_pt"), entry
     # linux-64 builds the whole product; every platform exactly what rattler-build would build
     linux = [e for e in matrix if e["platform"] == "linux-64"]
     assert len(linux) == len(product) and _triples(linux) == product
@@ -255,9 +258,11 @@ def test_adding_a_python_to_variants_yaml_adds_its_builds(tree, matrix):
     new = [e for e in grown if e["python"] == added]
     per_python = [e for e in matrix if e["python"] == newest]
     assert len(grown) == len(matrix) + len(per_python)
-    assert {(e["platform"], e["pytorch"], e["cuda"]) for e in new} == \
-        {(e["platform"], e["pytorch"], e["cuda"]) for e in per_python}
-    assert all(e["build_string"].startswith(f"{cu.flavour_tag(e['cuda'])}_py{added.replace('.', '')}_pt")
+    assert {(e["platform"], e["pytorch"], e["cuda"], e["abi"]) for e in new} == \
+        {(e["platform"], e["pytorch"], e["cuda"], e["abi"]) for e in per_python}
+    py = added.replace(".", "")
+    assert all(e["build_string"].startswith(f"{cu.flavour_tag(e['cuda'])}"
+                                            + (f"_stable_py{py}_h" if e["abi"] == "stable" else f"_py{py}_pt"))
                for e in new)
     assert {p.name: p.read_bytes() for p in WORKFLOWS.glob("*.yml")} == workflows
 
@@ -266,7 +271,7 @@ def test_windows_and_macos_build_the_cpu_flavour_only(tree):
     """The recipe skips CUDA off linux-64: win-64 and osx-arm64 get every python x pytorch
     on CPU; dropping Windows from the recipe drops its entries, with no workflow edit."""
     want = cu.matrix()
-    cpu_only = set(itertools.product(want["python"], want["pytorch"], ["None"]))
+    cpu_only = set(itertools.product(want["python"], want["pytorch"], ["None"], cu.load()[cu.ABI_KEY]))
     entries = _emit(root=tree)["include"]
     for platform, runner in (("win-64", "windows-latest"), ("osx-arm64", None)):
         mine = [e for e in entries if e["platform"] == platform]

@@ -17,6 +17,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 from torchrig_release import variants
 from torchrig_release.conda import util as cu
@@ -116,7 +117,12 @@ def cuda_record(local_channel, tmp_path_factory) -> dict:
     recipe["about"]["description"] = "METADATA-ONLY record for solver tests; contains no library."
     recipe["about"].pop("license_file", None)  # no source is copied, so no LICENSE either
     work = tmp_path_factory.mktemp("cuda-record")
-    stage0 = Stage0Recipe.from_dict(recipe, recipe_dir=work / "recipe")
+    # Written back to a file: Stage0Recipe.from_dict evaluates the boolean context value
+    # `stable: ${{ torchrig_abi == "stable" }}` as truthy for torchrig_abi=classic
+    # (py-rattler-build 0.x), so a classic variant came out as a `_stable_` package.
+    (work / "recipe").mkdir()
+    (work / "recipe" / "recipe.yaml").write_text(yaml.safe_dump(recipe, sort_keys=False))
+    stage0 = Stage0Recipe.from_file(work / "recipe" / "recipe.yaml")
     variant = local_variant(CUDA_VARIANT_CUDA)
     with environ(CONDA_OVERRIDE_CUDA=CUDA_VARIANT_CUDA):
         (result,) = cu.build_recipe(stage0, work / "channel", [str(local_channel)],

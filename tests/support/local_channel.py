@@ -9,11 +9,13 @@ conda-forge's (names, versions, build strings, depends, run_exports):
 
 * python X.Y (this interpreter, as a venv-style prefix) + python_abi;
 * pytorch, repacked from this environment's torch wheel (CPU), build string
-  ``cpu_generic_pyXY_h…``, ``run_exports: pytorch >=X.Y.Z,<X.(Y+1).0a0`` like
-  conda-forge; its Python dependencies, pip, scikit-build-core, pybind11, cmake
-  and ninja, repacked from their wheels (the versions installed here);
-* gxx_linux-64 / cxx-compiler whose activation sets CXX to the system g++,
-  and a metadata-only sysroot_linux-64 (what ``compiler()``/``stdlib()`` need);
+  ``cpu_generic_pyXY_h…``, ``run_exports: pytorch >=X.Y.Z,<X.(Y+1).0a0`` and the
+  same for ``libtorch`` (a metadata-only record) like conda-forge; its Python
+  dependencies, pip, scikit-build-core, pybind11, cmake and ninja, repacked from
+  their wheels (the versions installed here);
+* gxx_linux-64 (one per cxx_compiler_version of variants.yaml) / cxx-compiler
+  whose activation sets CXX to the system g++, and metadata-only
+  sysroot_linux-64 (one per c_stdlib_version): what ``compiler()``/``stdlib()`` need;
 * metadata-only records for the rest of the matrix: pytorch of the other minors
   in variants.yaml, CUDA pytorch builds (depending on ``__cuda``), cuda-version,
   the nvcc compiler package and the CUDA libraries the recipe's host lists.
@@ -88,7 +90,8 @@ def channel_inputs(versions: dict[str, str]) -> dict:
     matrix = variants.matrix()
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     torch_minor = torch_version.minor_text(versions.get("torch", "0.0"))
-    cpu = {"python": python, "pytorch": torch_minor, "cuda_compiler_version": "None"}
+    cpu = {"python": python, "pytorch": torch_minor, "cuda_compiler_version": "None",
+           variants.ABI_KEY: "classic"}  # the stable variant needs nothing else
     cuda_versions = [c for c in matrix["cuda_compiler_version"] if c != "None"]
     cuda_only: set[str] = set()
     for cuda in cuda_versions:
@@ -105,7 +108,10 @@ def channel_inputs(versions: dict[str, str]) -> dict:
         "other_minors": [m for m in matrix["pytorch"] if m != torch_minor],
         "cuda_versions": cuda_versions, "cuda_only": sorted(cuda_only),
         "cuda_compiler": cuda_compiler,
-        "c_stdlib": values["c_stdlib"][0], "c_stdlib_version": values["c_stdlib_version"][0],
+        "c_stdlib": values["c_stdlib"][0],
+        # zipped with cuda_compiler_version: one sysroot / gxx per distinct value
+        "c_stdlib_versions": sorted(set(map(str, values["c_stdlib_version"]))),
+        "cxx_compiler_versions": sorted(set(map(str, values.get("cxx_compiler_version", [])))),
     }
 
 
@@ -115,8 +121,8 @@ def plan(inputs: dict, work: pathlib.Path) -> list[si.StandIn]:
         raise ReleaseError(f"c_stdlib={inputs['c_stdlib']}: only the linux sysroot has a stand-in", 2)
     stage = work / "stage"
     standins = si.python_standins(stage / "python")
-    standins += si.gxx_standins(stage / "gxx", TARGET)
-    standins += si.toolchain_standins(TARGET, inputs["c_stdlib_version"], inputs["cuda_versions"],
+    standins += si.gxx_standins(stage / "gxx", TARGET, inputs["cxx_compiler_versions"])
+    standins += si.toolchain_standins(TARGET, inputs["c_stdlib_versions"], inputs["cuda_versions"],
                                       inputs["cuda_only"], inputs["cuda_compiler"])
     for wheel in download_wheels(work / "wheels", inputs["versions"]):
         meta = si.wheel_metadata(wheel)

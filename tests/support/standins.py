@@ -196,9 +196,31 @@ def _pytorch(version: str, flavour_tag: str, depends: list[str], kind: str,
         build["script"] = script
     requirements = {
         "host": ["python"], "run": ["python", *depends],
-        "run_exports": {"weak": ["${{ pin_subpackage('pytorch', upper_bound='x.x') }}"]},
+        # conda-forge's pytorch exports both pins (libtorch is its C++ half)
+        "run_exports": {"weak": ["${{ pin_subpackage('pytorch', upper_bound='x.x') }}",
+                                 _minor_pin("libtorch", version)]},
     }
     return _recipe("pytorch", version, kind, build=build, requirements=requirements)
+
+
+def _minor_pin(name: str, version: str) -> str:
+    """'libtorch', '2.13.0' -> 'libtorch >=2.13.0,<2.14.0a0' (pin_subpackage x.x)."""
+    major, minor = version.split(".")[:2]
+    return f"{name} >={version},<{major}.{int(minor) + 1}.0a0"
+
+
+def libtorch_standin(version: str, flavour_tag: str, depends=()) -> StandIn:
+    """libtorch, metadata only: its libraries ship inside the pytorch stand-in (the
+    wheel's torch/lib), but the name, build string and run_exports are conda-forge's."""
+    return metadata_only("libtorch", version, string=f"{flavour_tag}_generic_h${{{{ hash }}}}_0",
+                         depends=depends, run_exports={"weak": [_minor_pin("libtorch", version)]})
+
+
+def old_pytorch_standins(version: str, depends=()) -> list[StandIn]:
+    """A metadata-only CPU pytorch (and its libtorch) of a minor outside the matrix, e.g.
+    2.9.0 below the stable target: for tests that a package is refused beside it."""
+    return [libtorch_standin(version, "cpu"),
+            _pytorch(version, "cpu", [f"libtorch =={version} cpu*", *depends], "metadata-only")]
 
 
 def pytorch_standins(meta: dict[str, Any], other_minors: list[str],
@@ -210,43 +232,59 @@ def pytorch_standins(meta: dict[str, Any], other_minors: list[str],
     local = meta["version"].local or "cpu"
     if local != "cpu":
         raise ReleaseError(f"expected a CPU torch wheel (+cpu), got {meta['wheel'].name}")
-    out = [_pytorch(version, "cpu", meta["depends"], "repacked", _pip_install(meta["wheel"]),
-                    meta["entry_points"])]
-    out += [_pytorch(f"{minor}.0", "cpu", meta["depends"], "metadata-only") for minor in other_minors]
+    def libtorch(v: str, tag: str) -> list[str]:
+        return [f"libtorch =={v} {tag}*"]
+
+    out = [libtorch_standin(version, "cpu"),
+           _pytorch(version, "cpu", [*libtorch(version, "cpu"), *meta["depends"]], "repacked",
+                    _pip_install(meta["wheel"]), meta["entry_points"])]
+    for minor in other_minors:
+        out += [libtorch_standin(f"{minor}.0", "cpu"),
+                _pytorch(f"{minor}.0", "cpu", [*libtorch(f"{minor}.0", "cpu"), *meta["depends"]],
+                         "metadata-only")]
     for cuda in cuda_versions:
         major = int(cuda.split(".")[0])
         cuda_deps = ["__cuda", f"cuda-version >={cuda},<{major + 1}"]
-        out.append(_pytorch(version, "cuda" + cuda.replace(".", ""), [*meta["depends"], *cuda_deps],
-                            "metadata-only"))
+        tag = "cuda" + cuda.replace(".", "")
+        out += [libtorch_standin(version, tag, cuda_deps),
+                _pytorch(version, tag, [*libtorch(version, tag), *meta["depends"], *cuda_deps],
+                         "metadata-only")]
     return out
 
 
 # --- toolchain --------------------------------------------------------------
 
-def gxx_standins(stage: pathlib.Path, target: str) -> list[StandIn]:
+def gxx_standins(stage: pathlib.Path, target: str, versions=()) -> list[StandIn]:
     """gxx_<target> whose activation sets CXX/CC to the system compilers, and the
-    cxx-compiler metapackage (what ``${{ compiler('cxx') }}`` / pixi ask for)."""
+    cxx-compiler metapackage (what ``${{ compiler('cxx') }}`` / pixi ask for).
+
+    One gxx per ``versions`` (variants.yaml's cxx_compiler_version, e.g. "14"), so
+    ``gxx_linux-64 14.*`` resolves; each wraps the SYSTEM compiler, whose real
+    version is in the build string (``system_gcc12.2.0``). None given: the system's.
+    """
     cxx, cc = shutil.which("g++"), shutil.which("gcc")
     if not cxx or not cc:
         raise ReleaseError("no g++/gcc on PATH: the compiler stand-in wraps the system compiler")
-    version = subprocess.run([cxx, "-dumpfullversion"], check=True, capture_output=True,
-                             text=True).stdout.strip()
+    system = subprocess.run([cxx, "-dumpfullversion"], check=True, capture_output=True,
+                            text=True).stdout.strip()
     activate = stage / "etc" / "conda" / "activate.d" / f"~gxx_{target}-standin.sh"
     activate.parent.mkdir(parents=True)
-    activate.write_text(f'# torchrig offline stand-in: the system compiler\n'
+    activate.write_text(f'# torchrig offline stand-in: the system compiler (gcc {system})\n'
                         f'export CXX="{cxx}"\nexport CC="{cc}"\n')
-    gxx = _recipe(f"gxx_{target}", version, "stand-in", build={"script": _copy_stage(stage)})
-    meta = metadata_only("cxx-compiler", "1.0.0", depends=[f"gxx_{target}"])
-    return [gxx, meta]
+    out = [_recipe(f"gxx_{target}", version, "stand-in",
+                   build={"string": f"system_gcc{system}_0", "script": _copy_stage(stage)})
+           for version in (versions or [system])]
+    return [*out, metadata_only("cxx-compiler", "1.0.0", depends=[f"gxx_{target}"])]
 
 
-def toolchain_standins(target: str, glibc: str, cuda_versions: list[str],
+def toolchain_standins(target: str, glibcs: list[str], cuda_versions: list[str],
                        cuda_only: list[str], cuda_compiler: str) -> list[StandIn]:
-    """Metadata-only toolchain: the sysroot (exports ``__glibc``), and per CUDA
+    """Metadata-only toolchain: the sysroots (each exports ``__glibc``), and per CUDA
     version: cuda-version (constrains ``__cuda``), the nvcc compiler package
     (exports cuda-version) and the CUDA libraries the recipe's host lists."""
     out = [metadata_only(f"sysroot_{target}", glibc, noarch="generic",
-                         run_exports={"strong": [f"__glibc >={glibc},<3.0.a0"]})]
+                         run_exports={"strong": [f"__glibc >={glibc},<3.0.a0"]})
+           for glibc in glibcs]
     for cuda in cuda_versions:
         major = int(cuda.split(".")[0])
         pin = f"cuda-version >={cuda},<{major + 1}"

@@ -14,6 +14,9 @@ FK_CASES = {
     "offsets B": (lambda r, o, p: (r, o.expand(5, *o.shape), p), ValueError, "offsets must have shape"),
     "parents J": (lambda r, o, p: (r, o, p[:-1]), ValueError, "parents must have shape"),
     "parents dtype": (lambda r, o, p: (r, o, p.int()), TypeError, "parents must be int64"),
+    "float parents": (lambda r, o, p: (r, o, p.double()), TypeError, "parents must be int64"),
+    "offsets [J, 4]": (lambda r, o, p: (r, torch.cat([o, o[:, :1]], 1), p), ValueError,
+                       "offsets must have shape"),
     "parents order": (lambda r, o, p: (r, o, torch.tensor([-1, 2, 0, 1, 0, 0, 0])), ValueError,
                       "topologically ordered"),
     "parents self": (lambda r, o, p: (r, o, torch.tensor([-1, 1, 0, 1, 0, 0, 0])), ValueError,
@@ -32,6 +35,10 @@ SKIN_CASES = {
     "transforms 4x4": (lambda x, t, i, w: (x, torch.cat([t, t[:, :, :1]], 2), i, w), ValueError,
                        "transforms"),
     "rest V": (lambda x, t, i, w: (x[:-1], t, i, w), ValueError, "rest_vertices must have shape"),
+    "rest [V, 4]": (lambda x, t, i, w: (torch.cat([x, x[:, :1]], 1), t, i, w), ValueError,
+                    "rest_vertices must have shape"),
+    "half transforms": (lambda x, t, i, w: (x.half(), t.half(), i, w.half()), TypeError,
+                        "float32 or float64"),
     "rest B": (lambda x, t, i, w: (x.expand(9, *x.shape), t, i, w), ValueError, "rest_vertices"),
     "weights shape": (lambda x, t, i, w: (x, t, i, w[:, :2]), ValueError, "weights must have"),
     "K = 0": (lambda x, t, i, w: (x, t, i[:, :0], w[:, :0]), ValueError, "K >= 1"),
@@ -85,3 +92,30 @@ def test_rig_rejects_bad_shapes():
     rig = torchrig.Rig.from_dense_weights(char_parents, offsets, rest, torch.rand(10, 3), k=2)
     with pytest.raises(ValueError, match="root_translation must have shape"):
         rig.pose(torch.eye(3).expand(2, 3, 3, 3).contiguous(), torch.zeros(3, 3))
+
+
+def test_parents_error_names_the_first_bad_joint_without_dumping_the_tensor():
+    J = 100_000
+    parents = torch.arange(-1, J - 1)
+    parents[70_001] = 80_000  # a child before its parent
+    parents[90_000] = -3
+    rot = torch.eye(3).expand(1, J, 3, 3)
+    with pytest.raises(ValueError) as info:
+        torchrig.forward_kinematics(rot, torch.zeros(J, 3), parents)
+    msg = str(info.value)
+    assert "parents[70001] = 80000" in msg and len(msg) < 400
+    parents[70_001] = 70_000
+    with pytest.raises(ValueError, match=r"parents\[90000\] = -3"):
+        torchrig.forward_kinematics(rot, torch.zeros(J, 3), parents)
+
+
+def test_rig_pose_names_a_root_translation_of_another_dtype():
+    rig = torchrig.Rig.from_dense_weights(torch.tensor([-1, 0, 1]), torch.randn(3, 3),
+                                          torch.randn(10, 3), torch.rand(10, 3), k=2)
+    rot = torch.eye(3).expand(2, 3, 3, 3)
+    with pytest.raises(TypeError, match="root_translation has dtype torch.float64 but the rig is "
+                                        "torch.float32"):
+        rig.pose(rot, torch.zeros(2, 3, dtype=torch.float64))
+    with pytest.raises(TypeError, match="rotations has dtype torch.float64"):
+        rig.pose(rot.double())
+    assert rig.pose(rot, torch.zeros(2, 3)).shape == (2, 10, 3)

@@ -58,3 +58,38 @@ def test_bench_prints_ratios():
     rows = [line for line in proc.stdout.splitlines() if line.strip().startswith("2 ")]
     assert [r.split()[2] for r in rows] == ["fwd", "fwd+bwd"]
     assert all(r.split()[-2].endswith("x") for r in rows)
+
+
+def test_demo_rejects_bad_arguments_before_any_work(tmp_path, capsys):
+    """In process (argparse exits with status 2): no traceback, no work done."""
+    from torchrig.__main__ import main
+
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    cases = [(("--frames", "0"), "--frames: must be at least 1, got 0"),
+             (("--frames", "ten"), "--frames: expected a whole number >= 1"),
+             (("--k", "99"), "the character has 24 joints; pass --k 1 .. 24"),
+             (("--device", "banana"), "'banana' is not a device; pass cpu, cuda or cuda:N"),
+             (("--out", str(blocker / "pic.png")), "is a file, not a folder"),
+             (("--out", str(tmp_path / "pic.txt")), "use one of .png")]
+    for args, message in cases:
+        try:
+            status = main(["demo", *args])
+        except SystemExit as stop:
+            status = stop.code
+        out, err = capsys.readouterr()
+        assert status == 2, (args, out, err)
+        assert message in err, (args, err)
+        assert "[demo] character" not in out, args
+
+
+def test_demo_out_folder_gets_the_picture_inside(tmp_path):
+    folder = tmp_path / "pictures"
+    proc = _cli("demo", "--frames", "3", "--out", f"{folder}/")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    written = folder / "torchrig_demo.png"
+    assert written.is_file() and f"wrote {written}" in proc.stdout
+    assert not (tmp_path / "pictures.png").exists()
+    proc = _cli("demo", "--frames", "1", "--out", str(tmp_path / "noext"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (tmp_path / "noext.png").is_file() and f"wrote {tmp_path / 'noext.png'}" in proc.stdout

@@ -46,8 +46,10 @@ def test_matching_build_has_no_mismatch():
 
 @pytest.mark.parametrize("changes,needle", [
     ({"torch_version": "2.8.0"}, "torch minor 2.8 != "),
-    ({"with_cuda": True, "torch_cuda": "13.0"}, "built against a CUDA 13.0 torch"),
-    ({"with_cuda": False, "torch_cuda": "13.0"}, "but this torch is a CPU build"),
+    ({"with_cuda": True, "torch_cuda": "13.0", "links_torch_cuda": True},
+     "built against a CUDA 13.0 torch"),
+    ({"with_cuda": False, "torch_cuda": "13.0", "links_torch_cuda": True},
+     "but this torch is a CPU build"),
     ({"cxx11_abi": False}, "_GLIBCXX_USE_CXX11_ABI 0 != 1"),
 ])
 def test_mismatch_reasons(changes, needle):
@@ -108,3 +110,10 @@ def test_info_works_when_the_guard_refuses(tmp_path):
     other = subprocess.run([sys.executable, "-m", "torchrig", "demo", "--help"], capture_output=True,
                            text=True, env={**os.environ, "PYTHONPATH": str(site)}, cwd=site)
     assert other.returncode == 1 and "torchrig was built for torch 2.8.0+cpu" in other.stderr
+
+
+def test_cpu_build_against_a_cuda_torch_links_no_cuda_library_so_loads_in_a_cpu_torch():
+    # cmake/torch.cmake: a CPU build links libtorch_cpu/libc10 only (links_torch_cuda False)
+    info = {**_guard.load_build_info(), "with_cuda": False, "torch_cuda": "13.0",
+            "links_torch_cuda": False}
+    assert _guard.mismatch(info, torch.__version__, None, True) is None

@@ -63,7 +63,9 @@ def _load_guard(package_dir: Path) -> types.ModuleType:
 
 
 def _pip_range(site: Path, source: str) -> Declared:
-    dists = list(importlib.metadata.distributions(name=PACKAGE, path=[str(site)]))
+    # torchrig, or a flavour's distribution on an index (torchrig-cpu, torchrig-cu13)
+    dists = [d for d in importlib.metadata.distributions(path=[str(site)])
+             if (d.metadata["Name"] or "").lower().replace("_", "-").split("-")[0] == PACKAGE]
     if not dists:
         raise ArtifactError(f"no {PACKAGE} dist-info in {site}: cannot read the declared torch range")
     return PipRange.from_requires(dists[0].requires or [], source)

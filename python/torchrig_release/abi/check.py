@@ -12,6 +12,14 @@ The declared range is a promise: every torch given that it admits must load,
 each torch minor it admits must be represented by such a torch, it must admit
 the torch the build was compiled with, and it must have an upper bound. Any
 failure is a problem; problems make the exit status non-zero.
+
+A stable-ABI build (build record ``"abi": "stable"``) promises more and is
+checked by other rules (abi/stable.py): its undefined torch symbols must all be
+the C shim (a mangled ``c10::``/``at::``/``torch::`` one is a failure even where
+defined: it ties the binary to one minor), each defined by every torch checked;
+and the declared range must be exactly ``torch>=<stable_target>`` (no upper
+bound: that is the point), with at least one admitted torch checked. Whether the
+target minor itself was among the torches checked is stated as a note.
 """
 from __future__ import annotations
 
@@ -22,7 +30,8 @@ from pathlib import Path
 from ..library import torch_version
 from . import elf
 from .artifact import Artifact
-from .declared import admitted_minors, format_minors
+from .declared import CondaRange, admitted_minors, format_minors, minors_from
+from .stable import check_stable_symbols
 from .torch_install import TorchInstall
 
 __all__ = ["ExtensionSymbols", "Report", "TargetResult", "check"]
@@ -56,6 +65,7 @@ class TargetResult:
     guard_problems: list[str] = field(default_factory=list)  # the artifact's guard: problems()
     cuda_mismatch: str | None = None
     admitted: bool = False                                # by the declared range
+    mangled: list[str] = field(default_factory=list)      # stable build: C++ torch symbols used
 
     @property
     def loads(self) -> bool:
@@ -85,11 +95,19 @@ class Report:
     admitted_minors: list[tuple[int, int]]
     unbounded: bool
     range_problems: list[str]
+    notes: list[str] = field(default_factory=list)        # facts worth saying, not failures
+
+    @property
+    def stable(self) -> bool:
+        return is_stable(self.artifact)
 
     @property
     def problems(self) -> list[str]:
         out = []
         declared = self.artifact.declared.text
+        for name in dict.fromkeys(n for t in self.targets for n in t.mangled):
+            out.append(f"stable-ABI library uses the C++ torch symbol {name}: it ties the binary "
+                       "to one torch minor (use the torch/csrc/stable API instead)")
         for t in self.targets:
             if not t.loads:
                 out.append(f"torch {t.torch.version} cannot load this build: " + "; ".join(t.reasons()))
@@ -103,6 +121,11 @@ class Report:
         return not self.problems
 
 
+def is_stable(artifact: Artifact) -> bool:
+    """Whether the artifact's build record says it is a stable-ABI build."""
+    return artifact.build_info.get("abi") == "stable"
+
+
 def _check_target(artifact: Artifact, extensions: list[ExtensionSymbols],
                   torch: TorchInstall) -> TargetResult:
     result = TargetResult(torch)
@@ -111,14 +134,21 @@ def _check_target(artifact: Artifact, extensions: list[ExtensionSymbols],
         tables: dict[Path, elf.SymbolTable] = {}
         for ext in extensions:
             libs, missing_libs = elf.torch_dependency_closure(ext.needed, lib_dir)
-            result.missing_libraries += [m for m in missing_libs if m not in result.missing_libraries]
+            result.missing_libraries = sorted(set(result.missing_libraries) | set(missing_libs))
             for lib in libs:
                 if lib not in tables:
                     tables[lib] = stack.enter_context(elf.SymbolTable(lib))
             searched = [tables[lib] for lib in libs]
             result.checked += len(ext.torch_symbols)
-            result.missing += [s for s in ext.torch_symbols
-                               if not any(t.defines(s.name) for t in searched)]
+            if is_stable(artifact):   # the shim must be defined; a mangled symbol never passes
+                verdict = check_stable_symbols(ext.torch_symbols, {
+                    torch.version: lambda n, searched=searched: any(t.defines(n) for t in searched)})
+                absent = set(verdict.missing[torch.version])
+                result.missing += [s for s in ext.torch_symbols if s.name in absent]
+                result.mangled += [m for m in verdict.mangled if m not in result.mangled]
+            else:
+                result.missing += [s for s in ext.torch_symbols if not elf.optional_at_load(s)
+                                   and not any(t.defines(s.name) for t in searched)]
         result.libraries = [p.name for p in tables]
     guard = artifact.guard
     torch_env = guard.TorchEnv(torch.version, torch.cuda, torch.cxx11_abi)
@@ -154,10 +184,45 @@ def _range_problems(artifact: Artifact, targets: list[TargetResult],
     return problems
 
 
+def _stable_range(artifact: Artifact, targets: list[TargetResult],
+                  minors: list[tuple[int, int]], unbounded: bool) -> tuple[list[str], list[str]]:
+    """(problems, notes) of a stable build's declared range: exactly ``torch>=<target>``."""
+    declared = artifact.declared.text
+    recorded = artifact.build_info.get("stable_target")
+    if not recorded:
+        return [f"the build record says abi stable but has no stable_target: cannot check "
+                f"{declared} (rebuild with TORCHRIG_ABI=stable)"], []
+    target = torch_version.minor_of(str(recorded))
+    problems, notes = [], []
+    floor = torch_version.minor_text(str(recorded))
+    wanted = f"pytorch >={floor}" if isinstance(artifact.declared, CondaRange) else f"torch>={floor}"
+    if minors != minors_from(target) or not unbounded:
+        problems.append(f"declared range {declared} is not {wanted} (the stable target in the "
+                        f"build record): it admits torch {format_minors(minors)}"
+                        + (" and beyond" if unbounded else "") + "; a stable build loads in every "
+                        "torch from its target on, so the range must say exactly that")
+    checked = sorted({t.torch.minor for t in targets if t.admitted})
+    if not checked:
+        problems.append(f"declared range {declared} admits no torch given: nothing verified "
+                        "(pass a torch >= the target with --torch)")
+    elif target not in checked:
+        notes.append(f"the target torch {torch_version.minor_text(str(recorded))} was not among "
+                     f"the torches checked (oldest checked: {format_minors(checked[:1])}); pass "
+                     f"--torch {torch_version.minor_text(str(recorded))}.x to verify the oldest "
+                     "torch the range admits")
+    built = artifact.build_info["torch_version"]
+    if torch_version.minor_of(built) < target:
+        problems.append(f"built with torch {built}, older than its stable target {recorded}")
+    return problems, notes
+
+
 def check(artifact: Artifact, torches: list[TorchInstall]) -> Report:
     """Run every check of ``artifact`` against each of ``torches``."""
     extensions = [ExtensionSymbols.read(artifact, p) for p in artifact.extensions]
     targets = [_check_target(artifact, extensions, t) for t in torches]
     minors, unbounded = admitted_minors(artifact.declared)
-    return Report(artifact, extensions, targets, minors, unbounded,
-                  _range_problems(artifact, targets, minors, unbounded))
+    if is_stable(artifact):
+        problems, notes = _stable_range(artifact, targets, minors, unbounded)
+    else:
+        problems, notes = _range_problems(artifact, targets, minors, unbounded), []
+    return Report(artifact, extensions, targets, minors, unbounded, problems, notes)

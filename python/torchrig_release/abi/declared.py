@@ -24,7 +24,7 @@ from packaging.version import Version
 
 from .torch_install import TorchInstall
 
-__all__ = ["CondaRange", "Declared", "PipRange", "admitted_minors", "format_minors"]
+__all__ = ["CondaRange", "Declared", "PipRange", "admitted_minors", "format_minors", "minors_from"]
 
 CONDA_TORCH_NAMES = frozenset({"pytorch", "libtorch"})
 # Probed versions: majors 1..3, minors 0..59, patches 0..19. A range admitting
@@ -124,6 +124,11 @@ def admitted_minors(declared: Declared) -> tuple[list[tuple[int, int]], bool]:
     minors = [(M, m) for M in _PROBE_MAJORS for m in _PROBE_MINORS
               if any(declared.admits_version(f"{M}.{m}.{p}") for p in _PROBE_PATCHES)]
     return minors, declared.admits_version(FAR_FUTURE)
+
+
+def minors_from(lowest: tuple[int, int]) -> list[tuple[int, int]]:
+    """Every probed torch minor from ``lowest`` on: what ``torch>=lowest`` admits."""
+    return [(M, m) for M in _PROBE_MAJORS for m in _PROBE_MINORS if (M, m) >= lowest]
 
 
 def format_minors(minors: list[tuple[int, int]], limit: int = 6) -> str:

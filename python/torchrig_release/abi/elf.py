@@ -41,6 +41,17 @@ class Symbol:
     weak: bool = False
 
 
+def optional_at_load(symbol: Symbol) -> bool:
+    """A weak reference to a TLS init function (``_ZTH…``) that may stay undefined.
+
+    The compiler emits one for every ``thread_local`` of another library it touches
+    (e.g. c10's dispatch key set, through ``at::AutoDispatchBelowAutograd``) and calls
+    it only when the dynamic linker resolved it: a torch whose variable needs no dynamic
+    initialisation defines no such function, and the library still loads and runs.
+    """
+    return symbol.weak and symbol.name.startswith("_ZTH")
+
+
 @functools.cache
 def demangle(name: str) -> str:
     """Itanium C++ demangling; non-C++ names come back unchanged."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 
 from .check import Report, TargetResult
-from .declared import format_minors
+from .declared import CondaRange, format_minors
 from .torch_install import TorchInstall
 
 __all__ = ["to_json", "to_text"]
@@ -15,14 +15,18 @@ def _torch_line(t: TorchInstall) -> str:
             f"Python {t.python_version}) at {t.path}")
 
 
-def _symbol_lines(r: TargetResult) -> list[str]:
+def _symbol_lines(report: Report, r: TargetResult) -> list[str]:
     libs = ", ".join(r.libraries) or "none"
     if r.missing_libraries:
         lines = [f"  libraries   MISSING: {', '.join(r.missing_libraries)} (not in {r.torch.lib_dir})"]
     else:
         lines = []
+    if r.mangled:
+        lines.append(f"  symbols     STABLE RULE BROKEN: {len(r.mangled)} C++ torch symbol(s), e.g. "
+                     f"{r.mangled[0]}")
     if not r.missing:
-        return lines + [f"  symbols     OK: all {r.checked} torch symbols defined by {libs}"]
+        what = "C shim symbols" if report.stable else "torch symbols"
+        return lines + [f"  symbols     OK: all {r.checked} {what} defined by {libs}"]
     lines.append(f"  symbols     MISSING {len(r.missing)} of {r.checked} (searched {libs}):")
     lines += [f"                {s.demangled}   [{s.name}{', weak' if s.weak else ''}]" for s in r.missing]
     return lines
@@ -36,7 +40,7 @@ def _target_block(report: Report, r: TargetResult) -> list[str]:
         range_line = f"excluded by {declared} (pip/conda will not install them together)"
     return [
         _torch_line(r.torch),
-        *_symbol_lines(r),
+        *_symbol_lines(report, r),
         "  build info  " + ("OK: the import guard accepts this torch" if not r.build_info_problems
                             else "MISMATCH: " + "; ".join(r.build_info_problems)),
         f"  declared    {range_line}",
@@ -55,6 +59,11 @@ def to_text(report: Report) -> str:
         f"  declares   {a.declared.text}  [{a.declared.source}]; admits torch "
         + format_minors(report.admitted_minors) + (" and beyond" if report.unbounded else ""),
     ]
+    if report.stable:
+        lines.append(f"  abi        stable, target torch {info.get('stable_target')}: loads in every "
+                     "torch from the target on (C shim symbols only; range must be "
+                     + ("pytorch >=" if isinstance(a.declared, CondaRange) else "torch>=")
+                     + f"{info.get('stable_target')})")
     for ext in report.extensions:
         needs = ", ".join(n for n in ext.needed if n.startswith(("libtorch", "libc10")))
         lines.append(f"  extension  {ext.path}: {ext.undefined} undefined symbols, "
@@ -64,6 +73,7 @@ def to_text(report: Report) -> str:
     problems = report.problems
     lines += ["", f"RESULT: {'OK' if not problems else f'FAIL ({len(problems)} problem(s))'}"]
     lines += [f"  - {p}" for p in problems]
+    lines += [f"NOTE: {n}" for n in report.notes]
     return "\n".join(lines)
 
 
@@ -87,6 +97,8 @@ def to_json(report: Report) -> dict:
         "targets": [dict(_plain(r), loads=r.loads) for r in report.targets],
         "admitted_minors": [f"{M}.{m}" for M, m in report.admitted_minors],
         "unbounded": report.unbounded,
+        "abi": a.build_info.get("abi", "classic"),
         "problems": report.problems,
+        "notes": report.notes,
         "ok": report.ok,
     }

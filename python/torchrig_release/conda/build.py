@@ -21,14 +21,15 @@ __all__ = ["build", "local_variant"]
 log = logging.getLogger(__name__)
 
 
-def local_variant(cuda: str = "None") -> dict[str, str]:
-    """This machine's variant: running Python, installed torch's minor, a flavour (CPU)."""
+def local_variant(cuda: str = "None", abi: str = "classic") -> dict[str, str]:
+    """This machine's variant: running Python, installed torch's minor, a flavour (CPU),
+    a binding layer (classic)."""
     try:
         pytorch = torch_version.minor_text(importlib.metadata.version("torch"))
     except importlib.metadata.PackageNotFoundError:
         pytorch = variants.matrix()["pytorch"][-1]
     return {"python": f"{sys.version_info.major}.{sys.version_info.minor}",
-            "pytorch": pytorch, "cuda_compiler_version": cuda}
+            "pytorch": pytorch, "cuda_compiler_version": cuda, variants.ABI_KEY: abi}
 
 
 def build(variant: dict[str, str], channels: list[str], output_dir: pathlib.Path,

@@ -23,8 +23,10 @@ def render_matrix(platform: str | None = None) -> list[dict]:
     # py-rattler-build's render() ignores `build.skip` (run_build and the CLI apply it)
     conditions = variants.skip_conditions()
     config_for = variants.variant_config(platform=platform)
+    # variants.builds(): every classic combination, the stable ones against the newest pytorch
+    wanted = {variants.variant_key(b) for b in variants.builds(variants.load(platform=platform))}
     built = {variants.variant_key(v) for v in config_for.combinations()
-             if not variants.is_skipped(conditions, platform, v)}
+             if not variants.is_skipped(conditions, platform, v)} & wanted
     if not built:  # rendering would fail on toolchain keys a skipped platform need not define
         return []
     recipe = Stage0Recipe.from_file(RECIPE)
@@ -39,6 +41,7 @@ def render_matrix(platform: str | None = None) -> list[dict]:
             "python": str(variant["python"]),
             "pytorch": str(variant["pytorch"]),
             "cuda_compiler_version": cuda,
+            variants.ABI_KEY: str(variant.get(variants.ABI_KEY, "classic")),
             "flavour": "cpu" if cuda == "None" else f"cuda {cuda}",
             "target_platform": str(variant.get("target_platform", platform)),
             "build_string": str(stage1.build.string),
@@ -47,4 +50,5 @@ def render_matrix(platform: str | None = None) -> list[dict]:
             "run": [str(s) for s in stage1.requirements.run],
         })
     return sorted(rows, key=lambda r: (r["cuda_compiler_version"] != "None", r["cuda_compiler_version"],
-                                       variants.version_key(r["python"]), r["pytorch"]))
+                                       variants.version_key(r["python"]), r["pytorch"],
+                                       r[variants.ABI_KEY]))

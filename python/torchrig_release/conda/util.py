@@ -44,15 +44,17 @@ def ensure_patchelf() -> None:
 
 
 def build_recipe(recipe, output_dir: pathlib.Path, channels: Iterable[str], *,
-                 variants=None, test: str = "skip", package_format: str = "conda") -> list:
-    """Run rattler-build on a Stage0Recipe (every variant it renders to); BuildResults."""
+                 variants=None, test: str = "skip", package_format: str = "conda",
+                 channel_priority: str = "strict") -> list:
+    """Run rattler-build on a Stage0Recipe (every variant it renders to); BuildResults.
+    ``channel_priority="disabled"`` makes several channels act as one (as conda-forge is)."""
     from rattler_build import ToolConfiguration
 
     ensure_patchelf()
     output_dir.mkdir(parents=True, exist_ok=True)
     return recipe.run_build(
         variant_config=variants,
-        tool_config=ToolConfiguration(test_strategy=test),
+        tool_config=ToolConfiguration(test_strategy=test, channel_priority=channel_priority),
         output_dir=output_dir,
         channels=[channel_url(c) for c in channels],
         package_format=package_format,

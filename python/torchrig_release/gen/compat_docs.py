@@ -24,31 +24,31 @@ __all__ = ["BLOCKS", "update"]
 
 
 def matrix(variants: Mapping[str, Any], manifest: Mapping[str, Any]) -> str:
-    """Python x PyTorch rows, one column per flavour, and the requirement each build carries;
-    then the stable-ABI builds (variants.builds(): one per Python x flavour)."""
-    from ..variants import ABI_KEY, builds
-
+    """Python x PyTorch rows, one column per flavour, and the requirement each build carries."""
     requirement = torch_version.requirement
     flavours = [torch_version.flavour(c) for c in variants["cuda_compiler_version"]]
-    rows = ["| Python | PyTorch | build | " + " | ".join(flavours) + " | requires (conda / pip) |",
-            "|---" * (len(flavours) + 4) + "|"]
+    rows = ["| Python | PyTorch | " + " | ".join(flavours) + " | requires (conda / pip) |",
+            "|---" * (len(flavours) + 3) + "|"]
     for python in sorted(variants["python"], key=pm.version_key):
         for torch in sorted(variants["pytorch"], key=pm.version_key):
             pip = requirement(torch)
-            rows.append(f"| {python} | {torch} | classic | " + " | ".join("yes" for _ in flavours)
+            rows.append(f"| {python} | {torch} | " + " | ".join("yes" for _ in flavours)
                         + f" | `pytorch {pip.removeprefix('torch')}` / `{pip}` |")
-    all_builds = builds(dict(variants))
-    stable = [b for b in all_builds if b[ABI_KEY] == "stable"]
-    for python in sorted({b["python"] for b in stable}, key=pm.version_key):
-        torch = {b["pytorch"] for b in stable if b["python"] == python}.pop()
-        rows.append(f"| {python} | {torch} | stable ABI | " + " | ".join("yes" for _ in flavours)
-                    + " | every torch from the stable target on (branch `stable`) |")
+    stable = "stable" in variants.get("torchrig_abi", [])
+    if stable:  # one build per Python x flavour for every pytorch from the target on
+        target = variants["stable_torch_target"][0]
+        for python in sorted(variants["python"], key=pm.version_key):
+            rows.append(f"| {python} | >={target} (stable ABI) | " + " | ".join("yes" for _ in flavours)
+                        + f" | `pytorch >={target}` / `torch>={target}` (one py3-none wheel) |")
     n_python, n_torch = len(variants["python"]), len(variants["pytorch"])
-    note = (f"\n\n{len(all_builds)} builds per release: {n_python} Python x {n_torch} PyTorch x "
-            f"{len(flavours)} flavours (classic)")
+    classic = n_python * n_torch * len(flavours)
+    text = (f"\n\n{classic} classic builds per release: {n_python} Python x {n_torch} PyTorch x "
+            f"{len(flavours)} flavours")
     if stable:
-        note += f", and {len(stable)} stable-ABI builds ({n_python} Python x {len(flavours)} flavours, built against the newest PyTorch)"
-    return "\n".join(rows) + note + ".\n"
+        text += (f"; plus {n_python * len(flavours)} stable-ABI conda builds ({n_python} Python x "
+                 f"{len(flavours)} flavours; the default, build number +100; the classic one: "
+                 "`torchrig=*=*_pt<XY>_*`)")
+    return "\n".join(rows) + text + ".\n"
 
 
 def environments(variants: Mapping[str, Any], manifest: Mapping[str, Any]) -> str:

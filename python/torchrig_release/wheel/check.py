@@ -1,0 +1,101 @@
+"""The checks a wheel must pass before it may be published; each gives a named result.
+
+* ``twine``: ``twine check --strict`` (metadata renders, required fields present);
+* ``name``: the distribution name is the flavour's (``torchrig-cpu`` / ``torchrig-cuXY``),
+  read back from METADATA and compared with the build record's flavour;
+* ``pin``: the torch Requires-Dist read back from METADATA equals the one the build record
+  (``torchrig/_build_info.json``) implies: ``torch>=X.Y,<X.(Y+1)`` for the torch compiled
+  against (a CUDA build also excluding ``+cpu`` torches);
+* ``platform``: a manylinux tag (auditwheel repaired it; PyPI refuses ``linux_x86_64``);
+* ``abi``: the ABI check (torchrig_release/abi, in-process) against the given torches;
+* ``abi3audit``: only for a wheel tagged ``abi3`` (a stable-Python-ABI claim).
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from packaging.requirements import Requirement
+
+from ..errors import ReleaseError
+from ..library import library_module
+from . import WheelError
+from .archive import WheelName, build_info, metadata, normalize
+from .build import flavour_name
+
+__all__ = ["Result", "check_wheel", "refuse_failed"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Result:
+    check: str
+    ok: bool
+    detail: str
+
+
+def _run(*cmd: str) -> tuple[bool, str]:
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}  # plain, unwrapped text
+    done = subprocess.run([sys.executable, "-m", *cmd], capture_output=True, text=True, env=env)
+    return done.returncode == 0, (done.stdout + done.stderr).strip()
+
+
+def _torch_entries(requires: list[str]) -> list[Requirement]:
+    return [r for r in map(Requirement, requires) if normalize(r.name) == "torch" and r.marker is None]
+
+
+def check_pin(path: Path) -> Result:
+    info = build_info(path)
+    tv = library_module("_torch_version")
+    want = Requirement(tv.requirement(info["torch_version"], cuda=bool(info.get("with_cuda"))))
+    got = _torch_entries(metadata(path).get_all("Requires-Dist") or [])
+    detail = (f"METADATA: {', '.join(map(str, got)) or 'no torch requirement'}; build record "
+              f"(torch {info['torch_version']}): {want}")
+    return Result("pin", len(got) == 1 and got[0].specifier == want.specifier, detail)
+
+
+def check_name(path: Path) -> Result:
+    want = flavour_name(build_info(path))
+    got = metadata(path)["Name"]
+    return Result("name", normalize(got or "") == want, f"METADATA Name: {got}; flavour: {want}")
+
+
+def check_platform(path: Path) -> Result:
+    plat = WheelName.parse(path).platform
+    return Result("platform", plat.startswith("manylinux") or plat == "any",
+                  f"{plat}" + ("" if plat.startswith("manylinux") else
+                               " (run `repair`: an index refuses plain linux_* wheels)"))
+
+
+def check_abi(path: Path, torches: list[str]) -> Result:
+    from ..abi.report import to_text
+    from ..main_abi_check import check_artifact
+
+    try:
+        report = check_artifact(str(path), torches)
+    except ReleaseError as err:
+        return Result("abi", False, f"abi-check: error: {err}")
+    return Result("abi", report.ok, f"against {', '.join(torches)}" if report.ok else to_text(report))
+
+
+def check_wheel(path: Path, torches: list[str]) -> list[Result]:
+    """Every check of ``path``; the ABI check runs against ``torches`` (environments/versions)."""
+    if not torches:
+        raise WheelError("check needs at least one torch for the ABI check (--torch: an "
+                         "environment with the torch the wheel was built for)", 2)
+    ok, text = _run("twine", "--no-color", "check", "--strict", str(path))
+    results = [Result("twine", ok, text), check_name(path), check_pin(path),
+               check_platform(path), check_abi(path, torches)]
+    if "abi3" in WheelName.parse(path).abi.split("."):
+        ok, text = _run("abi3audit", "--strict", "--report", str(path))
+        results.append(Result("abi3audit", ok, text))
+    return results
+
+
+def refuse_failed(checked: dict[Path, list[Result]]) -> None:
+    """WheelError naming every wheel and check that failed (nothing may be published)."""
+    failed = [f"{p.name}: {r.check}" for p, rs in checked.items() for r in rs if not r.ok]
+    if failed:
+        raise WheelError("refused: checks failed (" + "; ".join(failed) + "); nothing published")

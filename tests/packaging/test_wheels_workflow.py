@@ -1,0 +1,27 @@
+"""The wheel workflow (.github/workflows/wheels.yml) builds for the newest torch minor of
+recipe/variants.yaml, publishes by trusted publishing on tags only, and runs the pipeline verbs.
+(actionlint and zizmor lint it with the other workflows: test_workflows.py.) Offline, < 1 s."""
+from __future__ import annotations
+
+import yaml
+
+from torchrig_release import variants
+from torchrig_release.paths import REPO
+
+WORKFLOW = REPO / ".github" / "workflows" / "wheels.yml"
+
+
+def test_torch_minor_is_the_newest_of_variants_yaml():
+    newest = max(variants.matrix()["pytorch"], key=variants.version_key)
+    assert yaml.safe_load(WORKFLOW.read_text())["env"]["TORCH_MINOR"] == newest
+
+
+def test_publish_is_trusted_publishing_on_tags_after_the_checks():
+    jobs = yaml.safe_load(WORKFLOW.read_text())["jobs"]
+    publish = jobs["publish"]
+    assert publish["permissions"] == {"id-token": "write"} and publish["needs"] == "build"
+    assert "github.ref_type == 'tag'" in publish["if"]
+    assert any(s.get("uses", "").startswith("pypa/gh-action-pypi-publish@") for s in publish["steps"])
+    run = "\n".join(s.get("run", "") for s in jobs["build"]["steps"])
+    for verb in ("build-wheel", "repair", "check"):
+        assert f"torchrig_release {verb}" in run
