@@ -23,7 +23,8 @@ import pytest
 from rattler import MatchSpec, Version, VersionSpec
 from rattler.exceptions import SolverError
 from support.conda_fixtures import (  # noqa: F401  (fixtures)
-    built_package, by_name, create_env, cuda_record, local_channel, local_variant, rendered_matrix,
+    built_package, by_name, create_env, cuda_record, local_channel, local_variant, local_variants,
+    rendered_matrix,
     solve,
 )
 from torchrig_release import variants as cu
@@ -52,9 +53,13 @@ def _admits(bound: str, version: str) -> bool:
 # --- render (fast) ----------------------------------------------------------
 
 def test_rendered_matrix_is_variants_yaml(rendered_matrix):
-    """Every python x pytorch x flavour of variants.yaml renders, exactly once."""
+    """Every classic python x pytorch x flavour of variants.yaml renders, exactly once; the
+    stable build once per python x flavour, against the newest pytorch."""
     m, abis = cu.matrix(), cu.load()[cu.ABI_KEY]
-    want = set(itertools.product(m["python"], m["pytorch"], m["cuda_compiler_version"], abis))
+    newest = max(m["pytorch"], key=cu.version_key)
+    assert cu.load()[cu.STABLE_BUILD_KEY] == [newest]  # the stable build: on the newest pytorch
+    want = {*itertools.product(m["python"], m["pytorch"], m["cuda_compiler_version"], ["classic"]),
+            *itertools.product(m["python"], [newest], m["cuda_compiler_version"], ["stable"])}
     got = [(r["python"], r["pytorch"], r["cuda_compiler_version"], r[cu.ABI_KEY])
            for r in rendered_matrix]
     assert sorted(got) == sorted(want) and set(abis) == {"classic", "stable"}
@@ -89,7 +94,8 @@ def test_recipe_version_is_pyproject_version():
     from rattler_build import Stage0Recipe
 
     project = load_toml(REPO / "pyproject.toml")["project"]  # tomli on 3.10
-    (rendered,) = Stage0Recipe.from_file(RECIPE).render(cu.variant_config(local_variant()))
+    newest = {"pytorch": cu.load()[cu.STABLE_BUILD_KEY][0]}
+    (rendered,) = Stage0Recipe.from_file(RECIPE).render(cu.variant_config({**local_variant(), **newest}))
     assert rendered.recipe.package.version == project["version"]
 
 
@@ -166,12 +172,13 @@ def test_next_torch_minor_is_refused_at_solve_time(built_package, local_channel,
 
 
 @slow
-def test_cuda_variant_has_the_bound_and_the_flavour(cuda_record, rendered_matrix):
+def test_cuda_variant_has_the_bound_and_the_flavour(cuda_record, local_variants):
     """The metadata-only CUDA record went through the same render + run_exports."""
+    from rattler_build import Stage0Recipe
+
     v = cuda_record["variant"]
-    key = ("python", "pytorch", "cuda_compiler_version", "torchrig_abi")
-    (row,) = [r for r in rendered_matrix if all(r[k] == v[k] for k in key)]
-    assert cuda_record["build"] == row["build_string"]
+    (rendered,) = Stage0Recipe.from_file(RECIPE).render(cu.variant_config(v, local_variants))
+    assert cuda_record["build"] == str(rendered.recipe.build.string)
     assert ("_stable_" in cuda_record["build"]) == (v["torchrig_abi"] == "stable")
     assert "pytorch * cuda*" in cuda_record["depends"]
     assert _admits(_pytorch_bound(cuda_record["depends"]), f"{v['pytorch']}.0")

@@ -86,13 +86,24 @@ def test_tomllib_needs_tomli_on_310_only():
     assert not [r for r in ic.closure(REPO, [code], (3, 11)) if "tomli" in r.names]
 
 
+def test_a_guarded_optional_import_is_not_required_but_a_plain_one_is(tmp_path):
+    """bench_pymomentum.py checks `import pymomentum` under `except ImportError: return False`
+    and imports it again inside functions behind that check: optional in that file only."""
+    bench = REPO / "python" / "torchrig" / "bench_pymomentum.py"
+    assert not [r for r in ic.closure(REPO, [bench], (3, 12)) if "pymomentum" in r.names]
+    plain = tmp_path / "plain.py"
+    plain.write_text("def run():\n    import pymomentum.geometry\n")
+    assert ic.Requirement(("pymomentum",), str(plain)) in [
+        ic.Requirement(r.names, str(tmp_path / r.where)) for r in ic.closure(tmp_path, [plain], (3, 12))]
+
+
 def test_closure_follows_the_repos_own_modules():
     """`python -m torchrig_release abi-check` reaches elftools through the abi subpackage."""
     release = REPO / "python" / "torchrig_release"
     files, modules, loaded = ic.task_entry_files(REPO, "python -m torchrig_release abi-check x")
     assert (files, modules, loaded) == ([release / "main_abi_check.py"], [], [release / "__main__.py"])
     names = {n for r in ic.closure(REPO, files, (3, 12), loaded) for n in r.names}
-    assert {"elftools", "rattler"} <= names and "torchrig_release" not in names
+    assert {"elftools", "conda_package_handling"} <= names and "torchrig_release" not in names
 
 
 def test_other_verbs_count_only_for_what_they_import_at_load_time():

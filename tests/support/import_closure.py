@@ -5,7 +5,8 @@ included: a task may take any path) through the repo's own modules (python/torch
 python/torchrig_release, build_tools, tests/ with tests/support and tests/unit/helpers);
 what is neither the repo's nor the standard library is third-party. An import in a
 ``try:`` whose ``except ImportError`` imports another module (``tomllib`` / ``tomli``) is
-one requirement satisfied by any of them. Stdlib membership is per Python version
+one requirement satisfied by any of them; one whose handler imports nothing (``return
+False``, ``pass``) marks the module optional in that file, every import of it there included. Stdlib membership is per Python version
 (:data:`STDLIB_CHANGES`): ``tomllib`` is not stdlib on 3.10.
 
 Names map to the conda (or PyPI, for pypi-dependencies) packages that provide them with
@@ -151,6 +152,7 @@ def _imports(tree: ast.AST, current: str, is_package: bool,
     and 'a'."""
     groups: list[tuple[tuple[str, ...], bool]] = []
     grouped: set[int] = set()
+    optional: set[str] = set()
     nodes = list(_nodes(tree, lines))
 
     def names(node: ast.AST) -> list[str]:
@@ -175,10 +177,15 @@ def _imports(tree: ast.AST, current: str, is_package: bool,
             alternatives = tuple(dict.fromkeys(n for imp in (first[0], *fallback) for n in names(imp)[:1]))
             groups.append((alternatives, top))
             grouped.update(id(n) for n in (first[0], *fallback))
+        elif first and not fallback:
+            # `try: import x / except ImportError: return False`: the file treats x as an
+            # optional dependency (its other uses sit behind that check)
+            optional.update(name.split(".")[0] for imp in first for name in names(imp)[:1])
     for node, top in nodes:
         if isinstance(node, (ast.Import, ast.ImportFrom)) and id(node) not in grouped:
             groups.extend(((name,), top) for name in names(node) if name)
-    return groups
+    return [(group, top) for group, top in groups
+            if not all(name.split(".")[0] in optional for name in group)]
 
 
 @functools.lru_cache(maxsize=None)
