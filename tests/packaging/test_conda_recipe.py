@@ -65,6 +65,27 @@ def test_rendered_matrix_is_variants_yaml(rendered_matrix):
     assert sorted(got) == sorted(want) and set(abis) == {"classic", "stable"}
 
 
+def test_a_derived_variant_config_replaces_only_the_keys_asked(tmp_path):
+    """variants.derive (build-conda --variants): the offline proof's copy with another pytorch."""
+    copy = cu.derive(tmp_path / "variants.yaml", {"pytorch": ["2.13"], cu.STABLE_BUILD_KEY: ["2.13"]})
+    mine, release = cu.load(copy), cu.load()
+    assert mine["pytorch"] == ["2.13"] and mine[cu.STABLE_BUILD_KEY] == ["2.13"]
+    assert {k: v for k, v in mine.items() if k not in ("pytorch", cu.STABLE_BUILD_KEY)} == \
+        {k: v for k, v in release.items() if k not in ("pytorch", cu.STABLE_BUILD_KEY)}
+    assert cu.variant_config({"pytorch": "2.13"}, copy).to_dict()["pytorch"] == ["2.13"]
+    with pytest.raises(cu.ReleaseError, match="not in"):
+        cu.variant_config({"pytorch": "2.13"})  # the release matrix does not list it
+    with pytest.raises(cu.ReleaseError, match="not a key"):
+        cu.derive(tmp_path / "bad.yaml", {"torch": ["2.13"]})
+
+
+def test_build_conda_outside_the_matrix_says_how_to_fix():
+    proc = subprocess.run([sys.executable, "-m", "torchrig_release", "build-conda", "--pytorch", "2.9",
+                           "--channel", "/nonexistent"], capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 2, proc.stderr
+    assert "pytorch 2.9" in proc.stderr and "--variants" in proc.stderr, proc.stderr
+
+
 def test_build_strings_are_unique_and_encode_the_variant(rendered_matrix):
     strings = [r["build_string"] for r in rendered_matrix]
     assert len(set(strings)) == len(strings)

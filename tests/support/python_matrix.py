@@ -8,7 +8,8 @@
    build tools of pyproject.toml and the test requirements;
 2. builds torchrig (classic) with ``pip install --no-build-isolation --no-deps --target``
    into ``build/pythons/py3.X-torch<version>/site`` (its own build dir beside it), so the
-   shared venv itself never holds a torchrig;
+   shared venv itself never holds a torchrig; a link there to this checkout's
+   python/torchrig_release serves the release-tooling unit tests;
 3. runs ``pytest tests/unit`` with that folder first on PYTHONPATH.
 
 Prints one line per Python: ``[pythons] 3.12 torch 2.15.0: passed (214 passed in 80s; build 95s)``
@@ -30,11 +31,15 @@ from torchrig_release import build_requirements
 from torchrig_release.paths import REPO, torch_venv_dir
 from torchrig_release.venvs import ensure_venv
 
-# The torch each Python is tested with: 3.10 the stable-ABI target (2.10, newest with
-# cp310 wheels we cache), the others the newest torch; 3.11 is .venv (tools/dev-setup).
-TORCH_FOR_PYTHON = {"3.10": "2.10.0", "3.12": "2.15.0", "3.13": "2.15.0"}
+# The torch each Python is tested with: a classic pytorch minor of recipe/variants.yaml,
+# the newest PyPI has for that Python (torch 2.15.0 has no cp310 wheel: 3.10 gets 2.14.1);
+# 3.11 is .venv (tools/dev-setup: the CPU torch 2.13.0 on disk).
+TORCH_FOR_PYTHON = {"3.10": "2.14.1", "3.12": "2.15.0", "3.13": "2.15.0"}
 MAIN_RUN = ("3.11", "2.13.0")  # .venv, README's test command
-TEST_EXTRAS = ["numpy", "pytest", "hypothesis", "pillow", "matplotlib"]  # test + demo extras
+# test + demo extras, and what the release-tooling unit tests (abi, wheel, variants) import;
+# tests/packaging/test_python_matrix.py checks this against tests/unit's import closure
+TEST_EXTRAS = ["numpy", "pytest", "hypothesis", "pillow", "matplotlib", "packaging", "pyelftools",
+               "pyyaml", "cxxfilt", "conda-package-handling", "py-rattler", "py-rattler-build"]
 SUMMARY = re.compile(r"^=*\s*(\d+ (?:passed|failed|error).* in [\d.]+s.*?)\s*=*$", re.M)
 
 
@@ -73,6 +78,8 @@ def run_one(python: str, interpreter: pathlib.Path, torch: str) -> tuple[bool, s
                             f"--config-settings=build-dir={work / 'cmake'}", "."],
                            cwd=REPO, env=env, capture_output=True, text=True)
     build_s = time.monotonic() - start
+    # the release tooling is not a distribution: this checkout's, beside the built torchrig
+    (site / "torchrig_release").symlink_to(REPO / "python" / "torchrig_release", target_is_directory=True)
     if build.returncode != 0:
         sys.stderr.write(build.stdout[-4000:] + build.stderr[-4000:])
         return False, f"build failed (rc {build.returncode}, {build_s:.0f}s)"
