@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     start = time.monotonic()
     venv = args.venv or cache_dir() / f"venv-asan-{python_tag()}-torch{args.torch}"
     python = sanitize.timed("venv", ensure_venv, venv.resolve(), args.torch,
-                            sanitize.BUILD_REQUIREMENTS)
+                            sanitize.venv_requirements())
     if not args.skip_build:
         sanitize.timed("instrumented build", sanitize.build, python, args.build_dir, args.jobs)
     sanitize.check_self_test(work / "self-test")

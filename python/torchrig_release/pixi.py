@@ -22,7 +22,8 @@ TORCH_PACKAGES = ("pytorch", "pytorch-cpu", "pytorch-gpu")
 
 __all__ = ["DEFAULT_FEATURE", "MANIFEST", "TORCH_PACKAGES", "Environment", "Task", "describe",
            "environments", "feature", "find_cycle", "load_manifest", "load_toml", "merged", "newest", "platforms", "python_features", "reaches",
-           "stack", "sync_file", "task_definitions", "task_graph", "tasks_in", "version_key"]
+           "stack", "sync_file", "task_definitions", "task_graph", "tasks_in", "version_key",
+           "platform_names", "virtual_packages", "workspace_platforms"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,14 +108,46 @@ def merged(manifest: Mapping[str, Any], env: Environment, key: str) -> dict[str,
     return result
 
 
-def platforms(manifest: Mapping[str, Any], env: Environment) -> list[str]:
-    """The workspace platforms that every feature of ``env`` allows."""
-    allowed = list(manifest["workspace"]["platforms"])
+def workspace_platforms(manifest: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """{name: {"platform": subdir, virtual package keys ...}} for [workspace] platforms:
+    "linux-64" -> {"linux-64": {"platform": "linux-64"}}; a table keeps its virtual packages
+    ({ name = "linux-64-cuda13", platform = "linux-64", cuda = "13" })."""
+    result = {}
+    for entry in manifest["workspace"]["platforms"]:
+        if isinstance(entry, str):
+            result[entry] = {"platform": entry}
+        else:
+            entry = dict(entry)
+            name = entry.pop("name", None) or entry["platform"]
+            entry.setdefault("platform", name)
+            result[name] = entry
+    return result
+
+
+def platform_names(manifest: Mapping[str, Any], env: Environment) -> list[str]:
+    """The workspace platform names that every feature of ``env`` allows."""
+    allowed = list(workspace_platforms(manifest))
     for name in env.features:
         own = feature(manifest, name).get("platforms") if name != DEFAULT_FEATURE else None
         if own is not None:
             allowed = [p for p in allowed if p in own]
     return allowed
+
+
+def platforms(manifest: Mapping[str, Any], env: Environment) -> list[str]:
+    """The conda subdirs ``env`` is solved for (its workspace platforms' `platform`)."""
+    table = workspace_platforms(manifest)
+    return list(dict.fromkeys(table[name]["platform"] for name in platform_names(manifest, env)))
+
+
+def virtual_packages(manifest: Mapping[str, Any], env: Environment) -> dict[str, Any]:
+    """The virtual packages (e.g. {"cuda": "13"}) that every platform of ``env`` declares."""
+    table = workspace_platforms(manifest)
+    declared = [{k: v for k, v in table[name].items() if k != "platform"}
+                for name in platform_names(manifest, env)]
+    if not declared:
+        return {}
+    return {k: v for k, v in declared[0].items() if all(d.get(k) == v for d in declared)}
 
 
 def _pinned(spec: Any) -> str | None:

@@ -37,14 +37,20 @@ import subprocess
 import sys
 import time
 
+from . import build_requirements
 from .errors import ReleaseError
 from .paths import REPO as ROOT
 
 log = logging.getLogger(__name__)
 SANITIZERS = "address,undefined"
 RUNTIMES = ("libasan.so", "libubsan.so")
-BUILD_REQUIREMENTS = ["scikit-build-core>=0.10", "pybind11>=2.12", "cmake>=3.26", "ninja",
-                      "numpy", "pytest", "hypothesis"]
+TEST_REQUIREMENTS = ["numpy", "pytest", "hypothesis"]
+
+
+def venv_requirements() -> list[str]:
+    """What the sanitizer venv holds besides torch: pyproject.toml's build tools + the tests'."""
+    return [*build_requirements.specs(), *TEST_REQUIREMENTS]
+
 TESTS = ["tests/unit/test_ops.py", "tests/unit/test_bad_inputs.py", "tests/unit/test_fuzz.py"]
 REPORT_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 ASAN_OPTIONS = [

@@ -14,13 +14,14 @@ from .errors import ReleaseError
 from .library import torch_version
 from .paths import RECIPE, VARIANTS
 
-__all__ = ["ABI_KEY", "MATRIX_KEYS", "flavour_tag", "is_skipped", "load", "matrix", "skip_conditions",
+__all__ = ["ABI_KEY", "MATRIX_KEYS", "STABLE_BUILD_KEY", "builds", "derive", "flavour_tag", "is_skipped", "load", "matrix", "skip_conditions",
            "variant_config", "variant_key", "version_key"]
 
 # The keys that make the torchrig matrix; the other variant keys are toolchain.
 MATRIX_KEYS = ("python", "pytorch", "cuda_compiler_version")
-# classic (one build per pytorch minor) | stable (one build for every pytorch >= the target)
+# classic (one build per pytorch minor) | stable (one build per python x CUDA, newest pytorch)
 ABI_KEY = "torchrig_abi"
+STABLE_BUILD_KEY = "stable_build_pytorch"  # the one pytorch the stable build compiles against
 
 flavour_tag = torch_version.flavour_tag  # 'None' -> 'cpu', '12.9' -> 'cuda129'
 
@@ -92,3 +93,49 @@ def is_skipped(conditions: list[str], platform: str, variant: dict[str, str]) ->
 def variant_key(variant: dict) -> tuple[str, ...]:
     """(python, pytorch, cuda_compiler_version, torchrig_abi) of a variant or a rendered row."""
     return tuple(str(variant.get(k, "classic")) for k in (*MATRIX_KEYS, ABI_KEY))
+
+
+def builds(values: dict[str, list[str]] | None = None) -> list[dict[str, str]]:
+    """Every torchrig build: {python, pytorch, cuda_compiler_version, torchrig_abi}.
+
+    classic: python x pytorch x cuda_compiler_version; stable: python x
+    cuda_compiler_version against ``stable_build_pytorch`` only (its binary serves every
+    torch from the stable target on, so a build per pytorch minor would be the same
+    package; recipe.yaml's build.skip is the same rule). A variants.yaml without
+    torchrig_abi means classic only.
+    """
+    values = values if values is not None else load()
+    newest = values.get(STABLE_BUILD_KEY, [max(values["pytorch"], key=version_key)])[0]
+    rows = []
+    for abi in values.get(ABI_KEY, ["classic"]):
+        if abi not in ("classic", "stable"):
+            raise ReleaseError(f"{ABI_KEY}: {abi!r} is neither 'classic' nor 'stable' ({VARIANTS})", 2)
+        for python in values["python"]:
+            for cuda in values["cuda_compiler_version"]:
+                for torch in (values["pytorch"] if abi == "classic" else [newest]):
+                    rows.append({"python": python, "pytorch": torch, "cuda_compiler_version": cuda,
+                                 ABI_KEY: abi})
+    return rows
+
+
+def derive(dest: pathlib.Path, replace: Mapping[str, list[str]],
+           variants: pathlib.Path = VARIANTS) -> pathlib.Path:
+    """Write a copy of ``variants`` to ``dest`` with the values of some keys replaced.
+
+    For builds outside the release matrix, passed to ``build-conda --variants`` (rattler-build's
+    ``--variant-config``): e.g. the offline proof builds against the stand-in channel's
+    pytorch, made from the one CPU torch wheel a machine has, whatever its minor. Every other
+    key (selectors, zip_keys, toolchain) stays as it is.
+    """
+    import yaml
+
+    data = yaml.safe_load(variants.read_text())
+    unknown = [key for key in replace if key not in data]
+    if unknown:
+        raise ReleaseError(f"{', '.join(unknown)}: not a key of {variants}", 2)
+    data.update({key: [str(v) for v in values] for key, values in replace.items()})
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    header = (f"# GENERATED from {variants.name} by torchrig_release.variants.derive, with "
+              f"{', '.join(f'{k}={list(v)}' for k, v in replace.items())}; not the release matrix.\n")
+    dest.write_text(header + yaml.safe_dump(data, sort_keys=False))
+    return dest

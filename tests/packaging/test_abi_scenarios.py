@@ -25,6 +25,7 @@ import pytest
 import torch
 
 from support.probes import OPS_PROBE
+from torchrig_release import build_requirements
 from torchrig_release.paths import REPO, torch_venv_dir
 from torchrig_release.venvs import ensure_venv
 
@@ -34,7 +35,7 @@ BUILD_TORCH = "2.13.0"
 OTHER_TORCH = "2.14.1"
 # The extras of the shared venvs (also used by the CUDA compile check): keep them
 # identical, or ensure_venv rebuilds the venv.
-SHARED_EXTRAS = ["numpy", "pytest", "scikit-build-core", "pybind11", "cmake", "ninja"]
+SHARED_EXTRAS = ["numpy", "pytest", *build_requirements.names()]
 WORK = REPO / ".cache" / "abi-scenarios"  # this checkout's reports (the big venvs: the cache)
 TIMEOUT = 900
 

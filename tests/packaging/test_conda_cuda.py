@@ -30,7 +30,7 @@ import sys
 import pytest
 from support import cuda_channel
 from support.conda_fixtures import (  # noqa: F401  (fixtures)
-    REPO, built_package, by_name, cu, local_channel, run_tool,
+    REPO, built_package, by_name, cu, local_channel, local_variants, run_tool,
 )
 from rattler import MatchSpec, Version, VersionSpec
 from rattler.exceptions import SolverError

@@ -18,18 +18,19 @@ import pathlib
 import re
 import subprocess
 import sys
-import tomllib
 
 import pytest
 from rattler import MatchSpec, Version, VersionSpec
 from rattler.exceptions import SolverError
 from support.conda_fixtures import (  # noqa: F401  (fixtures)
-    built_package, by_name, create_env, cuda_record, local_channel, local_variant, rendered_matrix,
+    built_package, by_name, create_env, cuda_record, local_channel, local_variant, local_variants,
+    rendered_matrix,
     solve,
 )
 from torchrig_release import variants as cu
 from torchrig_release.library import torch_version
 from torchrig_release.paths import OUTPUT_DIR, RECIPE, REPO
+from torchrig_release.pixi import load_toml
 
 pytestmark = pytest.mark.conda
 slow = pytest.mark.slow
@@ -52,12 +53,37 @@ def _admits(bound: str, version: str) -> bool:
 # --- render (fast) ----------------------------------------------------------
 
 def test_rendered_matrix_is_variants_yaml(rendered_matrix):
-    """Every python x pytorch x flavour of variants.yaml renders, exactly once."""
+    """Every classic python x pytorch x flavour of variants.yaml renders, exactly once; the
+    stable build once per python x flavour, against the newest pytorch."""
     m, abis = cu.matrix(), cu.load()[cu.ABI_KEY]
-    want = set(itertools.product(m["python"], m["pytorch"], m["cuda_compiler_version"], abis))
+    newest = max(m["pytorch"], key=cu.version_key)
+    assert cu.load()[cu.STABLE_BUILD_KEY] == [newest]  # the stable build: on the newest pytorch
+    want = {*itertools.product(m["python"], m["pytorch"], m["cuda_compiler_version"], ["classic"]),
+            *itertools.product(m["python"], [newest], m["cuda_compiler_version"], ["stable"])}
     got = [(r["python"], r["pytorch"], r["cuda_compiler_version"], r[cu.ABI_KEY])
            for r in rendered_matrix]
     assert sorted(got) == sorted(want) and set(abis) == {"classic", "stable"}
+
+
+def test_a_derived_variant_config_replaces_only_the_keys_asked(tmp_path):
+    """variants.derive (build-conda --variants): the offline proof's copy with another pytorch."""
+    copy = cu.derive(tmp_path / "variants.yaml", {"pytorch": ["2.13"], cu.STABLE_BUILD_KEY: ["2.13"]})
+    mine, release = cu.load(copy), cu.load()
+    assert mine["pytorch"] == ["2.13"] and mine[cu.STABLE_BUILD_KEY] == ["2.13"]
+    assert {k: v for k, v in mine.items() if k not in ("pytorch", cu.STABLE_BUILD_KEY)} == \
+        {k: v for k, v in release.items() if k not in ("pytorch", cu.STABLE_BUILD_KEY)}
+    assert cu.variant_config({"pytorch": "2.13"}, copy).to_dict()["pytorch"] == ["2.13"]
+    with pytest.raises(cu.ReleaseError, match="not in"):
+        cu.variant_config({"pytorch": "2.13"})  # the release matrix does not list it
+    with pytest.raises(cu.ReleaseError, match="not a key"):
+        cu.derive(tmp_path / "bad.yaml", {"torch": ["2.13"]})
+
+
+def test_build_conda_outside_the_matrix_says_how_to_fix():
+    proc = subprocess.run([sys.executable, "-m", "torchrig_release", "build-conda", "--pytorch", "2.9",
+                           "--channel", "/nonexistent"], capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 2, proc.stderr
+    assert "pytorch 2.9" in proc.stderr and "--variants" in proc.stderr, proc.stderr
 
 
 def test_build_strings_are_unique_and_encode_the_variant(rendered_matrix):
@@ -88,8 +114,9 @@ def test_torch_bound_is_left_to_run_exports(rendered_matrix):
 def test_recipe_version_is_pyproject_version():
     from rattler_build import Stage0Recipe
 
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    (rendered,) = Stage0Recipe.from_file(RECIPE).render(cu.variant_config(local_variant()))
+    project = load_toml(REPO / "pyproject.toml")["project"]  # tomli on 3.10
+    newest = {"pytorch": cu.load()[cu.STABLE_BUILD_KEY][0]}
+    (rendered,) = Stage0Recipe.from_file(RECIPE).render(cu.variant_config({**local_variant(), **newest}))
     assert rendered.recipe.package.version == project["version"]
 
 
@@ -166,12 +193,13 @@ def test_next_torch_minor_is_refused_at_solve_time(built_package, local_channel,
 
 
 @slow
-def test_cuda_variant_has_the_bound_and_the_flavour(cuda_record, rendered_matrix):
+def test_cuda_variant_has_the_bound_and_the_flavour(cuda_record, local_variants):
     """The metadata-only CUDA record went through the same render + run_exports."""
+    from rattler_build import Stage0Recipe
+
     v = cuda_record["variant"]
-    key = ("python", "pytorch", "cuda_compiler_version", "torchrig_abi")
-    (row,) = [r for r in rendered_matrix if all(r[k] == v[k] for k in key)]
-    assert cuda_record["build"] == row["build_string"]
+    (rendered,) = Stage0Recipe.from_file(RECIPE).render(cu.variant_config(v, local_variants))
+    assert cuda_record["build"] == str(rendered.recipe.build.string)
     assert ("_stable_" in cuda_record["build"]) == (v["torchrig_abi"] == "stable")
     assert "pytorch * cuda*" in cuda_record["depends"]
     assert _admits(_pytorch_bound(cuda_record["depends"]), f"{v['pytorch']}.0")

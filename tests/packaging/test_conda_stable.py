@@ -19,7 +19,7 @@ from rattler import MatchSpec
 from rattler.exceptions import SolverError
 from support import standins as si
 from support.conda_fixtures import (  # noqa: F401  (fixtures)
-    by_name, create_env, local_channel, run_tool, solve,
+    by_name, create_env, local_channel, local_variants, run_tool, solve,
 )
 from torchrig_release import variants
 from torchrig_release.conda import util as cu
@@ -29,13 +29,14 @@ OLD_TORCH = "2.9.0"  # below the stable target
 
 
 @pytest.fixture(scope="module")
-def stable_package(local_channel, tmp_path_factory) -> dict:
+def stable_package(local_channel, local_variants, tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("stable-conda")
     # --no-test: rattler-build's test environment would take the newest pytorch the package
-    # admits, the stand-in channel's metadata-only 2.14 (no files); the runtime check is
+    # admits, the stand-in channel's metadata-only newer minors (no files); the runtime check is
     # test_stable_package_installs_and_runs_beside_pytorch_2_13, with the real 2.13.
     (summary,) = json.loads(run_tool("torchrig_release build-conda", "--abi", "stable", "--channel",
-                                     str(local_channel), "--output-dir", str(out), "--no-test",
+                                     str(local_channel), "--variants", str(local_variants),
+                                     "--output-dir", str(out), "--no-test",
                                      "--json"))
     print("\n[stable conda package]", summary["file"], "\n  depends:",
           json.dumps(summary["depends"]))

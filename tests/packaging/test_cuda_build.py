@@ -27,6 +27,7 @@ import time
 
 import pytest
 import torch
+from torchrig_release import build_requirements
 from torchrig_release.paths import REPO as ROOT
 from torchrig_release.paths import torch_venv_dir
 from torchrig_release.venvs import ensure_venv
@@ -35,7 +36,7 @@ import torchrig
 
 TORCH_VERSION = "2.14.1"
 VENV = torch_venv_dir(TORCH_VERSION)
-VENV_EXTRA = ["numpy", "pytest", "scikit-build-core", "pybind11", "cmake", "ninja"]
+VENV_EXTRA = ["numpy", "pytest", *build_requirements.names()]
 ARCH = "9.0"
 OPS = ["forward_kinematics", "forward_kinematics_backward", "skin", "skin_backward"]
 

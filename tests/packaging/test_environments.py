@@ -45,7 +45,7 @@ def test_file_holds_the_environment_pins(name):
     env = ENVS[name.removesuffix(".yml")]
     data = yaml.safe_load((ROOT / "environments" / name).read_text())
     pins = pm.stack(MANIFEST, env)
-    deps = set(data["dependencies"])
+    deps = {d for d in data["dependencies"] if isinstance(d, str)}  # the {pip: [...]} entry aside
     assert f"python={pins['python']}" in deps
     flavour = "pytorch-gpu" if pins["cuda"] else "pytorch-cpu"
     assert f"{flavour}={pins['pytorch']}" in deps
@@ -128,8 +128,8 @@ def test_generator_refuses_a_doc_without_its_blocks():
 
 def test_matrix_follows_the_variants():
     variants = load_variants()
-    grown = dict(variants, python=[*variants["python"], "3.14"])
+    grown = dict(variants, python=[*variants["python"], "3.15"])
     table = gen_compat_docs.matrix(grown, MANIFEST)
     stable_rows = 1 if "stable" in variants.get("torchrig_abi", []) else 0  # one per Python
-    assert table.count("| 3.14 |") == len(variants["pytorch"]) + stable_rows
+    assert table.count("| 3.15 |") == len(variants["pytorch"]) + stable_rows
     assert table != gen_compat_docs.matrix(variants, MANIFEST)

@@ -82,13 +82,38 @@ def test_cuda_versions_are_the_variants(variants):
     assert used == want
 
 
-def test_system_requirement_matches_cuda_version():
+def test_cuda_driver_requirement_matches_cuda_version():
+    """A CUDA environment's platforms declare a __cuda virtual package of its toolkit's major."""
     for env in ENVS.values():
         cuda = pm.stack(MANIFEST, env)["cuda"]
-        required = pm.merged(MANIFEST, env, "system-requirements").get("cuda")
+        required = pm.virtual_packages(MANIFEST, env).get("cuda")
         assert (cuda is None) == (required is None), env.name
         if cuda:
             assert str(required).split(".")[0] == cuda.split(".")[0], env.name
+
+
+def test_no_deprecated_system_requirements():
+    """pixi >= 0.71: workspace platforms with virtual packages replace system-requirements."""
+    tables = [MANIFEST, *MANIFEST.get("feature", {}).values()]
+    assert not [t for t in tables if "system-requirements" in t]
+    assert MANIFEST["workspace"].get("requires-pixi", "").startswith(">=")
+
+
+def test_cuda_feature_holds_the_recipes_cuda_host_packages():
+    """nvcc + the -dev libraries recipe.yaml builds with, not the whole cuda-toolkit."""
+    recipe = (ROOT / "recipe" / "recipe.yaml").read_text()
+    block = recipe[recipe.index("cuda-version ==") : recipe.index("run:", recipe.index("cuda-version =="))]
+    host = set(re.findall(r"^\s*- ([a-z][a-z0-9-]*-dev|libcu[a-z]+-dev)\b", block, re.M))
+    deps = pm.feature(MANIFEST, "cuda")["dependencies"]
+    assert host and host <= set(deps), host - set(deps)
+    assert "cuda-nvcc" in deps and "cuda-toolkit" not in deps
+
+
+def test_test_gpu_has_a_cuda_default_environment():
+    (task,) = [t for t in pm.task_definitions(MANIFEST) if t.name == "test-gpu"]
+    env = ENVS[task.spec["default-environment"]]
+    assert pm.stack(MANIFEST, env)["cuda"] and "test-gpu" in pm.tasks_in(MANIFEST, env)
+    assert pm.stack(MANIFEST, env)["python"] == pm.newest(load_variants()["python"])
 
 
 def test_each_python_has_a_cpu_and_a_cuda_environment(variants):
@@ -118,7 +143,7 @@ def test_flavour_is_pinned_explicitly():
 
 def test_cuda_environments_only_on_cuda_platforms():
     for env in ENVS.values():
-        if pm.merged(MANIFEST, env, "system-requirements").get("cuda") is not None:
+        if pm.virtual_packages(MANIFEST, env).get("cuda") is not None:
             assert pm.platforms(MANIFEST, env), f"{env.name} has no platform left"
             assert set(pm.platforms(MANIFEST, env)) <= CUDA_PLATFORMS, env.name
 
@@ -198,9 +223,12 @@ def test_test_gpu_is_offered_exactly_in_cuda_environments():
 
 
 def test_build_directory_is_per_environment():
+    """pixi renders cmd/inputs/outputs with MiniJinja; a shell variable there never matches."""
     (build,) = [t for t in pm.task_definitions(MANIFEST) if t.name == "build"]
-    assert "$PIXI_ENVIRONMENT_NAME" in build.spec["env"]["SKBUILD_BUILD_DIR"]
-    assert all("$PIXI_ENVIRONMENT_NAME" in path for path in build.spec["outputs"])
+    per_env = "build/{{ pixi.environment.name }}"
+    assert f"build-dir={per_env}" in build.cmd  # --config-settings (pip >= 22.1; -C only >= 23.1)
+    assert build.spec["outputs"] and all(path.startswith(per_env) for path in build.spec["outputs"])
+    assert not [p for p in [*build.spec.get("inputs", []), *build.spec["outputs"]] if "$" in p]
     assert "--no-build-isolation" in build.cmd  # compile against the environment's torch
 
 

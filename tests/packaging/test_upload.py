@@ -24,7 +24,7 @@ from typing import Callable
 import pytest
 
 from support import quetz_server
-from support.conda_fixtures import built_package, local_channel  # noqa: F401  (fixtures)
+from support.conda_fixtures import built_package, local_channel, local_variants  # noqa: F401  (fixtures)
 from torchrig_release.paths import cache_dir, python_tag
 from torchrig_release.upload import abi, targets
 from torchrig_release.upload.packages import UploadError, read_package

@@ -91,15 +91,22 @@ def local_channel() -> pathlib.Path:
 
 
 @pytest.fixture(scope="session")
-def built_package(local_channel) -> dict:
+def local_variants(local_channel) -> pathlib.Path:
+    """The channel's variant config: variants.yaml with pytorch = the stand-in's minor."""
+    return local_channel / "variants.yaml"
+
+
+@pytest.fixture(scope="session")
+def built_package(local_channel, local_variants) -> dict:
     """The real CPU package: rattler-build builds recipe.yaml (and runs its tests)."""
     (summary,) = json.loads(run_tool("torchrig_release build-conda", "--channel", str(local_channel),
+                                     "--variants", str(local_variants),
                                      "--output-dir", str(OUTPUT_DIR), "--json"))
     return summary
 
 
 @pytest.fixture(scope="session")
-def cuda_record(local_channel, tmp_path_factory) -> dict:
+def cuda_record(local_channel, local_variants, tmp_path_factory) -> dict:
     """A METADATA-ONLY torchrig CUDA package in its own channel.
 
     rattler-build renders and resolves recipe.yaml for the CUDA variant exactly
@@ -126,7 +133,7 @@ def cuda_record(local_channel, tmp_path_factory) -> dict:
     variant = local_variant(CUDA_VARIANT_CUDA)
     with environ(CONDA_OVERRIDE_CUDA=CUDA_VARIANT_CUDA):
         (result,) = cu.build_recipe(stage0, work / "channel", [str(local_channel)],
-                                    variants=variants.variant_config(variant))
+                                    variants=variants.variant_config(variant, local_variants))
     cu.index_channel(work / "channel")
     return {**cu.package_metadata(pathlib.Path(result.packages[0])), "variant": variant,
             "channel": work / "channel"}

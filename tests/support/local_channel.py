@@ -20,6 +20,10 @@ conda-forge's (names, versions, build strings, depends, run_exports):
   in variants.yaml, CUDA pytorch builds (depending on ``__cuda``), cuda-version,
   the nvcc compiler package and the CUDA libraries the recipe's host lists.
 
+Beside the packages: ``variants.yaml``, recipe/variants.yaml with ``pytorch`` narrowed to
+the stand-in's minor (``build-conda --variants <channel>/variants.yaml``): the release matrix
+may not list the minor of the one CPU torch wheel this machine has.
+
 Every package is built by rattler-build from a generated recipe (support/standins.py),
 then the channel is indexed with py-rattler. The result is cached: a second
 call with the same inputs (this file, the Python, the installed versions, the
@@ -36,8 +40,9 @@ import pathlib
 import shutil
 import subprocess
 import sys
+import tempfile
 
-from torchrig_release import variants
+from torchrig_release import build_requirements, variants
 from torchrig_release.conda import util as cu
 from torchrig_release.errors import ReleaseError
 from torchrig_release.library import torch_version
@@ -47,10 +52,12 @@ from support import standins as si
 
 log = logging.getLogger("local_channel")
 MANIFEST = "torchrig-channel.json"
+VARIANTS_FILE = "variants.yaml"  # this channel's variant config (local_variants)
 MARKER = ".torchrig-standin-channel"  # only folders carrying it are ever deleted
 TARGET = "linux-64"
-# What the recipe's host/build/test environments need besides torch's closure.
-ROOTS = ("torch", "pip", "scikit-build-core", "pybind11", *si.TOOL_WHEELS)
+# What the recipe's host/build/test environments need besides torch's closure: pip and
+# pyproject.toml's build tools (cmake and ninja among them, repacked per si.TOOL_WHEELS).
+ROOTS = ("torch", "pip", *build_requirements.names())
 
 
 def installed_versions() -> dict[str, str]:
@@ -74,11 +81,18 @@ def download_wheels(dest: pathlib.Path, versions: dict[str, str]) -> list[pathli
     return sorted(dest.glob("*.whl"))
 
 
-def recipe_requirements(overrides: dict[str, str]) -> set[str]:
+def local_variants(dest: pathlib.Path, torch_minor: str) -> pathlib.Path:
+    """recipe/variants.yaml with `pytorch` (and the stable build's pytorch) narrowed to the
+    stand-in's minor: the variant config of builds against this channel (`build-conda
+    --variants`), whether or not that minor is in the release matrix."""
+    return variants.derive(dest, {"pytorch": [torch_minor], variants.STABLE_BUILD_KEY: [torch_minor]})
+
+
+def recipe_requirements(overrides: dict[str, str], variants_file: pathlib.Path) -> set[str]:
     """Names in build + host of recipe.yaml rendered for one variant."""
     from rattler_build import Stage0Recipe
 
-    (rendered,) = Stage0Recipe.from_file(RECIPE).render(variants.variant_config(overrides))
+    (rendered,) = Stage0Recipe.from_file(RECIPE).render(variants.variant_config(overrides, variants_file))
     reqs = rendered.recipe.requirements
     return {spec.split()[0] for spec in [*reqs.build, *reqs.host]}
 
@@ -93,10 +107,12 @@ def channel_inputs(versions: dict[str, str]) -> dict:
            variants.ABI_KEY: "classic"}  # the stable variant needs nothing else
     cuda_versions = [c for c in matrix["cuda_compiler_version"] if c != "None"]
     cuda_only: set[str] = set()
-    for cuda in cuda_versions:
-        cuda_only |= recipe_requirements({**cpu, "cuda_compiler_version": cuda})
-    cuda_compiler = values["cuda_compiler"][0]
-    cuda_only -= recipe_requirements(cpu) | {"cuda-version", f"{cuda_compiler}_{TARGET}"}
+    with tempfile.TemporaryDirectory() as tmp:
+        local = local_variants(pathlib.Path(tmp) / "variants.yaml", torch_minor)
+        for cuda in cuda_versions:
+            cuda_only |= recipe_requirements({**cpu, "cuda_compiler_version": cuda}, local)
+        cuda_compiler = values["cuda_compiler"][0]
+        cuda_only -= recipe_requirements(cpu, local) | {"cuda-version", f"{cuda_compiler}_{TARGET}"}
     code = "".join(pathlib.Path(m.__file__).read_text() for m in (cu, si, variants)) + \
         pathlib.Path(__file__).read_text()
     return {
@@ -159,6 +175,7 @@ def build_channel(channel: pathlib.Path | None = None, force: bool = False) -> t
         if manifest["key"] == key and all(pathlib.Path(p["file"]).is_file()
                                           for p in manifest["packages"]):
             log.info("%s is up to date (%d packages)", channel, len(manifest["packages"]))
+            local_variants(channel / VARIANTS_FILE, inputs["torch_minor"])
             return channel, manifest
     if channel.exists() and any(channel.iterdir()) and not (channel / MARKER).exists():
         raise ReleaseError(f"{channel} is not empty and not a stand-in channel; not touching it", 2)
@@ -184,6 +201,7 @@ def build_channel(channel: pathlib.Path | None = None, force: bool = False) -> t
     for leftover in channel.iterdir():  # rattler-build's work folders and log
         if leftover.name not in (TARGET, "noarch", MARKER):
             shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+    local_variants(channel / VARIANTS_FILE, inputs["torch_minor"])
     manifest = {"key": key, "inputs": inputs, "packages": packages}
     manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
     log.info("built %d packages into %s in %.0fs", len(packages), channel, total.seconds)

@@ -198,7 +198,7 @@ def running_quetz(venv: Path, workdir: Path, *, user: str = "torchrig-ci",
         stop(process)
 
 
-def provision(deployment: str, user: str, channel: str) -> None:
+def provision(deployment: str, user: str, channel: str) -> None:  # import-closure: other interpreter
     """Inside the quetz venv: add ``user`` (no server role), make them owner of a
     public ``channel`` and give them the API key from ``$QUETZ_PROVISION_KEY``."""
     from quetz import rest_models

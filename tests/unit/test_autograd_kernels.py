@@ -1,6 +1,8 @@
 """The forward ops' C++ autograd kernels (csrc/autograd.cpp, classic build): no Python per call."""
 from __future__ import annotations
 
+import os
+import pathlib
 import sys
 from contextlib import contextmanager
 
@@ -31,10 +33,15 @@ def python_calls():
         sys.setprofile(None)
 
 
+PACKAGES = (str(pathlib.Path(torchrig.__file__).parent) + os.sep,
+            str(pathlib.Path(torch.__file__).parent / "_library") + os.sep)
+
+
 def _torchrig_or_library(seen: list[str]) -> list[str]:
     # torch/_ops.py (OpOverload.__call__) is the Python entry of any op; what must not
-    # run is an autograd kernel in Python (torch/_library) or torchrig's formulas.
-    return [s for s in seen if "torch/_library" in s or "/torchrig/" in s]
+    # run is an autograd kernel in Python (torch/_library) or torchrig's formulas. Matched
+    # by package folder: a venv path may contain "torchrig" too (<cache>/torchrig/venv-...).
+    return [s for s in seen if s.startswith(PACKAGES)]
 
 
 @pytest.mark.parametrize("grad", [False, True], ids=["no_grad", "grad_mode"])

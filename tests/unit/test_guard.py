@@ -82,7 +82,8 @@ def test_missing_build_info_is_an_import_error(tmp_path):
 
 
 def test_problems_are_data_and_the_formatter_words_them():
-    info = {**_guard.load_build_info(), "torch_version": "2.8.0", "cxx11_abi": False}
+    # a CPU build record (torch_cuda None): the running torch may be a CUDA wheel
+    info = {**_guard.load_build_info(), "torch_version": "2.8.0", "torch_cuda": None, "cxx11_abi": False}
     env = _guard.TorchEnv("2.13.0+cpu", None, True)
     found = _guard.problems(info, env)
     assert [p.kind for p in found] == ["torch-minor", "cxx11-abi"]

@@ -13,7 +13,7 @@ import sys
 
 from .. import variants
 from ..library import torch_version
-from ..paths import RECIPE
+from ..paths import RECIPE, VARIANTS
 from . import util
 
 __all__ = ["build", "local_variant"]
@@ -33,15 +33,16 @@ def local_variant(cuda: str = "None", abi: str = "classic") -> dict[str, str]:
 
 
 def build(variant: dict[str, str], channels: list[str], output_dir: pathlib.Path,
-          test: bool = True) -> list[dict]:
-    """Build one variant; a summary (metadata + timing) per package built."""
+          test: bool = True, variants_file: pathlib.Path = VARIANTS) -> list[dict]:
+    """Build one variant of ``variants_file``; a summary (metadata + timing) per package built."""
     from rattler_build import Stage0Recipe
 
     recipe = Stage0Recipe.from_file(RECIPE)
-    log.info("building %s for %s from %s into %s", RECIPE, variant, ", ".join(channels), output_dir)
+    log.info("building %s for %s (%s) from %s into %s", RECIPE, variant, variants_file,
+             ", ".join(channels), output_dir)
     with util.Timer() as t:
         results = util.build_recipe(recipe, output_dir, channels,
-                                    variants=variants.variant_config(variant),
+                                    variants=variants.variant_config(variant, variants_file),
                                     test="native" if test else "skip")
     log.info("done in %.0fs", t.seconds)
     summary = []

@@ -23,8 +23,10 @@ def render_matrix(platform: str | None = None) -> list[dict]:
     # py-rattler-build's render() ignores `build.skip` (run_build and the CLI apply it)
     conditions = variants.skip_conditions()
     config_for = variants.variant_config(platform=platform)
+    # variants.builds(): every classic combination, the stable ones against the newest pytorch
+    wanted = {variants.variant_key(b) for b in variants.builds(variants.load(platform=platform))}
     built = {variants.variant_key(v) for v in config_for.combinations()
-             if not variants.is_skipped(conditions, platform, v)}
+             if not variants.is_skipped(conditions, platform, v)} & wanted
     if not built:  # rendering would fail on toolchain keys a skipped platform need not define
         return []
     recipe = Stage0Recipe.from_file(RECIPE)

@@ -66,7 +66,8 @@ def render(manifest: Mapping[str, Any], env: pm.Environment) -> str:
     deps: list[Any] = [conda_spec(n, s) for n, s in pm.merged(manifest, env, "dependencies").items()]
     pypi = pm.merged(manifest, env, "pypi-dependencies")
     if pypi:
-        deps += ["pip", {"pip": [_pip_spec(n, s) for n, s in pypi.items()]}]
+        deps += [*(["pip"] if "pip" not in deps else []),
+                 {"pip": [_pip_spec(n, s) for n, s in pypi.items()]}]
     body: dict[str, Any] = {"name": f"torchrig-{env.name}", "channels": channels,
                             "dependencies": deps}
     variables = {k: v for name in env.features
@@ -80,7 +81,7 @@ def render(manifest: Mapping[str, Any], env: pm.Environment) -> str:
              f"#   conda activate torchrig-{env.name}",
              "#   pip install --no-build-isolation --no-deps -v .",
              f"# Platforms: {', '.join(pm.platforms(manifest, env))}."]
-    driver = pm.merged(manifest, env, "system-requirements").get("cuda")
+    driver = pm.virtual_packages(manifest, env).get("cuda")
     if driver is not None:
         notes.append(f"# Needs an NVIDIA driver for CUDA >= {driver}; to solve on a machine without "
                      f"one, set CONDA_OVERRIDE_CUDA={pm.stack(manifest, env)['cuda'] or driver}.")
