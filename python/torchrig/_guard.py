@@ -17,6 +17,7 @@ import os
 import pathlib
 from typing import Any
 
+from ._stable_target import STABLE_TORCH_TARGET, target_str
 from ._torch_version import distribution, flavour, minor_of, minor_text, requirement
 
 __all__ = ["BUILD_INFO_PATH", "GuardRefusal", "Problem", "TorchEnv", "ensure_compatible",
@@ -131,10 +132,14 @@ def format_problems(info: dict[str, Any], torch_env: TorchEnv, found: list[Probl
             f"has torch {torch_env.version} ({flavour(torch_env.cuda)}): "
             + "; ".join(p.message for p in found) + ".\n"
             f"Fix one of:\n  - pip install 'torch>={target}' (of the same flavour)\n"
-            "  - install the torchrig build of your torch's flavour (cpu / cudaXY).\n"
+            f"  - install the torchrig build of your torch's flavour ({flavour(torch_env.cuda)}):  "
+            f"pip install {distribution(torch_env.cuda, abi='stable')}\n"
             f"The full build record is {BUILD_INFO_PATH}."
         )
     built = info["torch_version"]
+    stable = (f"  - or the stable-ABI build, one release for every torch >= {target_str()}:  "
+              f"pip install {distribution(torch_env.cuda, abi='stable')}\n"
+              if minor_of(torch_env.version) >= STABLE_TORCH_TARGET else "")
     return (
         f"torchrig was built for torch {built} ({flavour(info.get('torch_cuda'))}); "
         f"this environment has torch {torch_env.version} ({flavour(torch_env.cuda)}): "
@@ -145,7 +150,7 @@ def format_problems(info: dict[str, Any], torch_env: TorchEnv, found: list[Probl
         f"({flavour(torch_env.cuda)}):  pip install {distribution(torch_env.cuda)} (pip picks the "
         "release whose torch range admits your torch), conda install -c <channel> torchrig, or "
         "rebuild from source with `pip install --no-build-isolation .` in this environment.\n"
-        f"The full build record is {BUILD_INFO_PATH}."
+        + stable + f"The full build record is {BUILD_INFO_PATH}."
     )
 
 
