@@ -235,6 +235,7 @@ def test_4_torch_forced_in_afterwards_raises_the_guard_error(published):
     assert "ImportError: torchrig was built for torch 2.13.0" in proc.stderr, proc.stderr
     # the torch forced in is a CUDA 13 build: the guard names the flavour that fits it
     assert "pip install torchrig-cu13" in proc.stderr and "undefined symbol" not in proc.stderr
+    assert "pip install torchrig-stable-cu13" in proc.stderr   # the stable build loads there
 
 
 @pytest.fixture(scope="module")
