@@ -17,7 +17,6 @@ import os
 import pathlib
 from typing import Any
 
-from ._stable_target import STABLE_TORCH_TARGET, target_str
 from ._torch_version import distribution, flavour, minor_of, minor_text, requirement
 
 __all__ = ["BUILD_INFO_PATH", "GuardRefusal", "Problem", "TorchEnv", "ensure_compatible",
@@ -122,6 +121,17 @@ def problems(info: dict[str, Any], torch_env: TorchEnv) -> list[Problem]:
     return found
 
 
+def _stable_target() -> tuple[int, int] | None:
+    """The stable build's target (_stable_target.py) for the classic refusal's advice; None
+    where this module was loaded with _torch_version.py only (as abi-check may load an
+    artifact's copy): the advice line is then left out, nothing else depends on it."""
+    try:
+        from ._stable_target import STABLE_TORCH_TARGET
+    except ImportError:
+        return None
+    return STABLE_TORCH_TARGET
+
+
 def format_problems(info: dict[str, Any], torch_env: TorchEnv, found: list[Problem]) -> str:
     """The refusal as people read it: what was built, what is here, the problems, how to fix."""
     if info.get("abi") == "stable":
@@ -137,9 +147,10 @@ def format_problems(info: dict[str, Any], torch_env: TorchEnv, found: list[Probl
             f"The full build record is {BUILD_INFO_PATH}."
         )
     built = info["torch_version"]
-    stable = (f"  - or the stable-ABI build, one release for every torch >= {target_str()}:  "
+    target = _stable_target()
+    stable = (f"  - or the stable-ABI build, one release for every torch >= {target[0]}.{target[1]}:  "
               f"pip install {distribution(torch_env.cuda, abi='stable')}\n"
-              if minor_of(torch_env.version) >= STABLE_TORCH_TARGET else "")
+              if target and minor_of(torch_env.version) >= target else "")
     return (
         f"torchrig was built for torch {built} ({flavour(info.get('torch_cuda'))}); "
         f"this environment has torch {torch_env.version} ({flavour(torch_env.cuda)}): "

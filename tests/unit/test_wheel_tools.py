@@ -143,3 +143,17 @@ def test_guard_names_the_flavour_for_the_torch_present():
 def test_urls_are_shown_without_user_info():
     assert display_url("http://u:hunter2@127.0.0.1:9/", None) == "http://***@127.0.0.1:9/"
     assert "hunter2" not in display_url("https://x.org/?t=hunter2", "hunter2")
+
+
+def test_guard_loaded_with_torch_version_only_leaves_the_stable_advice_out(tmp_path):
+    """abi-check may load an artifact's _guard.py beside its _torch_version.py alone."""
+    import shutil
+
+    from torchrig_release.library import library_module
+    from torchrig_release.paths import LIBRARY
+
+    for name in ("_guard.py", "_torch_version.py"):
+        shutil.copy(LIBRARY / name, tmp_path / name)
+    guard = library_module("_guard", tmp_path)
+    text = guard.mismatch({**CPU_INFO, "cxx11_abi": True}, "2.14.1+cpu", None, True)
+    assert "pip install torchrig-cpu" in text and "torchrig-stable" not in text
