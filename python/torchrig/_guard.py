@@ -121,6 +121,17 @@ def problems(info: dict[str, Any], torch_env: TorchEnv) -> list[Problem]:
     return found
 
 
+def _stable_target() -> tuple[int, int] | None:
+    """The stable build's target (_stable_target.py) for the classic refusal's advice; None
+    where this module was loaded with _torch_version.py only (as abi-check may load an
+    artifact's copy): the advice line is then left out, nothing else depends on it."""
+    try:
+        from ._stable_target import STABLE_TORCH_TARGET
+    except ImportError:
+        return None
+    return STABLE_TORCH_TARGET
+
+
 def format_problems(info: dict[str, Any], torch_env: TorchEnv, found: list[Problem]) -> str:
     """The refusal as people read it: what was built, what is here, the problems, how to fix."""
     if info.get("abi") == "stable":
@@ -131,10 +142,15 @@ def format_problems(info: dict[str, Any], torch_env: TorchEnv, found: list[Probl
             f"has torch {torch_env.version} ({flavour(torch_env.cuda)}): "
             + "; ".join(p.message for p in found) + ".\n"
             f"Fix one of:\n  - pip install 'torch>={target}' (of the same flavour)\n"
-            "  - install the torchrig build of your torch's flavour (cpu / cudaXY).\n"
+            f"  - install the torchrig build of your torch's flavour ({flavour(torch_env.cuda)}):  "
+            f"pip install {distribution(torch_env.cuda, abi='stable')}\n"
             f"The full build record is {BUILD_INFO_PATH}."
         )
     built = info["torch_version"]
+    target = _stable_target()
+    stable = (f"  - or the stable-ABI build, one release for every torch >= {target[0]}.{target[1]}:  "
+              f"pip install {distribution(torch_env.cuda, abi='stable')}\n"
+              if target and minor_of(torch_env.version) >= target else "")
     return (
         f"torchrig was built for torch {built} ({flavour(info.get('torch_cuda'))}); "
         f"this environment has torch {torch_env.version} ({flavour(torch_env.cuda)}): "
@@ -145,7 +161,7 @@ def format_problems(info: dict[str, Any], torch_env: TorchEnv, found: list[Probl
         f"({flavour(torch_env.cuda)}):  pip install {distribution(torch_env.cuda)} (pip picks the "
         "release whose torch range admits your torch), conda install -c <channel> torchrig, or "
         "rebuild from source with `pip install --no-build-isolation .` in this environment.\n"
-        f"The full build record is {BUILD_INFO_PATH}."
+        + stable + f"The full build record is {BUILD_INFO_PATH}."
     )
 
 

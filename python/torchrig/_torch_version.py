@@ -14,6 +14,8 @@ __all__ = ["distribution", "flavour", "flavour_tag", "minor_of", "minor_text", "
 # A CUDA wheel must not be paired with a CPU torch: CPU torches carry the local label
 # +cpu (download.pytorch.org/whl/cpu), so its requirement excludes X.Y.P+cpu for these P.
 CPU_PATCHES_EXCLUDED = range(10)
+# The two builds (the build record's "abi", CMake's TORCHRIG_ABI).
+ABIS = ("classic", "stable")
 
 
 def minor_of(version: str) -> tuple[int, int]:
@@ -43,12 +45,21 @@ def requirement(version: str, name: str = "torch", cuda: bool = False) -> str:
     return text
 
 
-def distribution(cuda: str | None) -> str:
-    """The flavour's distribution name on a package index: None -> 'torchrig-cpu',
-    '13.0' -> 'torchrig-cu13' (docs/publishing.md: one name per flavour and CUDA major)."""
+def distribution(cuda: str | None, abi: str = "classic") -> str:
+    """The distribution name on a package index of a flavour and ABI (docs/publishing.md: one
+    name per ABI, flavour and CUDA major):
+
+    classic: None -> 'torchrig-cpu', '13.0' -> 'torchrig-cu13';
+    stable (``abi='stable'``, TORCHRIG_ABI=stable): 'torchrig-stable-cpu', 'torchrig-stable-cu13'.
+    A stable py3-none wheel cannot share a name and version with a classic cp3XX one: pip
+    takes the most specific tag's file of a version and never falls back to another.
+    """
+    if abi not in ABIS:
+        raise ValueError(f"abi {abi!r} is none of {', '.join(ABIS)} (TORCHRIG_ABI)")
+    prefix = "torchrig-stable-" if abi == "stable" else "torchrig-"
     if cuda in (None, "", "None"):
-        return "torchrig-cpu"
-    return "torchrig-cu" + str(cuda).split(".")[0]
+        return prefix + "cpu"
+    return prefix + "cu" + str(cuda).split(".")[0]
 
 
 def flavour(cuda: str | None) -> str:

@@ -1,12 +1,13 @@
 """`build-wheel`: build a torchrig wheel against this Python's torch, named for its flavour.
 
 CPU flavour (default, TORCHRIG_CUDA=OFF) -> torchrig-cpu; CUDA flavour (TORCHRIG_CUDA=ON,
-nvcc of torch's CUDA major) -> torchrig-cu<major>. TORCHRIG_ABI=stable selects the
-stable-ABI build where the source tree has it (branch `stable`); the variable is passed
-through to the build. The wheel lands in DIST/raw (DIST: dist/$PIXI_ENVIRONMENT_NAME, or
-dist/local); next: `repair`.
+nvcc of torch's CUDA major) -> torchrig-cu<major>. TORCHRIG_ABI=stable builds over torch's
+stable ABI instead (one py3-none wheel for every torch >= 2.10, docs/stable-abi.md), named
+torchrig-stable-cpu / torchrig-stable-cu<major>. The wheel lands in DIST/raw (DIST:
+dist/$PIXI_ENVIRONMENT_NAME, or dist/local); next: `repair`.
 
-Example:  TORCHRIG_CUDA=OFF python -m torchrig_release build-wheel
+Examples:  TORCHRIG_CUDA=OFF python -m torchrig_release build-wheel
+           TORCHRIG_ABI=stable python -m torchrig_release build-wheel --dist dist/stable-cpu
 """
 from __future__ import annotations
 

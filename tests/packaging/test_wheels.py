@@ -3,14 +3,17 @@ publish to pypiserver on 127.0.0.1 (tests/support/pypi_server.py), then the four
 scenarios of the incident in fresh venvs that install torchrig-cpu from that index:
 
   1. the torch it was built for (2.13) installed and pinned -> installs, ops match reference;
-  2. the next torch minor (2.14.1) installed and pinned -> pip refuses at resolve time;
+  2. the next torch minor (2.14.1) installed and pinned -> pip refuses torchrig-cpu at resolve
+     time; the stable-ABI wheel (TORCHRIG_ABI=stable: build-wheel -> repair -> check ->
+     publish to the same index as torchrig-stable-cpu) installs there and its ops work;
   3. nothing pinned, no torch -> pip resolves a compatible torch (2.13) by itself;
   4. a torch outside the range (2.15.0) forced in afterwards with --no-deps -> the guard's
      ImportError, never `undefined symbol`;
 plus re-publishing (rejected without --skip-existing, skipped with it) and a wrong password
 (refused, nothing uploaded).
 
-Slow (one wheel build, reused build dir; venvs cloned with hard links from the cached
+Slow (one classic and one stable wheel build, each in a reused build dir: the stable one in
+build/stable-{wheel_tag}, where tests/packaging/test_stable_abi.py builds it too; venvs cloned with hard links from the cached
 venv-py3.11-torch<version>, torches installed from this machine's local wheel files).
 Outputs of every step are left in .cache/wheels/ (docs/publishing.md quotes them); the
 scenario venvs are removed at the end.
@@ -21,6 +24,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -34,6 +38,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.scenario]
 
 WORK = REPO / ".cache" / "wheels"
 BUILD_TORCH, NEXT_TORCH, LATER_TORCH = "2.13.0", "2.14.1", "2.15.0"
+# The stable build's folder: the one tests/packaging/test_stable_abi.py builds in (scikit-build-core
+# reads SKBUILD_BUILD_DIR), so whichever of the two runs second rebuilds nothing.
+STABLE_BUILD = {"TORCHRIG_CUDA": "OFF", "TORCHRIG_ABI": "stable",
+                "SKBUILD_BUILD_DIR": "build/stable-{wheel_tag}"}
 TIMEOUT = 1200
 # Where this machine's torches lie; pip's own config files are ignored (PIP_CONFIG_FILE), so
 # nothing else is consulted: no pypi.org, no machine-wide constraint.
@@ -178,7 +186,12 @@ def test_republishing_is_rejected_without_skip_existing_and_skipped_with_it(dist
     skipped = _ok(_release("publish", "--dist", dist, "--url", published.url, "--yes",
                            "--skip-existing", env=creds, log="publish-skip-existing.txt"))
     assert "Skipping" in skipped.stdout or "already exists" in skipped.stdout, skipped.stdout
-    assert published.files() == before and len(before) == 1
+    assert published.files() == before and len(classic(before)) == 1
+
+
+def classic(files: list[str]) -> list[str]:
+    """The index's torchrig-cpu files (the stable wheel may be published beside them)."""
+    return [f for f in files if f.startswith("torchrig_cpu-")]
 
 
 def test_1_built_for_torch_installs_and_ops_match_the_reference(published):
@@ -222,3 +235,43 @@ def test_4_torch_forced_in_afterwards_raises_the_guard_error(published):
     assert "ImportError: torchrig was built for torch 2.13.0" in proc.stderr, proc.stderr
     # the torch forced in is a CUDA 13 build: the guard names the flavour that fits it
     assert "pip install torchrig-cu13" in proc.stderr and "undefined symbol" not in proc.stderr
+    assert "pip install torchrig-stable-cu13" in proc.stderr   # the stable build loads there
+
+
+@pytest.fixture(scope="module")
+def stable_published(dist, published) -> Path:
+    """build-wheel (TORCHRIG_ABI=stable) -> repair -> check -> publish, to the same index as
+    torchrig-cpu; each step's seconds in .cache/wheels/stable-seconds.txt."""
+    d, seconds = WORK / "dist-stable", {}
+    creds = {"TORCHRIG_INDEX_USERNAME": published.user, "TORCHRIG_INDEX_PASSWORD": published.password}
+    steps = [("build-wheel", ["--dist", d], STABLE_BUILD),
+             ("repair", ["--dist", d, "--plat", "best"], None),
+             ("check", ["--dist", d], None),
+             ("publish", ["--dist", d, "--url", published.url, "--yes"], creds)]
+    for verb, args, env in steps:
+        start = time.monotonic()
+        _ok(_release(verb, *args, env=env, log=f"stable-{verb}.txt"))
+        seconds[verb] = round(time.monotonic() - start, 1)
+    (WORK / "stable-seconds.txt").write_text(
+        "".join(f"{verb} {s} s\n" for verb, s in seconds.items()))
+    return d
+
+
+def test_2_stable_wheel_installs_beside_the_next_torch_minor_and_works(stable_published, published):
+    (wheel,) = (stable_published / "repaired").glob("*.whl")
+    assert wheel.name.startswith("torchrig_stable_cpu-0.1.0-py3-none-manylinux_2_"), wheel.name
+    text = (WORK / "stable-check.txt").read_text()
+    for check in ("twine", "name", "pin", "platform", "abi"):
+        assert f"ok     {check}" in text, text
+    assert "torchrig_stable_cpu" in " ".join(published.files())
+    assert len(classic(published.files())) == 1          # both builds on one index
+    py = _clone(NEXT_TORCH, "s2-stable-torch214")         # torch 2.14.1 (CUDA 13 build) installed
+    pin = _pin("214-stable", NEXT_TORCH)
+    proc = _ok(_pip(py, published, "torchrig-stable-cpu", constraint=pin,
+                    log="scenario-2-stable-pip.txt"))
+    assert "Successfully installed torchrig-stable-cpu-0.1.0" in proc.stdout, proc.stdout
+    ops = _ok(_run([py, "-c", OPS_PROBE], log="scenario-2-stable-ops.txt"))
+    assert f"LOADED torch {NEXT_TORCH}" in ops.stdout and "OPS OK" in ops.stdout, ops.stdout
+    # the classic name is still refused in that same environment, from that same index
+    refused = _pip(py, published, "torchrig-cpu", constraint=pin, log="scenario-2-stable-classic.txt")
+    assert refused.returncode != 0 and "ResolutionImpossible" in refused.stdout + refused.stderr

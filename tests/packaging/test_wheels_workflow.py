@@ -25,3 +25,17 @@ def test_publish_is_trusted_publishing_on_tags_after_the_checks():
     run = "\n".join(s.get("run", "") for s in jobs["build"]["steps"])
     for verb in ("build-wheel", "repair", "check"):
         assert f"torchrig_release {verb}" in run
+
+
+def test_the_stable_abi_wheels_are_built_once_per_flavour_beside_the_classic_ones():
+    """Classic: every Python x flavour; stable (TORCHRIG_ABI from the matrix): one job per
+    flavour, its py3-none wheel serving every Python (docs/publishing.md, the flavour scheme)."""
+    build = yaml.safe_load(WORKFLOW.read_text())["jobs"]["build"]
+    matrix = build["strategy"]["matrix"]
+    assert matrix["abi"] == ["classic"]
+    stable = [e for e in matrix["include"] if e["abi"] == "stable"]
+    assert sorted(e["flavour"] for e in stable) == sorted(matrix["flavour"])
+    assert len({e["python"] for e in stable}) == 1 and stable[0]["python"] in matrix["python"]
+    assert build["env"]["TORCHRIG_ABI"] == "${{ matrix.abi }}"
+    upload = next(s for s in build["steps"] if s.get("uses", "").startswith("actions/upload-artifact@"))
+    assert "matrix.abi" in upload["with"]["name"]   # classic and stable artifacts never collide

@@ -16,6 +16,7 @@ from torchrig import _guard
 from torchrig._torch_version import distribution, requirement
 from torchrig_release.wheel import WheelError
 from torchrig_release.wheel.archive import WheelName, build_info, metadata, rename
+from torchrig_release.wheel.build import flavour_name
 from torchrig_release.wheel.check import check_name, check_pin, check_platform
 from torchrig_release.wheel.publish import credentials, display_url, simple_url
 
@@ -36,6 +37,8 @@ def make_wheel(tmp: Path, requires: str, info: dict, name: str = "torchrig",
 
 CPU_INFO = {"torch_version": "2.13.0+cpu", "torch_cuda": None, "with_cuda": False}
 CUDA_INFO = {"torch_version": "2.14.1", "torch_cuda": "13.0", "with_cuda": True}
+STABLE_CPU_INFO = {**CPU_INFO, "abi": "stable", "stable_target": "2.10"}
+STABLE_CUDA_INFO = {**CUDA_INFO, "abi": "stable", "stable_target": "2.10"}
 
 
 def test_flavour_names_and_the_cuda_pin_excludes_cpu_torches():
@@ -45,6 +48,33 @@ def test_flavour_names_and_the_cuda_pin_excludes_cpu_torches():
                 if spec.contains(v)]
     assert admitted == ["2.14.0", "2.14.1+cu130"]
     assert requirement("2.13.0+cpu") == "torch>=2.13,<2.14"
+
+
+def test_stable_builds_have_names_of_their_own():
+    """A py3-none stable wheel and a cp3XX classic wheel of one name and version cannot share
+    an index (pip takes the most specific tag's file of a version), so the names differ."""
+    assert distribution(None, abi="stable") == "torchrig-stable-cpu"
+    assert distribution("13.0", abi="stable") == "torchrig-stable-cu13"
+    assert distribution("13.0", abi="classic") == "torchrig-cu13"
+    with pytest.raises(ValueError, match="TORCHRIG_ABI"):
+        distribution(None, abi="stabel")
+    assert flavour_name(STABLE_CUDA_INFO) == "torchrig-stable-cu13"
+    assert flavour_name(CPU_INFO) == "torchrig-cpu"   # records from before "abi" was written
+
+
+def test_stable_wheel_checks_name_and_pin_from_its_target(tmp_path):
+    raw = make_wheel(tmp_path, "torch>=2.10", STABLE_CPU_INFO)
+    good = rename(raw, "torchrig-stable-cpu", tmp_path / "a")
+    assert check_name(good).ok and check_pin(good).ok, (check_name(good), check_pin(good))
+    assert "stable target 2.10" in check_pin(good).detail
+    # the classic flavour's name, or a classic one-minor pin, on a stable build: refused
+    assert not check_name(rename(raw, "torchrig-cpu", tmp_path / "b")).ok
+    minor_pin = rename(make_wheel(tmp_path, "torch<2.14,>=2.13", STABLE_CPU_INFO),
+                       "torchrig-stable-cpu", tmp_path / "c")
+    assert not check_pin(minor_pin).ok
+    no_target = rename(make_wheel(tmp_path, "torch>=2.10", {**STABLE_CPU_INFO, "stable_target": None}),
+                       "torchrig-stable-cpu", tmp_path / "d")
+    assert not check_pin(no_target).ok and "stable_target" in check_pin(no_target).detail
 
 
 def test_rename_rewrites_name_dist_info_and_record(tmp_path):
@@ -99,6 +129,12 @@ def test_guard_names_the_flavour_for_the_torch_present():
     text = _guard.mismatch({**CUDA_INFO, "cxx11_abi": True, "links_torch_cuda": True},
                            cpu_torch.version, None, True)
     assert "pip install torchrig-cpu" in text and "CPU build" in text
+    assert "pip install torchrig-stable-cpu" in text   # the stable build: every torch >= 2.10
+    older = _guard.mismatch({**CPU_INFO, "cxx11_abi": True}, "2.9.1+cpu", None, True)
+    assert "torchrig-stable" not in older              # too old for the stable build
+    # a stable CUDA build beside a CPU torch: names the stable CPU distribution
+    text = _guard.mismatch({**STABLE_CUDA_INFO, "cxx11_abi": True}, "2.15.0+cpu", None, True)
+    assert "pip install torchrig-stable-cpu" in text and "CPU build" in text
     # a CPU build compiled against a CUDA torch links no CUDA library: loads in a CPU torch
     cpu_build = {**CUDA_INFO, "with_cuda": False, "links_torch_cuda": False, "cxx11_abi": True}
     assert _guard.problems(cpu_build, cpu_torch) == []
@@ -107,3 +143,17 @@ def test_guard_names_the_flavour_for_the_torch_present():
 def test_urls_are_shown_without_user_info():
     assert display_url("http://u:hunter2@127.0.0.1:9/", None) == "http://***@127.0.0.1:9/"
     assert "hunter2" not in display_url("https://x.org/?t=hunter2", "hunter2")
+
+
+def test_guard_loaded_with_torch_version_only_leaves_the_stable_advice_out(tmp_path):
+    """abi-check may load an artifact's _guard.py beside its _torch_version.py alone."""
+    import shutil
+
+    from torchrig_release.library import library_module
+    from torchrig_release.paths import LIBRARY
+
+    for name in ("_guard.py", "_torch_version.py"):
+        shutil.copy(LIBRARY / name, tmp_path / name)
+    guard = library_module("_guard", tmp_path)
+    text = guard.mismatch({**CPU_INFO, "cxx11_abi": True}, "2.14.1+cpu", None, True)
+    assert "pip install torchrig-cpu" in text and "torchrig-stable" not in text

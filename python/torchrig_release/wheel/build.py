@@ -3,9 +3,11 @@
 ``pip wheel --no-build-isolation --no-deps .`` (the torch compiled against must be the one
 installed); the switches pass through the environment to CMake (pyproject.toml):
 TORCHRIG_CUDA (OFF: CPU flavour, ON: CUDA kernels), TORCH_CUDA_ARCH_LIST, and TORCHRIG_ABI
-(``stable``: the stable-ABI build of branch `stable`; without that branch it is ignored).
-The wheel is then renamed to its flavour's distribution (``_torch_version.distribution``:
-torchrig-cpu, torchrig-cu13), read from its own build record.
+(``classic``, the default: one torch minor, a cp3XX wheel; ``stable``: the stable-ABI build,
+one py3-none wheel for every torch >= python/torchrig/_stable_target.py, docs/stable-abi.md).
+The wheel is then renamed to its distribution (``_torch_version.distribution``: torchrig-cpu,
+torchrig-cu13; stable: torchrig-stable-cpu, torchrig-stable-cu13), read from its own build
+record (``with_cuda``, ``torch_cuda``, ``abi``).
 """
 from __future__ import annotations
 
@@ -28,9 +30,11 @@ PASSED_THROUGH = ("TORCHRIG_CUDA", "TORCH_CUDA_ARCH_LIST", "TORCHRIG_ABI", "CUDA
 
 
 def flavour_name(info: dict) -> str:
-    """The distribution name of a build record: torchrig-cpu unless CUDA kernels are in it."""
+    """The distribution name of a build record: torchrig[-stable]-cpu unless CUDA kernels are
+    in it, then torchrig[-stable]-cu<major>; ``-stable`` for ``"abi": "stable"``."""
     tv = library_module("_torch_version")
-    return tv.distribution(info.get("torch_cuda") if info.get("with_cuda") else None)
+    return tv.distribution(info.get("torch_cuda") if info.get("with_cuda") else None,
+                           abi=info.get("abi") or "classic")
 
 
 def build_wheel(out_dir: Path, python: str = sys.executable, source: Path = REPO) -> Path:

@@ -1,11 +1,13 @@
 """The checks a wheel must pass before it may be published; each gives a named result.
 
 * ``twine``: ``twine check --strict`` (metadata renders, required fields present);
-* ``name``: the distribution name is the flavour's (``torchrig-cpu`` / ``torchrig-cuXY``),
-  read back from METADATA and compared with the build record's flavour;
+* ``name``: the distribution name is the flavour's and ABI's (``torchrig-cpu`` /
+  ``torchrig-cuXY``; stable: ``torchrig-stable-cpu`` / ``torchrig-stable-cuXY``), read back
+  from METADATA and compared with the build record's;
 * ``pin``: the torch Requires-Dist read back from METADATA equals the one the build record
   (``torchrig/_build_info.json``) implies: ``torch>=X.Y,<X.(Y+1)`` for the torch compiled
-  against (a CUDA build also excluding ``+cpu`` torches);
+  against (a CUDA build also excluding ``+cpu`` torches); a stable build ``torch>=<target>``
+  (its ``stable_target``);
 * ``platform``: a manylinux tag (auditwheel repaired it; PyPI refuses ``linux_x86_64``);
 * ``abi``: the ABI check (torchrig_release/abi, in-process) against the given torches;
 * ``abi3audit``: only for a wheel tagged ``abi3`` (a stable-Python-ABI claim).
@@ -49,10 +51,18 @@ def _torch_entries(requires: list[str]) -> list[Requirement]:
 def check_pin(path: Path) -> Result:
     info = build_info(path)
     tv = library_module("_torch_version")
-    want = Requirement(tv.requirement(info["torch_version"], cuda=bool(info.get("with_cuda"))))
+    if info.get("abi") == "stable":
+        target = info.get("stable_target")
+        if not target:
+            return Result("pin", False, "the build record says abi stable but has no "
+                                        "stable_target (rebuild with TORCHRIG_ABI=stable)")
+        want, source = Requirement(f"torch>={tv.minor_text(target)}"), f"stable target {target}"
+    else:
+        want = Requirement(tv.requirement(info["torch_version"], cuda=bool(info.get("with_cuda"))))
+        source = f"torch {info['torch_version']}"
     got = _torch_entries(metadata(path).get_all("Requires-Dist") or [])
     detail = (f"METADATA: {', '.join(map(str, got)) or 'no torch requirement'}; build record "
-              f"(torch {info['torch_version']}): {want}")
+              f"({source}): {want}")
     return Result("pin", len(got) == 1 and got[0].specifier == want.specifier, detail)
 
 
