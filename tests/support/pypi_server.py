@@ -60,6 +60,15 @@ def server_python() -> Path:
     return py
 
 
+# pypiserver's bottle keeps at most MEMFILE_MAX (100 KiB) of a multipart upload in memory,
+# the wheel's part while it is still buffered included: an upload whose metadata fields (the
+# README as description, ~23 KB) plus a small wheel (~128 KB, the stable one) cross it is
+# refused with "400 Bad Request: MultipartError: Memory limit reached." -- PyPI takes it.
+_SERVE = ("import sys\nimport pypiserver.bottle as bottle\n"
+          "bottle.BaseRequest.MEMFILE_MAX = 64 * 2**20\n"
+          "from pypiserver.__main__ import main\nmain(sys.argv[1:])\n")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -78,7 +87,7 @@ def running_index(workdir: Path, user: str = "publisher") -> Iterator[Index]:
     port = _free_port()
     log = (workdir / "server.log").open("w")
     proc = subprocess.Popen(
-        ["timeout", str(MAX_LIFETIME_S), str(py), "-m", "pypiserver", "run", "-i", "127.0.0.1",
+        ["timeout", str(MAX_LIFETIME_S), str(py), "-c", _SERVE, "run", "-i", "127.0.0.1",
          "-p", str(port), "-P", str(htpasswd), "-a", "update", "--disable-fallback", str(packages)],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"

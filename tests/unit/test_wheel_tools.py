@@ -18,7 +18,7 @@ from torchrig_release.wheel import WheelError
 from torchrig_release.wheel.archive import WheelName, build_info, metadata, rename
 from torchrig_release.wheel.build import flavour_name
 from torchrig_release.wheel.check import check_name, check_pin, check_platform
-from torchrig_release.wheel.publish import credentials, display_url, simple_url
+from torchrig_release.wheel.publish import credentials, display_url, failure_hint, simple_url
 
 
 def make_wheel(tmp: Path, requires: str, info: dict, name: str = "torchrig",
@@ -157,3 +157,12 @@ def test_guard_loaded_with_torch_version_only_leaves_the_stable_advice_out(tmp_p
     guard = library_module("_guard", tmp_path)
     text = guard.mismatch({**CPU_INFO, "cxx11_abi": True}, "2.14.1+cpu", None, True)
     assert "pip install torchrig-cpu" in text and "torchrig-stable" not in text
+
+
+def test_upload_failure_hints_tell_a_duplicate_from_a_malformed_upload():
+    assert "--skip-existing" in failure_hint("HTTPError: 409 Conflict from http://127.0.0.1:1/")
+    assert "--skip-existing" in failure_hint("HTTPError: 400 Bad Request from https://upload.pypi.org/"
+                                             "legacy/\nFile already exists.")
+    malformed = failure_hint("HTTPError: 400 Bad Request from http://127.0.0.1:1/\nBad Request")
+    assert "--skip-existing" not in malformed and "--verbose" in malformed
+    assert "URL" in failure_hint("HTTPError: 403 Forbidden")

@@ -20,7 +20,7 @@ from ..upload.targets import redact
 from . import WheelError
 from .archive import WheelName, normalize
 
-__all__ = ["Credentials", "credentials", "display_url", "existing", "simple_url", "twine_upload"]
+__all__ = ["Credentials", "credentials", "display_url", "existing", "failure_hint", "simple_url", "twine_upload"]
 
 URL_ENV = "TORCHRIG_INDEX_URL"
 PAIRS = (("TORCHRIG_INDEX_USERNAME", "TORCHRIG_INDEX_PASSWORD"), ("TWINE_USERNAME", "TWINE_PASSWORD"))
@@ -88,6 +88,17 @@ def existing(files: list[Path], index: str) -> set[str]:
     return found
 
 
+def failure_hint(text: str) -> str:
+    """What to do about a failed twine upload, from its output."""
+    if "409" in text or "already exist" in text.lower():  # pypiserver 409; PyPI "400 File already exists"
+        return ("the index already has this version: a re-run needs --skip-existing (a changed "
+                "wheel needs a new version)")
+    if "400" in text:
+        return ("the index refused the upload as malformed (HTTP 400); `twine upload --verbose` "
+                "shows the server's reason")
+    return "check the URL and that the user may upload to it"
+
+
 def twine_upload(files: list[Path], url: str, creds: Credentials,
                  skip_existing: bool) -> tuple[int, str]:
     """Upload ``files``: (how many were sent, the redacted twine output). WheelError
@@ -111,9 +122,6 @@ def twine_upload(files: list[Path], url: str, creds: Credentials,
     secret_in_url = urllib.parse.urlsplit(url).password
     text = redact(text, secret_in_url)
     if done.returncode != 0:
-        hint = ("the index already has this version: a re-run needs --skip-existing (a changed "
-                "wheel needs a new version)" if "409" in text or "already exist" in text.lower()
-                or "400" in text
-                else "check the URL and that the user may upload to it")
+        hint = failure_hint(text)
         raise WheelError(f"upload to {display_url(url, creds.password)} failed:\n{text}\n{hint}")
     return len(files), skipped + text
