@@ -6,14 +6,20 @@ stable ABI instead (one py3-none wheel for every torch >= 2.10, docs/stable-abi.
 torchrig-stable-cpu / torchrig-stable-cu<major>. The wheel lands in DIST/raw (DIST:
 dist/$PIXI_ENVIRONMENT_NAME, or dist/local); next: `repair`.
 
+--python builds against the torch of another interpreter (a venv's python), e.g. the CUDA
+flavour from a venv holding PyPI's CUDA torch while the tooling runs here.
+
 Examples:  TORCHRIG_CUDA=OFF python -m torchrig_release build-wheel
            TORCHRIG_ABI=stable python -m torchrig_release build-wheel --dist dist/stable-cpu
+           TORCHRIG_CUDA=ON python -m torchrig_release build-wheel --python venv-cu13/bin/python
 """
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
+from .errors import ReleaseError
 from .wheel import dist_dir
 from .wheel.build import build_wheel
 
@@ -24,10 +30,14 @@ def configure_parser(sub) -> None:
     p = sub.add_parser("build-wheel", help="build a flavour-named wheel (dist/<env>/raw)",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dist", type=Path, default=None, help="DIST folder (default: dist/<env>)")
+    p.add_argument("--python", type=Path, default=Path(sys.executable),
+                   help="the interpreter whose torch the wheel is built against (default: %(default)s)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    out = build_wheel((args.dist or dist_dir()) / "raw")
+    if not args.python.is_file():
+        raise ReleaseError(f"--python {args.python}: no such interpreter", 2)
+    out = build_wheel((args.dist or dist_dir()) / "raw", python=str(args.python))
     print(out)
     return 0

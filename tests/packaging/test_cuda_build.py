@@ -144,6 +144,36 @@ def test_library_holds_sm90_device_code(cuda_install):
         assert b"sm_90" in fatbin.data()
 
 
+@pytest.mark.slow
+@pytest.mark.cudabuild
+def test_cuda_wheel_goes_through_the_wheel_pipeline(cuda_install, tmp_path):
+    """build-wheel (TORCHRIG_CUDA=ON, against the venv's torch 2.14.1+cu130, in the build dir
+    the fixture compiled: no recompile) -> repair -> check: a torchrig-cu13 wheel that vendors
+    none of torch's or CUDA's libraries and whose pin admits the CUDA torch only."""
+    import zipfile
+
+    py, _ = cuda_install
+    dist = tmp_path / "dist"
+    env = {**os.environ, "TORCHRIG_CUDA": "ON", "TORCH_CUDA_ARCH_LIST": ARCH,
+           "SKBUILD_BUILD_DIR": "build/cuda-{wheel_tag}"}
+    tool = [sys.executable, "-m", "torchrig_release"]
+    start = time.monotonic()
+    run([*tool, "build-wheel", "--python", str(py), "--dist", str(dist)], env=env, cwd=ROOT)
+    run([*tool, "repair", "--dist", str(dist), "--plat", "best"], cwd=ROOT)
+    checked = run([*tool, "check", "--dist", str(dist), "--torch", str(VENV)], cwd=ROOT)
+    print(f"[cudabuild] CUDA wheel pipeline {time.monotonic() - start:.0f}s\n{checked.stdout}")
+    (wheel,) = (dist / "repaired").glob("*.whl")
+    assert wheel.name.startswith("torchrig_cu13-0.1.0-cp3") and "-manylinux_2_" in wheel.name, wheel.name
+    names = zipfile.ZipFile(wheel).namelist()
+    vendored = [pathlib.Path(n).name for n in names if ".libs/" in n]
+    assert not [n for n in vendored if n.startswith(("libtorch", "libc10", "libcu", "libnv"))], vendored
+    meta = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("METADATA"))).decode()
+    (pin,) = [line for line in meta.splitlines() if line.startswith("Requires-Dist: torch")]
+    assert ">=2.14" in pin and "<2.15" in pin and "!=2.14.1+cpu" in pin, pin
+    for step in ("twine", "name", "pin", "platform", "abi"):
+        assert f"ok     {step}" in checked.stdout, checked.stdout
+
+
 # ---- the kernels on CPU threads (csrc/cuda/emulation.cuh) ---------------------
 
 EMULATION_SOURCE = r"""
