@@ -19,7 +19,7 @@ __all__ = ["ABI_KEY", "MATRIX_KEYS", "STABLE_BUILD_KEY", "builds", "derive", "fl
 
 # The keys that make the torchrig matrix; the other variant keys are toolchain.
 MATRIX_KEYS = ("python", "pytorch", "cuda_compiler_version")
-# classic (one build per pytorch minor) | stable (one build per python x CUDA, newest pytorch)
+# classic (one build per pytorch minor) | stable (one build per python x CUDA, on STABLE_BUILD_KEY)
 ABI_KEY = "torchrig_abi"
 STABLE_BUILD_KEY = "stable_build_pytorch"  # the one pytorch the stable build compiles against
 
@@ -105,14 +105,14 @@ def builds(values: dict[str, list[str]] | None = None) -> list[dict[str, str]]:
     torchrig_abi means classic only.
     """
     values = values if values is not None else load()
-    newest = values.get(STABLE_BUILD_KEY, [max(values["pytorch"], key=version_key)])[0]
+    stable_torch = values.get(STABLE_BUILD_KEY, [max(values["pytorch"], key=version_key)])[0]
     rows = []
     for abi in values.get(ABI_KEY, ["classic"]):
         if abi not in ("classic", "stable"):
             raise ReleaseError(f"{ABI_KEY}: {abi!r} is neither 'classic' nor 'stable' ({VARIANTS})", 2)
         for python in values["python"]:
             for cuda in values["cuda_compiler_version"]:
-                for torch in (values["pytorch"] if abi == "classic" else [newest]):
+                for torch in (values["pytorch"] if abi == "classic" else [stable_torch]):
                     rows.append({"python": python, "pytorch": torch, "cuda_compiler_version": cuda,
                                  ABI_KEY: abi})
     return rows
