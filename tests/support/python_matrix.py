@@ -31,6 +31,8 @@ from torchrig_release import build_requirements
 from torchrig_release.paths import REPO, torch_venv_dir
 from torchrig_release.venvs import ensure_venv
 
+from support import test_log
+
 # The torch each Python is tested with: a classic pytorch minor of recipe/variants.yaml,
 # the newest PyPI has for that Python (torch 2.15.0 has no cp310 wheel: 3.10 gets 2.14.1);
 # 3.11 is .venv (tools/dev-setup: the CPU torch 2.13.0 on disk).
@@ -40,6 +42,7 @@ MAIN_RUN = ("3.11", "2.13.0")  # .venv, README's test command
 # tests/packaging/test_python_matrix.py checks this against tests/unit's import closure
 TEST_EXTRAS = ["numpy", "pytest", "hypothesis", "pillow", "matplotlib", "packaging", "pyelftools",
                "pyyaml", "cxxfilt", "conda-package-handling", "py-rattler", "py-rattler-build"]
+TEST_TIMEOUT = 1800  # seconds for one Python's unit run (about 120 s here): a hang fails, by name
 SUMMARY = re.compile(r"^=*\s*(\d+ (?:passed|failed|error).* in [\d.]+s.*?)\s*=*$", re.M)
 
 
@@ -84,16 +87,30 @@ def run_one(python: str, interpreter: pathlib.Path, torch: str) -> tuple[bool, s
         sys.stderr.write(build.stdout[-4000:] + build.stderr[-4000:])
         return False, f"build failed (rc {build.returncode}, {build_s:.0f}s)"
     start = time.monotonic()
-    test_env = dict(env, PYTHONPATH=str(site), TORCHRIG_RUN_SLOW="")
-    test = subprocess.run([str(venv_python), "-m", "pytest", "tests/unit", "-q", "-p", "no:cacheprovider"],
-                          cwd=REPO, env=test_env, capture_output=True, text=True)
+    log = work / "tests.jsonl"          # support.test_log: each test as it starts and fails
+    log.unlink(missing_ok=True)
+    test_env = dict(env, PYTHONPATH=str(site), TORCHRIG_RUN_SLOW="", **{test_log.ENV: str(log)})
+    try:
+        test = subprocess.run([str(venv_python), "-m", "pytest", "tests/unit", "-q", "-rfE",
+                               "-p", "no:cacheprovider"], cwd=REPO, env=test_env, capture_output=True,
+                              text=True, timeout=TEST_TIMEOUT)
+        rc, stdout, stderr = test.returncode, test.stdout, test.stderr
+    except subprocess.TimeoutExpired as late:
+        rc, stdout, stderr = None, _text(late.stdout), _text(late.stderr) + f"\n(killed after {TEST_TIMEOUT}s)"
     test_s = time.monotonic() - start
-    found = SUMMARY.findall(test.stdout)
-    summary = found[-1] if found else f"rc {test.returncode}"
-    if test.returncode != 0:
-        sys.stderr.write(test.stdout[-6000:] + test.stderr[-2000:])
-    return test.returncode == 0, (f"{summary}; venv {venv_s:.0f}s, build {build_s:.0f}s, "
-                                  f"tests {test_s:.0f}s")
+    (work / "pytest.log").write_text(stdout + stderr)
+    found = SUMMARY.findall(stdout)
+    summary = found[-1] if found else f"no pytest summary line, {test_log.how_it_ended(rc)}"
+    if rc != 0:
+        # what failed, by name, whether or not pytest printed its summary
+        sys.stderr.write(f"[pythons] {python} torch {torch}: the last lines of {work / 'pytest.log'}:\n"
+                         + "\n".join((stdout + stderr).splitlines()[-30:]) + "\n"
+                         + "".join(f"[pythons] {python}: {line}\n" for line in test_log.digest(log, rc)))
+    return rc == 0, f"{summary}; venv {venv_s:.0f}s, build {build_s:.0f}s, tests {test_s:.0f}s"
+
+
+def _text(data) -> str:
+    return data.decode(errors="replace") if isinstance(data, bytes) else (data or "")
 
 
 def main(argv: list[str] | None = None) -> int:
