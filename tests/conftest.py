@@ -7,6 +7,7 @@ skip cleanly when no CUDA device is present.
 from __future__ import annotations
 
 import os
+import pathlib
 
 import pytest
 
@@ -19,13 +20,60 @@ except ImportError:  # a venv without setuptools (the stable-ABI scenarios' copi
 import torch
 
 
+def _run_slow(config) -> bool:
+    return config.getoption("--run-slow") or os.environ.get("TORCHRIG_RUN_SLOW") == "1"
+
+
+def pytest_configure(config):
+    """$TORCHRIG_TEST_LOG: record each test as it starts and fails (support/test_log.py).
+    Slow runs log every use of the machine-wide cache (support/cache_inventory.py) to
+    $TORCHRIG_CACHE_LOG, by default build/cache-log.jsonl, started anew."""
+    from support import test_log
+    from torchrig_release.paths import CACHE_LOG, REPO
+
+    test_log.register(config)
+    if _run_slow(config) and not os.environ.get(CACHE_LOG):
+        log = REPO / "build" / "cache-log.jsonl"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text("")
+        os.environ[CACHE_LOG] = str(log)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session, exitstatus):
+    """The cache report of a slow run: which test took what from the machine-wide cache, made
+    or reused, and from where; an entry that support/cache_inventory.py lacks fails the run."""
+    from support import cache_inventory
+    from torchrig_release.paths import CACHE_LOG
+
+    if not (_run_slow(session.config) and os.environ.get(CACHE_LOG)):
+        return
+    log = pathlib.Path(os.environ[CACHE_LOG])
+    session.config.stash[_CACHE_REPORT] = cache_inventory.report(cache_inventory.read_log(log))
+    if session.config.stash[_CACHE_REPORT][1] and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    lines, problems = config.stash.get(_CACHE_REPORT, ([], []))
+    if lines or problems:
+        terminalreporter.section("machine-wide cache: what each test took, and from where")
+    for line in lines:
+        terminalreporter.line(line)
+    for problem in problems:
+        terminalreporter.line(f"FAILED cache inventory: {problem}", red=True)
+
+
+_CACHE_REPORT = pytest.StashKey[tuple]()
+
+
 def pytest_addoption(parser):
     parser.addoption("--run-slow", action="store_true", default=False,
                      help="also run the slow packaging suites (conda, scenario, cudabuild)")
 
 
 def pytest_collection_modifyitems(config, items):
-    run_slow = config.getoption("--run-slow") or os.environ.get("TORCHRIG_RUN_SLOW") == "1"
+    run_slow = _run_slow(config)
     skip_slow = pytest.mark.skip(reason="slow suite: use --run-slow or TORCHRIG_RUN_SLOW=1")
     skip_gpu = pytest.mark.skip(reason="no CUDA device available")
     has_gpu = torch.cuda.is_available()

@@ -12,7 +12,7 @@ import pathlib
 import time
 
 from . import sanitize
-from .paths import cache_dir, python_tag
+from .paths import cache_entry, python_tag
 from .venvs import ensure_venv
 
 log = logging.getLogger(sanitize.__name__)
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         sanitize.check_self_test(work / "self-test")
         return 0
     start = time.monotonic()
-    venv = args.venv or cache_dir() / f"venv-asan-{python_tag()}-torch{args.torch}"
+    venv = args.venv or cache_entry(f"venv-asan-{python_tag()}-torch{args.torch}")
     python = sanitize.timed("venv", ensure_venv, venv.resolve(), args.torch,
                             sanitize.venv_requirements())
     if not args.skip_build:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import os
 import pathlib
 import subprocess
 import sys
@@ -27,10 +28,13 @@ def ensure_venv(directory: pathlib.Path, torch_version: str, extra: list[str],
     The cache is shared by every checkout: a venv with the same torch and at least these
     extras is reused as it is; one with the same torch but fewer extras gets the missing
     ones added (never cleared: another checkout may be using it); only a venv with another
-    torch, or none, is (re)created. ``env`` is the environment of its pip calls (e.g. a
-    lifted constraint for a torch above the machine's pip cap). Concurrent callers (other
-    checkouts sharing the cache) wait on ``<directory>.lock``.
+    torch, or none, is (re)created. ``env`` is the environment of its pip calls (default: this
+    process's). Machine-wide pip constraints are lifted (``PIP_CONSTRAINT`` empty): the torch
+    is pinned exactly, and a cap such as ``torch<=2.14.1`` in /etc/xdg/pip would otherwise make
+    the venv of a newer torch depend on which test happened to create it first. Concurrent
+    callers (other checkouts sharing the cache) wait on ``<directory>.lock``.
     """
+    env = {**(os.environ if env is None else env), "PIP_CONSTRAINT": os.devnull}
     directory.parent.mkdir(parents=True, exist_ok=True)
     with open(directory.with_name(directory.name + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

@@ -25,6 +25,7 @@ import pytest
 import torch
 
 from support.probes import OPS_PROBE
+from support.venv_clone import clone
 from torchrig_release import build_requirements
 from torchrig_release.paths import REPO, torch_venv_dir
 from torchrig_release.venvs import ensure_venv
@@ -106,12 +107,13 @@ def torch_214() -> Path:
 
 @pytest.fixture(scope="session")
 def user_213(work, wheel_213) -> Path:
-    """A fresh venv where `pip install <wheel>` alone brought torch in: python path."""
-    venv = work / "venv-user-213"
-    with _Timer("fresh venv + pip install wheel (resolves torch)"):
-        _checked([sys.executable, "-m", "venv", venv])
-        _checked([venv / "bin/python", "-m", "pip", "install", "-q", wheel_213])
-    return venv / "bin/python"
+    """A copy of the cached torch 2.13.0 venv (support.venv_clone) where `pip install <wheel>`
+    kept that torch: python path. (pip resolving a torch by itself for a wheel, in a venv
+    without one, is tests/packaging/test_wheels.py's scenario 3.)"""
+    with _Timer("venv copy + pip install wheel"):
+        python = clone(BUILD_TORCH, work / "venv-user-213", SHARED_EXTRAS)
+        _checked([python, "-m", "pip", "install", "-q", wheel_213])
+    return python
 
 
 @pytest.fixture(scope="session")

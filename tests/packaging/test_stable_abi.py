@@ -31,7 +31,6 @@ from torchrig_release.abi import elf
 from torchrig_release.abi.stable import check_stable_symbols
 from torchrig_release.library import library_module
 from torchrig_release.paths import REPO as ROOT
-from torchrig_release.paths import cache_dir as cache_root
 from torchrig_release.paths import torch_venv_dir
 from torchrig_release.venvs import ensure_venv
 
@@ -142,10 +141,10 @@ def test_library_needs_only_the_c_shim(stable_wheel, tmp_path):
 
 
 def _abi_check_venv(torch_version: str) -> str:
-    venv = torch_venv_dir(torch_version)
-    if not (venv / "bin" / "python").is_file():
-        pytest.skip(f"no cached venv {venv} (python -m torchrig_release venv --torch {torch_version})")
-    return str(venv)
+    """The cached venv of ``torch_version`` for this Python, made here when absent (the same
+    venv, with the same extras, as that torch's scenario below: made once, whichever runs first)."""
+    return str(ensure_venv(torch_venv_dir(torch_version), torch_version, VENV_EXTRA,
+                           env={**os.environ, **LIFT_CAP}).parents[1])
 
 
 def _repin(wheel: Path, out: Path, requires: str) -> Path:
@@ -218,10 +217,6 @@ def test_stable_wheel_passes_the_unit_tests(scenario, stable_wheel, test_copy, t
     row = RESULTS.setdefault(scenario.id, {"scenario": scenario, "result": "error"})
     start = time.monotonic()
     pip_env = {**os.environ, **(LIFT_CAP if scenario.lift_cap else {})}
-    wheels = cache_root() / "wheels"  # torch wheels already downloaded (e.g. 2.15.0 cp311)
-    if wheels.is_dir():
-        pip_env["PIP_FIND_LINKS"] = " ".join(filter(None, [os.environ.get("PIP_FIND_LINKS"),
-                                                          str(wheels)]))
     venv_py = ensure_venv(torch_venv_dir(scenario.torch, scenario.python), scenario.torch,
                           VENV_EXTRA, python=python, env=pip_env)
     row["venv_s"] = time.monotonic() - start

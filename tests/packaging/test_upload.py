@@ -25,7 +25,7 @@ import pytest
 
 from support import quetz_server
 from support.conda_fixtures import built_package, local_channel, local_variants  # noqa: F401  (fixtures)
-from torchrig_release.paths import cache_dir, python_tag
+from torchrig_release.paths import cache_entry, python_tag
 from torchrig_release.upload import abi, targets
 from torchrig_release.upload.packages import UploadError, read_package
 
@@ -194,7 +194,7 @@ def e2e_artifact(built_package, local_channel) -> Artifact:
 
 @pytest.fixture(scope="session")
 def quetz(tmp_path_factory):
-    with quetz_server.running_quetz(cache_dir() / f"venv-quetz-{python_tag()}",
+    with quetz_server.running_quetz(cache_entry(f"venv-quetz-{python_tag()}"),
                                     tmp_path_factory.mktemp("quetz-server")) as server:
         yield server
 

@@ -7,14 +7,14 @@ scenarios of the incident in fresh venvs that install torchrig-cpu from that ind
      time; the stable-ABI wheel (TORCHRIG_ABI=stable: build-wheel -> repair -> check ->
      publish to the same index as torchrig-stable-cpu) installs there and its ops work;
   3. nothing pinned, no torch -> pip resolves a compatible torch (2.13) by itself;
-  4. a torch outside the range (2.15.0) forced in afterwards with --no-deps -> the guard's
-     ImportError, never `undefined symbol`;
+  4. torchrig-cpu forced with --no-deps beside a torch outside its range (the cached torch
+     2.15.0 venv) -> the guard's ImportError, never `undefined symbol`;
 plus re-publishing (rejected without --skip-existing, skipped with it) and a wrong password
 (refused, nothing uploaded).
 
 Slow (one classic and one stable wheel build, each in a reused build dir: the stable one in
 build/stable-{wheel_tag}, where tests/packaging/test_stable_abi.py builds it too; venvs cloned with hard links from the cached
-venv-py3.11-torch<version>, torches installed from this machine's local wheel files).
+venv-py3.11-torch<version>, torches installed from the machine image's wheel files).
 Outputs of every step are left in .cache/wheels/ (docs/publishing.md quotes them); the
 scenario venvs are removed at the end.
 """
@@ -29,10 +29,11 @@ from pathlib import Path
 
 import pytest
 
+from support.cache_inventory import IMAGE_INDEXES, IMAGE_WHEELS
 from support.probes import OPS_PROBE
+from support.venv_clone import clone
 from support.pypi_server import running_index
-from torchrig_release.paths import REPO, torch_venv_dir
-from torchrig_release.venvs import ensure_venv
+from torchrig_release.paths import REPO
 
 pytestmark = [pytest.mark.slow, pytest.mark.scenario]
 
@@ -43,12 +44,11 @@ BUILD_TORCH, NEXT_TORCH, LATER_TORCH = "2.13.0", "2.14.1", "2.15.0"
 STABLE_BUILD = {"TORCHRIG_CUDA": "OFF", "TORCHRIG_ABI": "stable",
                 "SKBUILD_BUILD_DIR": "build/stable-{wheel_tag}"}
 TIMEOUT = 1200
-# Where this machine's torches lie; pip's own config files are ignored (PIP_CONFIG_FILE), so
-# nothing else is consulted: no pypi.org, no machine-wide constraint.
-LOCAL_SOURCES = ["--find-links", "/opt/wheels", "--find-links",
-                 str(Path("~/.cache/torchrig/wheels").expanduser()),
-                 "--extra-index-url", "file:///opt/pypi/simple",
-                 "--extra-index-url", "file:///opt/pypi-more/simple"]
+# Where this machine's torches lie: files of the machine image (support.cache_inventory lists
+# them); pip's own config files are ignored (PIP_CONFIG_FILE), so nothing else is consulted:
+# no pypi.org, no machine-wide constraint, nothing an earlier run left behind.
+LOCAL_SOURCES = ["--find-links", str(IMAGE_WHEELS), "--extra-index-url", IMAGE_INDEXES[0],
+                 "--extra-index-url", IMAGE_INDEXES[1]]
 
 
 def _run(cmd: list, env: dict | None = None, log: str | None = None) -> subprocess.CompletedProcess:
@@ -72,17 +72,8 @@ def _release(*args, env=None, log=None):
 
 
 def _clone(torch_version: str, name: str) -> Path:
-    """A fresh venv holding the cached venv's packages: hard links (same disk), so only what
-    pip changes in it is new; never --system-site-packages."""
-    source = ensure_venv(torch_venv_dir(torch_version), torch_version, []).parents[1]
-    target = WORK / "venvs" / name
-    shutil.rmtree(target, ignore_errors=True)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    cp = subprocess.run(["cp", "-al", str(source), str(target)], capture_output=True)
-    if cp.returncode != 0:  # another disk: a real copy
-        shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(source, target, symlinks=True)
-    return target / "bin" / "python"
+    """A fresh venv holding the cached venv's packages (support.venv_clone: hard links)."""
+    return clone(torch_version, WORK / "venvs" / name)
 
 
 def _fresh(name: str) -> Path:
@@ -204,9 +195,7 @@ def test_1_built_for_torch_installs_and_ops_match_the_reference(published):
 
 
 def test_2_next_torch_minor_pinned_pip_refuses_at_resolve_time(published):
-    py = _fresh("s2-torch214")
-    wheel = next(Path("/opt/pypi-more/files").glob(f"torch-{NEXT_TORCH}-cp311-*.whl"))
-    _ok(_run([py, "-m", "pip", "install", "-q", "--no-deps", wheel]))   # torch 2.14.1 installed
+    py = _clone(NEXT_TORCH, "s2-torch214")   # torch 2.14.1 installed (the cached venv's copy)
     proc = _pip(py, published, "torchrig-cpu", constraint=_pin("214", NEXT_TORCH),
                 log="scenario-2-pip.txt")
     assert proc.returncode != 0, proc.stdout
@@ -226,10 +215,15 @@ def test_3_nothing_pinned_pip_resolves_a_compatible_torch(published):
     assert version.startswith("2.13."), (version, proc.stdout)
 
 
-def test_4_torch_forced_in_afterwards_raises_the_guard_error(published):
+def test_4_torch_outside_the_range_beside_it_raises_the_guard_error(published):
+    """torchrig-cpu (built for 2.13) forced with --no-deps into a clone of the cached torch 2.15.0
+    venv: the state of a user who upgraded torch afterwards, reached without a torch 2.15.0 wheel
+    file (none lies on a fresh machine; the venv is made from PyPI by ensure_venv)."""
     py = _clone(LATER_TORCH, "s4-forced")      # torch 2.15.0 and its CUDA libraries
-    _ok(_pip(py, published, "torchrig-cpu", log="scenario-4-pip-install.txt"))  # -> torch 2.13
-    _ok(_pip(py, published, "--no-deps", f"torch=={LATER_TORCH}", log="scenario-4-force.txt"))
+    proc = _ok(_pip(py, published, "--no-deps", "torchrig-cpu", log="scenario-4-pip-install.txt"))
+    assert "Successfully installed torchrig-cpu-0.1.0" in proc.stdout, proc.stdout
+    listed = _run([py, "-m", "pip", "list", "--format=freeze"]).stdout
+    assert f"torch=={LATER_TORCH}" in listed, listed   # the torch outside the range stayed
     proc = _run([py, "-c", "import torchrig"], log="scenario-4-import.txt")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "ImportError: torchrig was built for torch 2.13.0" in proc.stderr, proc.stderr

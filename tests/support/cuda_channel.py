@@ -50,7 +50,7 @@ import zipfile
 
 from torchrig_release.conda import util as cu
 from torchrig_release.errors import ReleaseError
-from torchrig_release.paths import cache_dir
+from torchrig_release.paths import cache_entry
 
 from support import standins as si
 
@@ -97,7 +97,7 @@ TOOLKIT_EXTRA = {"cublas": "nvidia-cublas", "cudart": "nvidia-cuda-runtime",
 
 def default_channel_dir() -> pathlib.Path:
     xy = f"{sys.version_info.major}.{sys.version_info.minor}"
-    return cache_dir() / f"conda-channel-cuda{CUDA}-torch{TORCH}-py{xy}"
+    return cache_entry(f"conda-channel-cuda{CUDA}-torch{TORCH}-py{xy}")
 
 
 # --- the wheels -------------------------------------------------------------

@@ -46,7 +46,7 @@ from torchrig_release import build_requirements, variants
 from torchrig_release.conda import util as cu
 from torchrig_release.errors import ReleaseError
 from torchrig_release.library import torch_version
-from torchrig_release.paths import RECIPE, cache_dir, python_tag
+from torchrig_release.paths import RECIPE, cache_entry, python_tag
 
 from support import standins as si
 
@@ -158,7 +158,7 @@ def default_channel_dir(inputs: dict) -> pathlib.Path:
     """``<cache>/conda-channel-py3.11-torch2.13.0-<key[:12]>``: one per set of inputs, so
     checkouts sharing the cache never rebuild each other's channel."""
     torch = inputs["versions"].get("torch", "none")
-    return cache_dir() / f"conda-channel-{python_tag()}-torch{torch}-{channel_key(inputs)[:12]}"
+    return cache_entry(f"conda-channel-{python_tag()}-torch{torch}-{channel_key(inputs)[:12]}")
 
 
 def build_channel(channel: pathlib.Path | None = None, force: bool = False) -> tuple[pathlib.Path, dict]:

@@ -23,7 +23,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from torchrig_release.paths import cache_dir
+from torchrig_release.paths import cache_entry
 
 PYPISERVER = "pypiserver==2.3.2"
 REQUIREMENTS = [PYPISERVER, "passlib==1.7.4"]
@@ -50,7 +50,7 @@ class Index:
 
 def server_python() -> Path:
     """The Python of the cached pypiserver venv (created on first use)."""
-    venv = cache_dir() / f"venv-{PYPISERVER.replace('==', '-')}"
+    venv = cache_entry(f"venv-{PYPISERVER.replace('==', '-')}")
     py, stamp = venv / "bin" / "python", venv / "torchrig-venv.json"
     if py.exists() and stamp.is_file() and json.loads(stamp.read_text()) == REQUIREMENTS:
         return py
