@@ -55,6 +55,8 @@ ENTRIES = (
           "torch from the image's /opt/wheels; test tools from PyPI"),
     Entry("venv-pypiserver-*", "support.pypi_server.server_python", "PyPI (pypiserver, passlib)"),
     Entry("venv-quetz-py3.11", "support.quetz_server.ensure_venv", "PyPI (quetz-server and its pins)"),
+    Entry("ccache", "tools/ccache.sh (the compiler launcher of tools/dev-setup and .ci/run)",
+          "compiles of this machine's builds"),
     Entry("conda-channel-py3.11-torch*-*", "support.local_channel.build_channel",
           "rattler-build stand-ins of the wheels pip downloads at .venv's versions "
           "(torch from the image, the rest from PyPI)"),
