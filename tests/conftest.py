@@ -24,32 +24,42 @@ def _run_slow(config) -> bool:
     return config.getoption("--run-slow") or os.environ.get("TORCHRIG_RUN_SLOW") == "1"
 
 
+def _modules(*names: str) -> list | None:
+    """The modules, or None where one is missing: copies of the tests run elsewhere without
+    tests/support or the release tooling (the stable-ABI scenarios' copies, the sanitizer venv)."""
+    import importlib
+
+    try:
+        return [importlib.import_module(n) for n in names]
+    except ImportError:
+        return None
+
+
 def pytest_configure(config):
     """$TORCHRIG_TEST_LOG: record each test as it starts and fails (support/test_log.py).
     Slow runs log every use of the machine-wide cache (support/cache_inventory.py) to
     $TORCHRIG_CACHE_LOG, by default build/cache-log.jsonl, started anew."""
-    from support import test_log
-    from torchrig_release.paths import CACHE_LOG, REPO
-
-    test_log.register(config)
-    if _run_slow(config) and not os.environ.get(CACHE_LOG):
-        log = REPO / "build" / "cache-log.jsonl"
+    found = _modules("support.test_log")
+    if found:
+        found[0].register(config)
+    found = _modules("torchrig_release.paths")
+    if found and _run_slow(config) and not os.environ.get(found[0].CACHE_LOG):
+        log = found[0].REPO / "build" / "cache-log.jsonl"
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text("")
-        os.environ[CACHE_LOG] = str(log)
+        os.environ[found[0].CACHE_LOG] = str(log)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session, exitstatus):
     """The cache report of a slow run: which test took what from the machine-wide cache, made
     or reused, and from where; an entry that support/cache_inventory.py lacks fails the run."""
-    from support import cache_inventory
-    from torchrig_release.paths import CACHE_LOG
-
-    if not (_run_slow(session.config) and os.environ.get(CACHE_LOG)):
+    found = _modules("support.cache_inventory", "torchrig_release.paths")
+    if not (found and _run_slow(session.config) and os.environ.get(found[1].CACHE_LOG)):
         return
-    log = pathlib.Path(os.environ[CACHE_LOG])
-    session.config.stash[_CACHE_REPORT] = cache_inventory.report(cache_inventory.read_log(log))
+    inventory, paths = found
+    log = pathlib.Path(os.environ[paths.CACHE_LOG])
+    session.config.stash[_CACHE_REPORT] = inventory.report(inventory.read_log(log))
     if session.config.stash[_CACHE_REPORT][1] and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
