@@ -1,5 +1,5 @@
 // Runs the CUDA kernels of this directory on CPU threads, for tests on
-// machines without a GPU (tests/test_cuda_build.py). Never compiled by nvcc.
+// machines without a GPU (tests/packaging/test_cuda_build.py). Never compiled by nvcc.
 //
 // One std::thread per CUDA thread; the blocks of a grid run one after the
 // other; __syncthreads() and __syncwarp() are std::barriers over the block and

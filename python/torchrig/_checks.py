@@ -3,7 +3,7 @@
 The Python twin of csrc/checks.cpp: the same checks in the same order, the
 same exception types (``ValueError`` for shapes and devices, ``TypeError``
 for dtypes) and the same messages, so a bad input fails the same way on real
-tensors, on ``meta`` tensors and under ``torch.compile``. tests/test_checks.py
+tensors, on ``meta`` tensors and under ``torch.compile``. tests/unit/test_checks.py
 runs every case of both sides and compares type and message.
 
 Checks that read data (parents ordering, index ranges) need real values; the

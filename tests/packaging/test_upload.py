@@ -3,7 +3,7 @@
 Everything runs the tool as a subprocess (as `pixi run upload` does), so the
 checks on its output see all of it, rattler-build's included. The packages are
 real ones built here with rattler-build; the servers are real ones on 127.0.0.1
-(tests/quetz_server.py). The quetz tests are `slow`: ~35 s the first time (the
+(tests/support/quetz_server.py). The quetz tests are `slow`: ~35 s the first time (the
 quetz venv in the machine-wide cache is installed from PyPI), then ~5-8 s to start a fresh
 deployment once per session.
 """

@@ -97,7 +97,7 @@ def assert_skin_backward_matches_cpu(args, dtype, masks):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_samples_match_cpu(device, dtype):
-    """tests/helpers.py's samples: shared/batched inputs, K from 1 to 8, B = 0."""
+    """tests/unit/helpers.py's samples: shared/batched inputs, K from 1 to 8, B = 0."""
     for args in sample_fk(device=device, dtype=dtype):
         assert_fk_matches_cpu(args, dtype)
     for args in sample_skin(device=device, dtype=dtype):
