@@ -96,8 +96,9 @@ def digest(path: Path, rc: int | None = None) -> list[str]:
         lines.append(f"pytest stopped without finishing ({how_it_ended(rc)}) after {len(started)} "
                      f"test(s); the test running then: {running}")
     elif not lines and finish["exitstatus"] not in (0, 5):
-        lines.append(f"pytest exited {finish['exitstatus']} with no failed test recorded "
-                     "(a collection or usage error: see its output above)")
+        lines.append(f"pytest exited {finish['exitstatus']} with no failed test recorded: see the "
+                     "lines marked FAILED or ERROR in its output above (a collection or usage error, "
+                     "or the cache inventory of tests/conftest.py)")
     return lines
 
 
