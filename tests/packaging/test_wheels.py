@@ -7,8 +7,8 @@ scenarios of the incident in fresh venvs that install torchrig-cpu from that ind
      time; the stable-ABI wheel (TORCHRIG_ABI=stable: build-wheel -> repair -> check ->
      publish to the same index as torchrig-stable-cpu) installs there and its ops work;
   3. nothing pinned, no torch -> pip resolves a compatible torch (2.13) by itself;
-  4. torchrig-cpu forced with --no-deps beside a torch outside its range (the cached torch
-     2.15.0 venv) -> the guard's ImportError, never `undefined symbol`;
+  4. torchrig-cpu forced with --no-deps beside a torch outside its range (a copy of the cached
+     torch 2.14.1 venv) -> the guard's ImportError, never `undefined symbol`;
 plus re-publishing (rejected without --skip-existing, skipped with it) and a wrong password
 (refused, nothing uploaded).
 
@@ -38,7 +38,7 @@ from torchrig_release.paths import REPO
 pytestmark = [pytest.mark.slow, pytest.mark.scenario]
 
 WORK = REPO / ".cache" / "wheels"
-BUILD_TORCH, NEXT_TORCH, LATER_TORCH = "2.13.0", "2.14.1", "2.15.0"
+BUILD_TORCH, NEXT_TORCH = "2.13.0", "2.14.1"
 # The stable build's folder: the one tests/packaging/test_stable_abi.py builds in (scikit-build-core
 # reads SKBUILD_BUILD_DIR), so whichever of the two runs second rebuilds nothing.
 STABLE_BUILD = {"TORCHRIG_CUDA": "OFF", "TORCHRIG_ABI": "stable",
@@ -216,14 +216,14 @@ def test_3_nothing_pinned_pip_resolves_a_compatible_torch(published):
 
 
 def test_4_torch_outside_the_range_beside_it_raises_the_guard_error(published):
-    """torchrig-cpu (built for 2.13) forced with --no-deps into a clone of the cached torch 2.15.0
-    venv: the state of a user who upgraded torch afterwards, reached without a torch 2.15.0 wheel
-    file (none lies on a fresh machine; the venv is made from PyPI by ensure_venv)."""
-    py = _clone(LATER_TORCH, "s4-forced")      # torch 2.15.0 and its CUDA libraries
+    """torchrig-cpu (built for 2.13) forced with --no-deps into a copy of the cached torch 2.14.1
+    venv: the state of a user who upgraded torch afterwards, reached without installing a torch
+    wheel (no torch wheel file but the image's lies on a fresh machine)."""
+    py = _clone(NEXT_TORCH, "s4-forced")      # torch 2.14.1 and its CUDA libraries
     proc = _ok(_pip(py, published, "--no-deps", "torchrig-cpu", log="scenario-4-pip-install.txt"))
     assert "Successfully installed torchrig-cpu-0.1.0" in proc.stdout, proc.stdout
     listed = _run([py, "-m", "pip", "list", "--format=freeze"]).stdout
-    assert f"torch=={LATER_TORCH}" in listed, listed   # the torch outside the range stayed
+    assert f"torch=={NEXT_TORCH}" in listed, listed   # the torch outside the range stayed
     proc = _run([py, "-c", "import torchrig"], log="scenario-4-import.txt")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "ImportError: torchrig was built for torch 2.13.0" in proc.stderr, proc.stderr
