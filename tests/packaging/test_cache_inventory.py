@@ -102,3 +102,12 @@ def test_cache_entry_logs_each_use_with_the_test_running(tmp_path, monkeypatch):
                     "by": "tests/packaging/test_cache_inventory.py::"
                           "test_cache_entry_logs_each_use_with_the_test_running"}
     assert reused["existed"] is True
+
+
+def test_no_module_names_a_cache_entry_at_import():
+    """A cache_entry() call logs a use: at import (collection) it would log one outside any test,
+    before the test that makes the entry, and the report would credit the making to nobody."""
+    at_import = re.compile(r"^\w+\s*=.*\b(?:cache_entry|torch_venv_dir)\(", re.M)
+    found = [f"{f.relative_to(REPO)}: {m.group(0)}" for f in _sources()
+             for m in at_import.finditer(f.read_text())]
+    assert not found, "\n".join(found)

@@ -35,7 +35,6 @@ from torchrig_release.venvs import ensure_venv
 import torchrig
 
 TORCH_VERSION = "2.14.1"
-VENV = torch_venv_dir(TORCH_VERSION)
 VENV_EXTRA = ["numpy", "pytest", *build_requirements.names()]
 ARCH = "9.0"
 OPS = ["forward_kinematics", "forward_kinematics_backward", "skin", "skin_backward"]
@@ -81,7 +80,7 @@ def cuda_install(tmp_path_factory) -> tuple[pathlib.Path, pathlib.Path]:
     if find_nvcc() is None:
         pytest.skip("no nvcc (set CUDA_HOME): cannot compile the CUDA extension here")
     start = time.monotonic()
-    py = ensure_venv(VENV, TORCH_VERSION, VENV_EXTRA)
+    py = ensure_venv(torch_venv_dir(TORCH_VERSION), TORCH_VERSION, VENV_EXTRA)
     venv_s = time.monotonic() - start
     wheels = tmp_path_factory.mktemp("cuda-wheel")
     env = {**os.environ, "TORCHRIG_CUDA": "ON", "TORCH_CUDA_ARCH_LIST": ARCH,
@@ -160,7 +159,7 @@ def test_cuda_wheel_goes_through_the_wheel_pipeline(cuda_install, tmp_path):
     start = time.monotonic()
     run([*tool, "build-wheel", "--python", str(py), "--dist", str(dist)], env=env, cwd=ROOT)
     run([*tool, "repair", "--dist", str(dist), "--plat", "best"], cwd=ROOT)
-    checked = run([*tool, "check", "--dist", str(dist), "--torch", str(VENV)], cwd=ROOT)
+    checked = run([*tool, "check", "--dist", str(dist), "--torch", str(py.parents[1])], cwd=ROOT)
     print(f"[cudabuild] CUDA wheel pipeline {time.monotonic() - start:.0f}s\n{checked.stdout}")
     (wheel,) = (dist / "repaired").glob("*.whl")
     assert wheel.name.startswith("torchrig_cu13-0.1.0-cp3") and "-manylinux_2_" in wheel.name, wheel.name
