@@ -39,14 +39,12 @@ LATER_TORCH = "2.14.1"  # a torch released after the build's, with a venv for th
 UNIT_TESTS = ["test_ops.py", "test_bad_inputs.py", "test_fuzz.py", "test_rig.py"]
 SUPPORT = ["conftest.py", "helpers.py"]
 VENV_EXTRA = ["numpy", "pytest", "hypothesis"]
-LIFT_CAP = {"PIP_CONSTRAINT": "/dev/null"}  # the machine caps pip at torch<=2.14.1
 
 
 @dataclass(frozen=True)
 class Scenario:
     python: str                  # minor version, from pyenv when not the running one
     torch: str
-    lift_cap: bool = False       # torch above the machine's pip cap (PyPI)
 
     @property
     def id(self) -> str:
@@ -57,7 +55,7 @@ SCENARIOS = [
     Scenario("3.11", "2.13.0"),                 # the build's torch (CPU, /opt/wheels)
     Scenario("3.11", "2.14.1"),                 # released after the build's; CUDA 13, on the CPU
     Scenario("3.10", "2.10.0"),                 # the oldest torch the pin admits; oldest Python
-    Scenario("3.13", "2.15.0", lift_cap=True),  # newest Python
+    Scenario("3.13", "2.15.0"),                 # newest Python (PyPI; ensure_venv lifts the pip cap)
 ]
 RESULTS: dict[str, dict] = {}
 pytestmark = [pytest.mark.slow, pytest.mark.scenario]
@@ -143,8 +141,7 @@ def test_library_needs_only_the_c_shim(stable_wheel, tmp_path):
 def _abi_check_venv(torch_version: str) -> str:
     """The cached venv of ``torch_version`` for this Python, made here when absent (the same
     venv, with the same extras, as that torch's scenario below: made once, whichever runs first)."""
-    return str(ensure_venv(torch_venv_dir(torch_version), torch_version, VENV_EXTRA,
-                           env={**os.environ, **LIFT_CAP}).parents[1])
+    return str(ensure_venv(torch_venv_dir(torch_version), torch_version, VENV_EXTRA).parents[1])
 
 
 def _repin(wheel: Path, out: Path, requires: str) -> Path:
@@ -216,9 +213,8 @@ def test_stable_wheel_passes_the_unit_tests(scenario, stable_wheel, test_copy, t
         pytest.skip(f"no Python {scenario.python} on this machine (pyenv)")
     row = RESULTS.setdefault(scenario.id, {"scenario": scenario, "result": "error"})
     start = time.monotonic()
-    pip_env = {**os.environ, **(LIFT_CAP if scenario.lift_cap else {})}
     venv_py = ensure_venv(torch_venv_dir(scenario.torch, scenario.python), scenario.torch,
-                          VENV_EXTRA, python=python, env=pip_env)
+                          VENV_EXTRA, python=python)
     row["venv_s"] = time.monotonic() - start
     site = tmp_path / "site"
     _run([str(venv_py), "-m", "pip", "install", "-q", "--no-deps", "--target", str(site),
