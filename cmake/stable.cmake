@@ -9,7 +9,8 @@
 # (no find_package(Torch), whose config wants a CUDA toolkit for a CUDA torch
 # even when no CUDA code is compiled).
 #
-# Inputs: TORCHRIG_CUDA, TORCHRIG_ARCH_LIST (as for the classic build).
+# Inputs: TORCHRIG_CUDA, TORCHRIG_ARCH_LIST (as for the classic build),
+# TORCHRIG_LAUNCH_SOURCES (cmake/launch.cmake).
 
 find_package(Python REQUIRED COMPONENTS Interpreter)
 execute_process(
@@ -40,6 +41,7 @@ foreach(_lib IN ITEMS torch_cpu c10)
 endforeach()
 
 set(TORCHRIG_STABLE_SOURCES
+  ${TORCHRIG_LAUNCH_SOURCES}
   csrc/check_rules.cpp
   csrc/stable/binding.cpp
   csrc/stable/library.cpp

@@ -1,5 +1,5 @@
 // The rules of check_rules.h. Order of the checks and wording follow
-// csrc/checks.cpp, so both binding layers fail the same way on the same input.
+// csrc/classic/checks.cpp, so both binding layers fail the same way on the same input.
 #include "check_rules.h"
 
 #include <sstream>

@@ -4,7 +4,7 @@
 //
 // A broken rule throws CheckFailure (a std::invalid_argument carrying whether
 // Python should see a ValueError or a TypeError); each binding layer turns it
-// into its own error type. Messages match csrc/checks.cpp word for word.
+// into its own error type. Messages match csrc/classic/checks.cpp word for word.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// Every torchrig op schema, written once: csrc/ops.cpp (classic TORCH_LIBRARY)
+// Every torchrig op schema, written once: csrc/classic/ops.cpp (classic TORCH_LIBRARY)
 // and csrc/stable/library.cpp (STABLE_TORCH_LIBRARY) both register this list.
 // Plain C++, no torch types.
 #pragma once

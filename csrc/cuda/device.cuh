@@ -2,9 +2,8 @@
 //
 // The kernel headers (fk_kernels.cuh, skin_kernels.cuh, batch_lanes.cuh) use
 // only what is declared here plus CUDA built-ins (threadIdx, __syncthreads,
-// __syncwarp, atomicAdd), so they stay plain CUDA C++ over raw pointers: the
-// at::Tensor launchers live in the .cu files, and a torch::stable binding can
-// be added beside them later.
+// __syncwarp, atomicAdd), so they stay plain CUDA C++ over raw pointers,
+// launched by csrc/launch/cuda_*.cuh for both bindings.
 #pragma once
 
 #include <cstdint>

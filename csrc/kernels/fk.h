@@ -1,7 +1,7 @@
 // Forward kinematics over a joint tree: plain C++ over raw pointers.
 //
 // No torch types here, so the same maths can sit under the at::Tensor binding
-// (csrc/cpu/fk_cpu.cpp) and, later, a torch::stable::Tensor binding. The
+// (csrc/classic/cpu_fk.cpp) and, later, a torch::stable::Tensor binding. The
 // caller has validated shapes and `parents` (parents[j] in [-1, j)).
 //
 // Layouts for one batch element (all contiguous):

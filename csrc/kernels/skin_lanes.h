@@ -5,7 +5,7 @@
 // together: every per-vertex scalar (joint index, weight, rest coordinate) is
 // the same for all lanes, and each line below `for (l < L)` is one SIMD
 // operation the compiler vectorises (L = one register of T: 4 floats with
-// SSE2, 8 with AVX2, 16 with AVX-512; csrc/cpu/skin_lanes_*.cpp build this
+// SSE2, 8 with AVX2, 16 with AVX-512; csrc/launch/cpu_lanes_*.cpp build this
 // header once per instruction set, chosen at run time).
 //
 // Per-block scratch, "lanes innermost":

@@ -119,16 +119,22 @@ Tensor alloc(const Tensor& like, std::initializer_list<int64_t> sizes) {
   return torch::stable::new_empty(like, torch::headeronly::IntHeaderOnlyArrayRef(v.data(), v.size()));
 }
 
-Tensor alloc_zeros(const Tensor& like, std::initializer_list<int64_t> sizes) {
-  const std::vector<int64_t> v(sizes);
-  return torch::stable::new_zeros(like, torch::headeronly::IntHeaderOnlyArrayRef(v.data(), v.size()));
-}
-
 Tensor zeros_of(const Tensor& t) { return torch::stable::new_zeros(t, t.sizes()); }
 
+Tensor grad_buffer(const Tensor& like, bool zeroed) {
+  return zeroed ? zeros_of(like) : torch::stable::empty_like(like);
+}
+
+namespace {
+const int64_t kDim0[] = {0};
+}  // namespace
+
 Tensor sum0(const Tensor& t) {
-  const int64_t dim0[] = {0};
-  return torch::stable::sum(t, torch::headeronly::IntHeaderOnlyArrayRef(dim0, 1));
+  return torch::stable::sum(t, torch::headeronly::IntHeaderOnlyArrayRef(kDim0, 1));
+}
+
+void sum0_out(Tensor& out, const Tensor& t) {
+  torch::stable::sum_out(out, t, torch::headeronly::IntHeaderOnlyArrayRef(kDim0, 1));
 }
 
 }  // namespace torchrig::stable

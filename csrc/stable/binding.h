@@ -64,10 +64,12 @@ SkinShape check_skin_backward_inputs(const Tensor& grad_vertices, const Tensor& 
 Tensor as_contiguous(const Tensor& t);
 /// Uninitialised / zeroed tensor of `sizes` with the dtype and device of `like`.
 Tensor alloc(const Tensor& like, std::initializer_list<int64_t> sizes);
-Tensor alloc_zeros(const Tensor& like, std::initializer_list<int64_t> sizes);
 Tensor zeros_of(const Tensor& t);
-/// Sum over dim 0.
+/// A gradient buffer shaped like `like`: zero-filled, or uninitialised.
+Tensor grad_buffer(const Tensor& like, bool zeroed);
+/// Sum over dim 0, as a new tensor / into `out`.
 Tensor sum0(const Tensor& t);
+void sum0_out(Tensor& out, const Tensor& t);
 
 /// f(scalar_t{}) for float32 / float64 (the rules have refused other dtypes).
 template <typename F>

@@ -1,6 +1,6 @@
 """Shape, dtype and device checks of every op, for the fake (meta) kernels.
 
-The Python twin of csrc/checks.cpp: the same checks in the same order, the
+The Python twin of csrc/classic/checks.cpp: the same checks in the same order, the
 same exception types (``ValueError`` for shapes and devices, ``TypeError``
 for dtypes) and the same messages, so a bad input fails the same way on real
 tensors, on ``meta`` tensors and under ``torch.compile``. tests/unit/test_checks.py

@@ -1,14 +1,14 @@
 """Python surface of the torchrig ops: wrappers, fake kernels, autograd.
 
-The schemas are declared once in csrc/ops.cpp; CPU/CUDA kernels register in
+The schemas are declared once in csrc/classic/ops.cpp; CPU/CUDA kernels register in
 C++. Here: typed wrappers, ``register_fake`` kernels so ``torch.compile`` can
 trace the ops, and autograd for every op, the backward ops included, so
 derivatives of any order are exact (formulas in ``_derivatives``). The classic
-build registers the forward ops' autograd in C++ (csrc/autograd.cpp, the same
+build registers the forward ops' autograd in C++ (csrc/classic/autograd.cpp, the same
 first-order formulas, no Python on a call); the Python ones below serve the
 stable build.
 
-The fake kernels run the checks of csrc/checks.cpp (their Python twin,
+The fake kernels run the checks of csrc/classic/checks.cpp (their Python twin,
 ``_checks``), raising the same ValueError / TypeError, and return tensors with
 the sizes and (contiguous) strides the real kernels return.
 
@@ -150,7 +150,7 @@ def _has_cpp_autograd(op: str) -> bool:
     """Whether ``torchrig::op`` has an autograd kernel yet (asked before registering one).
 
     The classic build registers the forward ops' autograd in C++
-    (csrc/autograd.cpp: no Python on a call, the same first-order formulas as
+    (csrc/classic/autograd.cpp: no Python on a call, the same first-order formulas as
     above); the stable build has no C++ autograd, so these Python formulas serve it.
     """
     return torch._C._dispatch_has_kernel_for_dispatch_key(f"torchrig::{op}", "Autograd")

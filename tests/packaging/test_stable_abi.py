@@ -36,7 +36,9 @@ from torchrig_release.venvs import ensure_venv
 
 BUILD_TORCH = "2.13.0"
 LATER_TORCH = "2.14.1"  # a torch released after the build's, with a venv for this Python
-UNIT_TESTS = ["test_ops.py", "test_bad_inputs.py", "test_fuzz.py", "test_rig.py"]
+# test_skin_lanes: the batch-in-lanes kernels of every instruction set this CPU runs, which the
+# stable build shares with the classic one (csrc/launch)
+UNIT_TESTS = ["test_ops.py", "test_bad_inputs.py", "test_fuzz.py", "test_rig.py", "test_skin_lanes.py"]
 SUPPORT = ["conftest.py", "helpers.py"]
 VENV_EXTRA = ["numpy", "pytest", "hypothesis"]
 
@@ -204,6 +206,9 @@ def test_bench_compares_the_stable_and_classic_builds(stable_wheel, tmp_path):
     assert all(r["classic_us"] > 0 and r["stable_us"] > 0 for r in found["abi"])
     assert [r["case"] for r in found["bridge"]] == ["fk B=1", "skin B=1", "fk B=3", "skin B=3"]
     assert "stable/classic" in proc.stdout and "bridge us" in proc.stdout
+    # one launch plan for both bindings (csrc/launch): the same CPU kernels in both builds
+    builds = found["abi"]["builds"]
+    assert builds["stable"]["isa"] == builds["classic"]["isa"], builds
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)

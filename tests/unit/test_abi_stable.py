@@ -42,7 +42,7 @@ def test_std_symbols_mentioning_no_torch_namespace_are_not_torch_symbols():
 
 
 def test_weak_tls_init_references_are_optional_at_load():
-    # csrc/autograd.cpp touches c10's thread_local dispatch key set: g++ emits a weak
+    # csrc/classic/autograd.cpp touches c10's thread_local dispatch key set: g++ emits a weak
     # reference to its TLS init function, which torch need not define
     from torchrig_release.abi.elf import optional_at_load
 

@@ -1,4 +1,4 @@
-"""The forward ops' C++ autograd kernels (csrc/autograd.cpp, classic build): no Python per call."""
+"""The forward ops' C++ autograd kernels (csrc/classic/autograd.cpp, classic build): no Python per call."""
 from __future__ import annotations
 
 import os

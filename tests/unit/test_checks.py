@@ -1,4 +1,4 @@
-"""The fake kernels run the checks of csrc/checks.cpp: same exception, same message.
+"""The fake kernels run the checks of csrc/classic/checks.cpp: same exception, same message.
 
 Every bad-input case of test_bad_inputs.py is run on real CPU tensors (the C++
 checks) and on ``meta`` tensors (the fake kernels, python/torchrig/_checks.py);

@@ -1,4 +1,4 @@
-"""The batch-in-lanes CPU skinning kernels (csrc/kernels/skin_lanes.h), for every
+"""The batch-in-lanes CPU skinning kernels (csrc/kernels/skin_lanes.h, csrc/launch/cpu_lanes*), for every
 instruction set this CPU runs: values and gradients against torchrig.reference
 at batch sizes around the lane counts (full blocks, tails, several chunks)."""
 from __future__ import annotations
@@ -11,9 +11,9 @@ import textwrap
 import pytest
 
 _CHECK = textwrap.dedent("""
-    import sys, torch, torchrig
+    import sys, torch, torchrig, torchrig.info
     from torchrig import ops, reference
-    assert torchrig._C.cpu_isa() == sys.argv[1], torchrig._C.cpu_isa()
+    assert torchrig.info.cpu_isa() == sys.argv[1], torchrig.info.cpu_isa()
     g = torch.Generator().manual_seed(0)
     for dtype, tol in ((torch.float32, 2e-5), (torch.float64, 1e-12)):
         for B in (1, 3, 4, 7, 8, 9, 16, 17, 31, 40):
@@ -35,8 +35,8 @@ _CHECK = textwrap.dedent("""
 
 
 def _supported() -> list[str]:
-    import torchrig
-    best = torchrig._C.cpu_isa()
+    import torchrig.info
+    best = torchrig.info.cpu_isa()
     order = ["baseline", "avx2", "avx512"]
     return order[: order.index(best) + 1] if best in order else ["baseline"]
 

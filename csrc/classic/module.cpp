@@ -1,12 +1,12 @@
 // The plain Python module torchrig._C. Importing it loads the library, which
-// registers the ops (csrc/ops.cpp) under torch.ops.torchrig. Its own bindings
+// registers the ops (csrc/classic/ops.cpp) under torch.ops.torchrig. Its own bindings
 // only report how the library was built and which CPU kernels it runs.
 #include <pybind11/pybind11.h>
 #include <torch/version.h>
 
 #include <string>
 
-#include "cpu/skin_lanes.h"
+#include "launch/cpu_lanes.h"
 
 namespace {
 
@@ -25,7 +25,7 @@ bool compiled_with_cuda() {
 }
 
 // The instruction set of the CPU skinning kernels chosen for this machine.
-std::string cpu_isa() { return torchrig::cpu::lane_kernels_float().isa; }
+std::string cpu_isa() { return torchrig::launch::lane_kernels_float().isa; }
 
 }  // namespace
 

@@ -2,7 +2,7 @@
 // built once per x86 instruction set and chosen at run time.
 //
 // No inline functions here: this header is included by translation units
-// compiled with different -m flags (skin_lanes_*.cpp), which must share only
+// compiled with different -m flags (cpu_lanes_*.cpp), which must share only
 // plain data and function pointers.
 #pragma once
 
@@ -10,7 +10,7 @@
 
 #include "../kernels/skin.h"
 
-namespace torchrig::cpu {
+namespace torchrig::launch {
 
 template <typename T>
 struct LaneKernels {
@@ -33,8 +33,8 @@ struct LaneKernels {
 const LaneKernels<float>& lane_kernels_float();
 const LaneKernels<double>& lane_kernels_double();
 
-// One definition per instruction-set translation unit (skin_lanes_isa.inc).
+// One definition per instruction-set translation unit (cpu_lanes_isa.inc).
 extern const LaneKernels<float> kLanesFloat_baseline, kLanesFloat_avx2, kLanesFloat_avx512;
 extern const LaneKernels<double> kLanesDouble_baseline, kLanesDouble_avx2, kLanesDouble_avx512;
 
-}  // namespace torchrig::cpu
+}  // namespace torchrig::launch

@@ -2,12 +2,14 @@
 
 #include <ATen/ATen.h>
 
+#include "launch/dims.h"
+
 namespace torchrig {
 
 FkTensors fk_tensors(const FkShape& s, const at::Tensor& rotations,
                      const at::Tensor& offsets, const at::Tensor& parents) {
   return {rotations.contiguous(), offsets.contiguous(), parents.contiguous(),
-          s.batched_offsets ? s.J * 3 : 0};
+          launch::fk_offset_stride(s)};
 }
 
 FkGradTensors fk_grad_tensors(const FkShape& s, const at::Tensor& grad_transforms,
@@ -24,8 +26,7 @@ std::tuple<at::Tensor, at::Tensor> fk_grads(const FkShape& s, FkGradTensors& t) 
 SkinTensors skin_tensors(const SkinShape& s, const at::Tensor& rest_vertices,
                          const at::Tensor& transforms, const at::Tensor& indices,
                          const at::Tensor& weights) {
-  return {{s.B, s.V, s.J, s.K, s.batched_rest ? s.V * 3 : 0},
-          rest_vertices.contiguous(), transforms.contiguous(), indices.contiguous(),
+  return {launch::skin_dims(s), rest_vertices.contiguous(), transforms.contiguous(), indices.contiguous(),
           weights.contiguous()};
 }
 

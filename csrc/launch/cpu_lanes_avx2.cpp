@@ -2,4 +2,4 @@
 #define TORCHRIG_ISA avx2
 #define TORCHRIG_ISA_NAME "avx2"
 #define TORCHRIG_LANE_BYTES 32
-#include "skin_lanes_isa.inc"
+#include "cpu_lanes_isa.inc"

@@ -2,4 +2,4 @@
 #define TORCHRIG_ISA baseline
 #define TORCHRIG_ISA_NAME "baseline"
 #define TORCHRIG_LANE_BYTES 16
-#include "skin_lanes_isa.inc"
+#include "cpu_lanes_isa.inc"

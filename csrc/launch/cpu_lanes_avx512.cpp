@@ -2,4 +2,4 @@
 #define TORCHRIG_ISA avx512
 #define TORCHRIG_ISA_NAME "avx512"
 #define TORCHRIG_LANE_BYTES 64
-#include "skin_lanes_isa.inc"
+#include "cpu_lanes_isa.inc"

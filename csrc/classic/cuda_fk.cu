@@ -1,18 +1,16 @@
-// CUDA binding of forward kinematics: the checks of csrc/checks.h, contiguous
-// layouts, then csrc/cuda/fk_kernels.cuh (one thread per batch element).
+// Classic CUDA binding of forward kinematics: checks (checks.h), device guard,
+// contiguous layout (layout.h), then ../launch/cuda_fk.cuh on the current stream.
 #include <ATen/ATen.h>
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <torch/library.h>
 
-#include "../checks.h"
-#include "../layout.h"
-#include "fk_kernels.cuh"
+#include "checks.h"
+#include "launch/cuda_fk.cuh"
+#include "layout.h"
 
 namespace torchrig {
 namespace {
-
-unsigned fk_blocks(int64_t B) { return unsigned(gpu::ceil_div(B, gpu::kFkThreads)); }
 
 at::Tensor fk_cuda(const at::Tensor& rotations, const at::Tensor& offsets,
                    const at::Tensor& parents) {
@@ -20,13 +18,11 @@ at::Tensor fk_cuda(const at::Tensor& rotations, const at::Tensor& offsets,
   const c10::cuda::CUDAGuard guard(rotations.device());
   const FkTensors in = fk_tensors(s, rotations, offsets, parents);
   at::Tensor out = at::empty({s.B, s.J, 3, 4}, in.rot.options());
-  if (out.numel() == 0) return out;
   AT_DISPATCH_FLOATING_TYPES(in.rot.scalar_type(), "torchrig::forward_kinematics", [&] {
-    gpu::fk_forward_kernel<scalar_t>
-        <<<fk_blocks(s.B), gpu::kFkThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
-            s.B, s.J, in.rot.const_data_ptr<scalar_t>(), in.off.const_data_ptr<scalar_t>(),
-            in.off_bs, in.par.const_data_ptr<int64_t>(), out.mutable_data_ptr<scalar_t>());
-    C10_CUDA_KERNEL_LAUNCH_CHECK();
+    launch::fk_forward_cuda(at::cuda::getCurrentCUDAStream(), s.B, s.J,
+                            in.rot.const_data_ptr<scalar_t>(), in.off.const_data_ptr<scalar_t>(),
+                            in.off_bs, in.par.const_data_ptr<int64_t>(),
+                            out.mutable_data_ptr<scalar_t>());
   });
   return out;
 }
@@ -40,17 +36,14 @@ std::tuple<at::Tensor, at::Tensor> fk_backward_cuda(
   const c10::cuda::CUDAGuard guard(rotations.device());
   const FkTensors in = fk_tensors(s, rotations, offsets, parents);
   FkGradTensors g = fk_grad_tensors(s, grad_transforms, transforms);
-  if (g.grad_rot.numel() > 0) {
-    AT_DISPATCH_FLOATING_TYPES(in.rot.scalar_type(), "torchrig::forward_kinematics_backward", [&] {
-      gpu::fk_backward_kernel<scalar_t>
-          <<<fk_blocks(s.B), gpu::kFkThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
-              s.B, s.J, in.rot.const_data_ptr<scalar_t>(), in.off.const_data_ptr<scalar_t>(),
-              in.off_bs, in.par.const_data_ptr<int64_t>(), g.G.const_data_ptr<scalar_t>(),
-              g.adj.mutable_data_ptr<scalar_t>(), g.grad_rot.mutable_data_ptr<scalar_t>(),
-              g.grad_off.mutable_data_ptr<scalar_t>());
-      C10_CUDA_KERNEL_LAUNCH_CHECK();
-    });
-  }
+  AT_DISPATCH_FLOATING_TYPES(in.rot.scalar_type(), "torchrig::forward_kinematics_backward", [&] {
+    launch::fk_backward_cuda(at::cuda::getCurrentCUDAStream(), s.B, s.J,
+                             in.rot.const_data_ptr<scalar_t>(), in.off.const_data_ptr<scalar_t>(),
+                             in.off_bs, in.par.const_data_ptr<int64_t>(),
+                             g.G.const_data_ptr<scalar_t>(), g.adj.mutable_data_ptr<scalar_t>(),
+                             g.grad_rot.mutable_data_ptr<scalar_t>(),
+                             g.grad_off.mutable_data_ptr<scalar_t>());
+  });
   return fk_grads(s, g);
 }
 

@@ -1,10 +1,10 @@
-// Chooses the batch-in-lanes skinning kernels (skin_lanes.h) for the running CPU.
+// Chooses the batch-in-lanes skinning kernels (cpu_lanes.h) for the running CPU.
 #include <cstdlib>
 #include <cstring>
 
-#include "skin_lanes.h"
+#include "cpu_lanes.h"
 
-namespace torchrig::cpu {
+namespace torchrig::launch {
 namespace {
 
 // 0 baseline, 1 avx2 + fma, 2 avx512 (f, vl, bw, dq): what this CPU runs,
@@ -46,4 +46,4 @@ const LaneKernels<double>& lane_kernels_double() {
   return kLanesDouble_baseline;
 }
 
-}  // namespace torchrig::cpu
+}  // namespace torchrig::launch
