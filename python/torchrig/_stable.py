@@ -11,12 +11,13 @@ csrc/stable/binding.h starts each check's message with a tag (``TAGS``).
 """
 from __future__ import annotations
 
+import ctypes
 import pathlib
 from collections.abc import Callable
 
 import torch
 
-__all__ = ["LIBRARY", "OPS", "TAGS", "compiled_with_cuda", "load"]
+__all__ = ["LIBRARY", "OPS", "TAGS", "compiled_with_cuda", "cpu_isa", "eager", "load"]
 
 LIBRARY = pathlib.Path(__file__).with_name("libtorchrig_stable.so")
 OPS = ("forward_kinematics", "forward_kinematics_backward", "skin", "skin_backward")
@@ -24,6 +25,16 @@ OPS = ("forward_kinematics", "forward_kinematics_backward", "skin", "skin_backwa
 TAGS: dict[str, type[Exception]] = {"ValueError: ": ValueError, "TypeError: ": TypeError}
 
 _registrations: list[torch.library.Library] = []
+_loaded: list[pathlib.Path] = []
+
+
+def _retyped(exc: Exception) -> Exception:
+    """A check's tagged error as its own type (ValueError / TypeError), else ``exc``."""
+    msg = str(exc)
+    for tag, kind in TAGS.items():
+        if msg.startswith(tag):
+            return kind(msg[len(tag):])
+    return exc
 
 
 def _typed(kernel: Callable) -> Callable:
@@ -32,12 +43,43 @@ def _typed(kernel: Callable) -> Callable:
         try:
             return kernel(*args)
         except (ValueError, RuntimeError) as exc:
-            msg = str(exc)
-            for tag, kind in TAGS.items():
-                if msg.startswith(tag):
-                    raise kind(msg[len(tag):]) from None
-            raise
+            typed = _retyped(exc)
+            if typed is exc:
+                raise
+            raise typed from None
     return impl
+
+
+def eager(op: str) -> Callable:
+    """``torch.ops.torchrig.<op>`` for torchrig.ops' plain eager calls, without the Python
+    hops the stable build puts on the public op: when no autograd is wanted (grad mode off
+    or no input requires grad), every tensor is a plain CPU/CUDA tensor and no dispatch mode
+    is active, the C++ kernel (``torch.ops.torchrig_kernels.<op>``) is called straight away,
+    its tagged errors raised as ValueError / TypeError; otherwise the public op. The public
+    op's Python autograd kernel (``register_autograd``) runs on every call, even under
+    ``no_grad``, and its CPU/CUDA kernels are Python (:func:`_typed`): together some 5 us a
+    call, the whole cost of a small FK call (``python -m torchrig bench --compare-abi``)."""
+    public = getattr(torch.ops.torchrig, op).default
+    kernel = getattr(torch.ops.torchrig_kernels, op).default
+    plain, modes, grad_enabled = torch.Tensor, torch._C._len_torch_dispatch_stack, torch.is_grad_enabled
+
+    def call(*args):
+        if modes():
+            return public(*args)
+        grad = grad_enabled()
+        for a in args:
+            if isinstance(a, plain) and (type(a) is not plain or not (a.is_cpu or a.is_cuda)
+                                         or (grad and a.requires_grad)):
+                return public(*args)
+        try:
+            return kernel(*args)
+        except (ValueError, RuntimeError) as exc:
+            typed = _retyped(exc)
+            if typed is exc:
+                raise
+            raise typed from None
+    call.__name__ = call.__qualname__ = op
+    return call
 
 
 def compiled_with_cuda() -> bool:
@@ -45,11 +87,21 @@ def compiled_with_cuda() -> bool:
     return torch._C._dispatch_has_kernel_for_dispatch_key("torchrig_kernels::skin", "CUDA")
 
 
+def cpu_isa() -> str:
+    """Instruction set of the CPU skinning kernels on this machine (baseline, avx2, avx512;
+    ``TORCHRIG_CPU_ISA`` caps it): the library's plain C function ``torchrig_cpu_isa``
+    (csrc/stable/library.cpp), the twin of the classic build's ``_C.cpu_isa()``."""
+    fn = ctypes.CDLL(str(_loaded[0] if _loaded else LIBRARY)).torchrig_cpu_isa
+    fn.restype = ctypes.c_char_p
+    return fn().decode()
+
+
 def load(path: pathlib.Path = LIBRARY) -> None:
     """Load the library and register the public ops' kernels (once)."""
     if _registrations:
         return
     torch.ops.load_library(str(path))
+    _loaded.append(pathlib.Path(path))
     lib = torch.library.Library("torchrig", "IMPL")
     keys = ["CPU", "CUDA"] if compiled_with_cuda() else ["CPU"]
     for op in OPS:

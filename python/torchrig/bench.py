@@ -244,7 +244,7 @@ def main(args: argparse.Namespace) -> int:
         results["abi"] = bench_abi.compare(args.classic_site, args.compare_abi,
                                            rounds=args.rounds,
                                            budget_s=args.budget, batches=args.batch or [1, 512],
-                                           vertices=args.vertices[0])
+                                           vertices=args.vertices[0], threads=args.threads)
     elif args.device.startswith("cuda"):
         if not torch.cuda.is_available():
             print("bench: --device cuda, but no CUDA device is available", file=sys.stderr)

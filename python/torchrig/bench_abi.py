@@ -32,16 +32,21 @@ def site_abi(site: str) -> str | None:
         return json.load(f).get("abi", "classic")
 
 
-def measure(budget_s: float = 0.3, batches=BATCHES, vertices: int = V) -> dict[str, float]:
+def measure(budget_s: float = 0.3, batches=BATCHES, vertices: int = V,
+            threads: int | None = None) -> dict[str, float]:
     """Median seconds per call of FK and skin, forward and forward+backward, at ``batches``
-    (float32, CPU; J=55 joints, ``vertices`` vertices, K=4), with whichever torchrig build
-    this process imports."""
+    (float32, CPU; J=55 joints, ``vertices`` vertices, K=4, ``threads`` torch threads or
+    torch's choice), with whichever torchrig build this process imports; plus the build's
+    ``_abi``, ``_isa`` (its CPU kernels) and ``_threads``."""
     import torch
 
     import torchrig
+    from torchrig.info import cpu_isa
     from torchrig.procedural import random_rig, wave_animation
     from torchrig.timing import median_time
 
+    if threads:
+        torch.set_num_threads(threads)
     out: dict[str, float] = {}
     for B in batches:
         parents, offsets, rest, indices, weights = random_rig(J, vertices, K, seed=B)
@@ -69,10 +74,13 @@ def measure(budget_s: float = 0.3, batches=BATCHES, vertices: int = V) -> dict[s
                          ("skin fwd", skin_fwd), ("skin fwd+bwd", skin_bwd)]:
             out[f"{name} B={B}"] = median_time(fn, budget_s=budget_s, min_repeats=20)
     out["_abi"] = torchrig.BUILD_INFO.get("abi", "classic")
+    out["_isa"] = cpu_isa()
+    out["_threads"] = torch.get_num_threads()
     return out
 
 
-def bridge_overhead(budget_s: float = 0.5, batches=BATCHES, vertices: int = V) -> dict[str, float]:
+def bridge_overhead(budget_s: float = 0.5, batches=BATCHES, vertices: int = V,
+                    threads: int | None = None) -> dict[str, float]:
     """In a stable build: seconds per call of the public op (Python bridge of
     torchrig._stable + C++ kernel) and of the C++ kernel alone
     (``torch.ops.torchrig_kernels``), FK and skin at BATCHES, under inference
@@ -85,6 +93,8 @@ def bridge_overhead(budget_s: float = 0.5, batches=BATCHES, vertices: int = V) -
 
     if torchrig.BUILD_INFO.get("abi") != "stable":
         raise RuntimeError("bridge_overhead needs a stable-ABI torchrig")
+    if threads:
+        torch.set_num_threads(threads)
     out: dict[str, float] = {}
     for B in batches:
         parents, offsets, rest, indices, weights = random_rig(J, vertices, K, seed=B)
@@ -119,16 +129,20 @@ def _child(site: str | None, func: str, **kwargs) -> dict:
 
 
 def compare(classic_site: str | None, stable_site: str, rounds: int = 3, budget_s: float = 0.3,
-            batches=BATCHES, vertices: int = V, out=print) -> dict[str, list[dict]]:
+            batches=BATCHES, vertices: int = V, threads: int | None = None,
+            out=print) -> dict[str, list[dict]]:
     """{"abi": rows {case, classic_us, stable_us, ratio}, "bridge": rows {case, public_us,
-    kernel_us, bridge_us}}; prints both as tables through ``out``."""
-    kw = {"budget_s": budget_s, "batches": list(batches), "vertices": vertices}
+    kernel_us, bridge_us}, "builds": {build: {isa, threads}}}; prints the tables through
+    ``out``. ``threads``: torch threads in both builds' processes (default: torch's choice)."""
+    kw = {"budget_s": budget_s, "batches": list(batches), "vertices": vertices, "threads": threads}
     runs: dict[str, list[dict]] = {"classic": [], "stable": []}
+    builds: dict[str, dict] = {}
     for _ in range(rounds):
         for build, site in (("classic", classic_site), ("stable", stable_site)):
             res = _child(site, "measure", **kw)
             if res.pop("_abi") != build:
                 raise RuntimeError(f"{site or 'the installed torchrig'} is not a {build} build")
+            builds[build] = {"isa": res.pop("_isa"), "threads": res.pop("_threads")}
             runs[build].append(res)
     rows = []
     for case in runs["classic"][0]:
@@ -137,6 +151,8 @@ def compare(classic_site: str | None, stable_site: str, rounds: int = 3, budget_
         rows.append({"case": case, "classic_us": c, "stable_us": s, "ratio": s / c})
     out(f"stable-ABI vs classic build, CPU float32, J={J} V={vertices} K={K}, median of {rounds} "
         "alternating rounds (ratio > 1: the stable build is slower)")
+    out("  " + "; ".join(f"{b}: {v['threads']} threads, CPU kernels {v['isa']}"
+                         for b, v in builds.items()))
     out(f"{'case':<20} {'classic us':>11} {'stable us':>11} {'stable/classic':>15}")
     for r in rows:
         out(f"{r['case']:<20} {r['classic_us']:>11.1f} {r['stable_us']:>11.1f} {r['ratio']:>15.3f}")
@@ -151,4 +167,4 @@ def compare(classic_site: str | None, stable_site: str, rounds: int = 3, budget_
     out(f"{'case':<20} {'public us':>11} {'kernel us':>11} {'bridge us':>11}")
     for r in brows:
         out(f"{r['case']:<20} {r['public_us']:>11.1f} {r['kernel_us']:>11.1f} {r['bridge_us']:>11.1f}")
-    return {"abi": rows, "bridge": brows}
+    return {"abi": rows, "bridge": brows, "builds": builds}

@@ -10,7 +10,7 @@ import torch
 
 from . import _guard
 
-__all__ = ["main"]
+__all__ = ["cpu_isa", "main"]
 
 
 def _declared_requirement() -> str:
@@ -20,6 +20,18 @@ def _declared_requirement() -> str:
     except Exception:  # not installed through pip metadata (e.g. a source tree)
         pins = []
     return ", ".join(pins) or "(none recorded)"
+
+
+def cpu_isa() -> str:
+    """Instruction set of the CPU skinning kernels the loaded build runs on this machine
+    (baseline, avx2, avx512; ``TORCHRIG_CPU_ISA`` caps it), from either build."""
+    if _guard.load_build_info().get("abi") == "stable":
+        from . import _stable
+
+        return _stable.cpu_isa()
+    from . import _C
+
+    return _C.cpu_isa()
 
 
 def main(refusal: _guard.GuardRefusal | None = None) -> int:
@@ -35,11 +47,13 @@ def main(refusal: _guard.GuardRefusal | None = None) -> int:
 
         print(f"  {'library':<22} {_stable.LIBRARY.name} (torch stable ABI)")
         print(f"  {'cuda kernels':<22} {_stable.compiled_with_cuda()}")
+        print(f"  {'cpu kernels':<22} {cpu_isa()}")
     elif refusal is None:
         from . import _C
 
         print(f"  {'library torch (macro)':<22} {_C.compiled_torch_version()}")
         print(f"  {'cuda kernels':<22} {_C.compiled_with_cuda()}")
+        print(f"  {'cpu kernels':<22} {cpu_isa()}")
     else:
         print(f"  {'library':<22} not loaded (the import guard refused this torch)")
     print(f"  {'declared requirement':<22} {_declared_requirement()}")
