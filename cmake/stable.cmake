@@ -45,6 +45,7 @@ set(TORCHRIG_STABLE_SOURCES
   csrc/check_rules.cpp
   csrc/stable/binding.cpp
   csrc/stable/library.cpp
+  csrc/stable/layout.cpp
   csrc/stable/cpu_fk.cpp
   csrc/stable/cpu_skin.cpp)
 

@@ -19,10 +19,7 @@ at::Tensor fk_cuda(const at::Tensor& rotations, const at::Tensor& offsets,
   const FkTensors in = fk_tensors(s, rotations, offsets, parents);
   at::Tensor out = at::empty({s.B, s.J, 3, 4}, in.rot.options());
   AT_DISPATCH_FLOATING_TYPES(in.rot.scalar_type(), "torchrig::forward_kinematics", [&] {
-    launch::fk_forward_cuda(at::cuda::getCurrentCUDAStream(), s.B, s.J,
-                            in.rot.const_data_ptr<scalar_t>(), in.off.const_data_ptr<scalar_t>(),
-                            in.off_bs, in.par.const_data_ptr<int64_t>(),
-                            out.mutable_data_ptr<scalar_t>());
+    launch::fk_forward_cuda<scalar_t>(at::cuda::getCurrentCUDAStream(), s, in, out);
   });
   return out;
 }
@@ -37,12 +34,7 @@ std::tuple<at::Tensor, at::Tensor> fk_backward_cuda(
   const FkTensors in = fk_tensors(s, rotations, offsets, parents);
   FkGradTensors g = fk_grad_tensors(s, grad_transforms, transforms);
   AT_DISPATCH_FLOATING_TYPES(in.rot.scalar_type(), "torchrig::forward_kinematics_backward", [&] {
-    launch::fk_backward_cuda(at::cuda::getCurrentCUDAStream(), s.B, s.J,
-                             in.rot.const_data_ptr<scalar_t>(), in.off.const_data_ptr<scalar_t>(),
-                             in.off_bs, in.par.const_data_ptr<int64_t>(),
-                             g.G.const_data_ptr<scalar_t>(), g.adj.mutable_data_ptr<scalar_t>(),
-                             g.grad_rot.mutable_data_ptr<scalar_t>(),
-                             g.grad_off.mutable_data_ptr<scalar_t>());
+    launch::fk_backward_cuda<scalar_t>(at::cuda::getCurrentCUDAStream(), s, in, g);
   });
   return fk_grads(s, g);
 }

@@ -10,7 +10,6 @@
 
 #include "checks.h"
 #include "launch/cuda_skin.cuh"
-#include "launch/dims.h"
 #include "layout.h"
 
 namespace torchrig {
@@ -23,16 +22,10 @@ at::Tensor skin_cuda(const at::Tensor& rest_vertices, const at::Tensor& transfor
   const SkinTensors in = skin_tensors(s, rest_vertices, transforms, indices, weights);
   at::Tensor out = at::empty({s.B, s.V, 3}, in.tf.options());
   AT_DISPATCH_FLOATING_TYPES(in.tf.scalar_type(), "torchrig::skin", [&] {
-    launch::skin_forward_cuda(at::cuda::getCurrentCUDAStream(), transforms.get_device(), in.d,
-                              in.rest.const_data_ptr<scalar_t>(), in.tf.const_data_ptr<scalar_t>(),
-                              in.idx.const_data_ptr<int64_t>(), in.w.const_data_ptr<scalar_t>(),
-                              out.mutable_data_ptr<scalar_t>());
+    launch::skin_forward_cuda<scalar_t>(at::cuda::getCurrentCUDAStream(), transforms.get_device(),
+                                        in, out);
   });
   return out;
-}
-
-at::Tensor grad_buffer(const at::Tensor& like, bool zeroed) {
-  return zeroed ? at::zeros_like(like) : at::empty_like(like);
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> skin_backward_cuda(
@@ -46,27 +39,19 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> skin_backward_cuda(
   const SkinTensors in = skin_tensors(s, rest_vertices, transforms, indices, weights);
   const at::Tensor g = grad_vertices.contiguous();
   const bool want_rest = output_mask[0], want_w = output_mask[2];
-  const launch::SkinGradZeros zeros = launch::skin_grad_zeros(s, want_rest, want_w);
-  at::Tensor grad_rest = grad_buffer(in.rest, zeros.rest);
-  at::Tensor grad_tf = grad_buffer(in.tf, zeros.transforms);
-  at::Tensor grad_w = grad_buffer(in.w, zeros.weights);
+  SkinGradTensors out = skin_grad_tensors(s, in, want_rest, want_w);
   const launch::SkinVertexSplit split = launch::skin_vertex_split(device, in.d, want_rest, want_w);
   const at::Tensor rest_out = split.partial_rest ? at::empty({split.used, s.V, 3}, in.tf.options())
-                                                 : grad_rest;
+                                                 : out.rest;
   const at::Tensor w_out = split.partial_w ? at::empty({split.used, s.V, s.K}, in.tf.options())
-                                           : grad_w;
+                                           : out.w;
   AT_DISPATCH_FLOATING_TYPES(in.tf.scalar_type(), "torchrig::skin_backward", [&] {
-    launch::skin_backward_cuda(
-        at::cuda::getCurrentCUDAStream(), device, in.d, split, g.const_data_ptr<scalar_t>(),
-        in.rest.const_data_ptr<scalar_t>(), in.tf.const_data_ptr<scalar_t>(),
-        in.idx.const_data_ptr<int64_t>(), in.w.const_data_ptr<scalar_t>(),
-        want_rest ? rest_out.mutable_data_ptr<scalar_t>() : nullptr,
-        want_w ? w_out.mutable_data_ptr<scalar_t>() : nullptr,
-        output_mask[1] ? grad_tf.mutable_data_ptr<scalar_t>() : nullptr);
+    launch::skin_backward_cuda<scalar_t>(at::cuda::getCurrentCUDAStream(), device, split, in, g,
+                                         out, rest_out, w_out, output_mask);
   });
-  if (split.partial_rest) at::sum_out(grad_rest, rest_out, 0);
-  if (split.partial_w) at::sum_out(grad_w, w_out, 0);
-  return {grad_rest, grad_tf, grad_w};
+  if (split.partial_rest) at::sum_out(out.rest, rest_out, 0);
+  if (split.partial_w) at::sum_out(out.w, w_out, 0);
+  return {out.rest, out.tf, out.w};
 }
 
 }  // namespace

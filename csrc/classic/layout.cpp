@@ -26,8 +26,21 @@ std::tuple<at::Tensor, at::Tensor> fk_grads(const FkShape& s, FkGradTensors& t) 
 SkinTensors skin_tensors(const SkinShape& s, const at::Tensor& rest_vertices,
                          const at::Tensor& transforms, const at::Tensor& indices,
                          const at::Tensor& weights) {
-  return {launch::skin_dims(s), rest_vertices.contiguous(), transforms.contiguous(), indices.contiguous(),
-          weights.contiguous()};
+  return {launch::skin_dims(s), rest_vertices.contiguous(), transforms.contiguous(),
+          indices.contiguous(), weights.contiguous()};
+}
+
+namespace {
+at::Tensor grad_buffer(const at::Tensor& like, bool zeroed) {
+  return zeroed ? at::zeros_like(like) : at::empty_like(like);
+}
+}  // namespace
+
+SkinGradTensors skin_grad_tensors(const SkinShape& s, const SkinTensors& in, bool want_rest,
+                                  bool want_weights) {
+  const launch::SkinGradZeros z = launch::skin_grad_zeros(s, want_rest, want_weights);
+  return {grad_buffer(in.rest, z.rest), grad_buffer(in.tf, z.transforms),
+          grad_buffer(in.w, z.weights)};
 }
 
 }  // namespace torchrig

@@ -1,7 +1,8 @@
 // The binding layer's second step, shared by the CPU and CUDA bindings: after
 // the checks of checks.h, lay the inputs out contiguously and allocate the
-// buffers each op's kernels write, so that a binding is checks + layout +
-// launch. (The CUDA bindings put their device guard between checks and layout.)
+// buffers each op's launch plan (../launch) writes, so that a binding is checks
+// + layout + launch (the stable twin: ../stable/layout.h). The CUDA bindings
+// put their device guard between checks and layout.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -32,6 +33,11 @@ struct SkinTensors {
   at::Tensor rest, tf, idx, w;
 };
 
+/// skin_backward outputs, zero-filled where launch::skin_grad_zeros says.
+struct SkinGradTensors {
+  at::Tensor rest, tf, w;
+};
+
 FkTensors fk_tensors(const FkShape& s, const at::Tensor& rotations,
                      const at::Tensor& offsets, const at::Tensor& parents);
 
@@ -45,5 +51,7 @@ std::tuple<at::Tensor, at::Tensor> fk_grads(const FkShape& s, FkGradTensors& t);
 SkinTensors skin_tensors(const SkinShape& s, const at::Tensor& rest_vertices,
                          const at::Tensor& transforms, const at::Tensor& indices,
                          const at::Tensor& weights);
+SkinGradTensors skin_grad_tensors(const SkinShape& s, const SkinTensors& in, bool want_rest,
+                                  bool want_weights);
 
 }  // namespace torchrig

@@ -53,19 +53,39 @@ __device__ __forceinline__ void atomic_add_row(const LaneRows<T>& rows,
   for (int e = 0; e < 12; ++e) atomicAdd(&rows.at(j, e), A[e]);
 }
 
+/// Where a warp of a batch-in-lanes kernel works: the block's shared memory,
+/// the warp's tile(s) after the slab, its lane, and its vertex range.
+template <typename T>
+struct WarpPlace {
+  T* smem;
+  T* tile;    // [B, V, 3] tile of the output / incoming gradient
+  T* tile_x;  // the rest tile (only with a batched rest)
+  int lane;
+  int64_t v_begin, v_end;
+};
+
+template <typename T>
+__device__ __forceinline__ WarpPlace<T> warp_place(const kernels::SkinDims& d, const LanePlan& p) {
+  T* smem = dynamic_smem<T>();
+  const int warp = threadIdx.x / kWarp;
+  T* tile = smem + p.slab_elems + warp * p.tiles * kTileElems;
+  const int64_t v_begin = (int64_t(blockIdx.x) * p.warps + warp) * p.verts_per_warp;
+  return {smem, tile, tile + kTileElems, int(threadIdx.x % kWarp), v_begin,
+          min64(d.V, v_begin + p.verts_per_warp)};
+}
+
 /// out [B, V, 3] = skin(rest, tf, idx, w). Launch shape: plan_lanes with
 /// tiles = 1 (+1 when rest is batched), T's lanes_max_warps.
 template <typename T>
 __global__ void __launch_bounds__(lanes_max_warps<T>() * kWarp)
 skin_forward_kernel(kernels::SkinDims d, LanePlan p, const T* rest,
                     const T* tf, const int64_t* idx, const T* w, T* out) {
-  T* smem = dynamic_smem<T>();
-  const int lane = threadIdx.x % kWarp, warp = threadIdx.x / kWarp;
-  T* tile_y = smem + p.slab_elems + warp * p.tiles * kTileElems;
-  T* tile_x = tile_y + kTileElems;  // only with a batched rest
-  const int64_t JE = d.J * 12;
-  const int64_t v_begin = (int64_t(blockIdx.x) * p.warps + warp) * p.verts_per_warp;
-  const int64_t v_end = min64(d.V, v_begin + p.verts_per_warp);
+  const WarpPlace<T> at = warp_place<T>(d, p);
+  T* const smem = at.smem;
+  T* const tile_y = at.tile;
+  T* const tile_x = at.tile_x;
+  const int lane = at.lane;
+  const int64_t JE = d.J * 12, v_begin = at.v_begin, v_end = at.v_end;
   for (int64_t g = blockIdx.y; g < p.groups; g += gridDim.y) {
     const int64_t b0 = g * kWarp;
     if (p.slab) {
@@ -126,13 +146,12 @@ __global__ void __launch_bounds__(lanes_max_warps<T>() * kWarp)
 skin_grad_transforms_kernel(kernels::SkinDims d, LanePlan p, const T* grad,
                             const T* rest, const int64_t* idx, const T* w,
                             T* grad_tf) {
-  T* smem = dynamic_smem<T>();
-  const int lane = threadIdx.x % kWarp, warp = threadIdx.x / kWarp;
-  T* tile_g = smem + p.slab_elems + warp * p.tiles * kTileElems;
-  T* tile_x = tile_g + kTileElems;  // only with a batched rest
-  const int64_t JE = d.J * 12;
-  const int64_t v_begin = (int64_t(blockIdx.x) * p.warps + warp) * p.verts_per_warp;
-  const int64_t v_end = min64(d.V, v_begin + p.verts_per_warp);
+  const WarpPlace<T> at = warp_place<T>(d, p);
+  T* const smem = at.smem;
+  T* const tile_g = at.tile;
+  T* const tile_x = at.tile_x;
+  const int lane = at.lane;
+  const int64_t JE = d.J * 12, v_begin = at.v_begin, v_end = at.v_end;
   for (int64_t g = blockIdx.y; g < p.groups; g += gridDim.y) {
     const int64_t b0 = g * kWarp;
     const bool live = b0 + lane < d.B;

@@ -9,6 +9,7 @@
 
 #include "../kernels/fk.h"
 #include "cpu.h"
+#include "tensors.h"
 
 namespace torchrig::launch {
 
@@ -41,6 +42,21 @@ void fk_backward(const Pool& pool, int64_t B, int64_t J, const T* rot, const T* 
       kernels::fk_backward_one(rot + b * J * 9, off + b * off_bs, parents, G + b * J * 12, J,
                                adj + b * J * 12, grad_rot + b * J * 9, grad_off + b * J * 3);
   });
+}
+
+/// The same over a binding's layout (tensors.h): `in` FkTensors, `out` [B, J, 3, 4].
+template <typename T, class Pool, class In, class Tensor>
+void fk_forward(const Pool& pool, const FkShape& s, const In& in, const Tensor& out) {
+  fk_forward(pool, s.B, s.J, in_ptr<T>(in.rot), in_ptr<T>(in.off), in.off_bs,
+             in_ptr<int64_t>(in.par), out_ptr<T>(out));
+}
+
+/// The same over a binding's layout (tensors.h): `in` FkTensors, `g` FkGradTensors.
+template <typename T, class Pool, class In, class Grads>
+void fk_backward(const Pool& pool, const FkShape& s, const In& in, const Grads& g) {
+  fk_backward(pool, s.B, s.J, in_ptr<T>(in.rot), in_ptr<T>(in.off), in.off_bs,
+              in_ptr<int64_t>(in.par), in_ptr<T>(g.G), out_ptr<T>(g.adj), out_ptr<T>(g.grad_rot),
+              out_ptr<T>(g.grad_off));
 }
 
 }  // namespace torchrig::launch

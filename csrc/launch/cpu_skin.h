@@ -13,6 +13,7 @@
 
 #include "../kernels/skin.h"
 #include "cpu.h"
+#include "tensors.h"
 #include "cpu_lanes.h"
 
 namespace torchrig::launch {
@@ -137,6 +138,26 @@ void skin_grad_vertices(const Pool& pool, const kernels::SkinDims& d, const T* g
   run(pool, 0, d.V, skin_vertex_grain(d), [&](int64_t begin, int64_t end) {
     kernels::skin_backward_vertices(d, grad, rest, tf, idx, w, grad_rest, grad_w, begin, end);
   });
+}
+
+/// skin over a binding's layout (tensors.h): `in` SkinTensors, `out` [B, V, 3].
+template <typename T, class Pool, class In, class Tensor>
+void skin_forward(const Pool& pool, const In& in, const Tensor& out) {
+  skin_forward(pool, in.d, in_ptr<T>(in.rest), in_ptr<T>(in.tf), in_ptr<int64_t>(in.idx),
+               in_ptr<T>(in.w), out_ptr<T>(out));
+}
+
+/// skin_backward over a binding's layout (tensors.h): `in` SkinTensors, `grad`
+/// [B, V, 3], `out` SkinGradTensors; `mask`: which of (rest, transforms, weights).
+template <typename T, class Pool, class In, class Tensor, class Grads, class Mask>
+void skin_backward(const Pool& pool, const In& in, const Tensor& grad, const Grads& out,
+                   const Mask& mask) {
+  skin_grad_vertices(pool, in.d, in_ptr<T>(grad), in_ptr<T>(in.rest), in_ptr<T>(in.tf),
+                     in_ptr<int64_t>(in.idx), in_ptr<T>(in.w), out_ptr_if<T>(mask[0], out.rest),
+                     out_ptr_if<T>(mask[2], out.w));
+  if (mask[1])
+    skin_grad_transforms(pool, in.d, in_ptr<T>(grad), in_ptr<T>(in.rest), in_ptr<int64_t>(in.idx),
+                         in_ptr<T>(in.w), out_ptr<T>(out.tf));
 }
 
 }  // namespace torchrig::launch

@@ -7,6 +7,7 @@
 
 #include "../cuda/fk_kernels.cuh"
 #include "cuda.cuh"
+#include "tensors.h"
 
 namespace torchrig::launch {
 
@@ -29,6 +30,21 @@ void fk_backward_cuda(cudaStream_t stream, int64_t B, int64_t J, const T* rot, c
   gpu::fk_backward_kernel<T><<<fk_blocks(B), gpu::kFkThreads, 0, stream>>>(
       B, J, rot, off, off_bs, parents, G, adj, grad_rot, grad_off);
   TORCHRIG_CUDA_LAUNCH_CHECK();
+}
+
+/// The same over a binding's layout (tensors.h): `in` FkTensors, `out` [B, J, 3, 4].
+template <typename T, class In, class Tensor>
+void fk_forward_cuda(cudaStream_t stream, const FkShape& s, const In& in, const Tensor& out) {
+  fk_forward_cuda(stream, s.B, s.J, in_ptr<T>(in.rot), in_ptr<T>(in.off), in.off_bs,
+                  in_ptr<int64_t>(in.par), out_ptr<T>(out));
+}
+
+/// The same over a binding's layout (tensors.h): `in` FkTensors, `g` FkGradTensors.
+template <typename T, class In, class Grads>
+void fk_backward_cuda(cudaStream_t stream, const FkShape& s, const In& in, const Grads& g) {
+  fk_backward_cuda(stream, s.B, s.J, in_ptr<T>(in.rot), in_ptr<T>(in.off), in.off_bs,
+                   in_ptr<int64_t>(in.par), in_ptr<T>(g.G), out_ptr<T>(g.adj),
+                   out_ptr<T>(g.grad_rot), out_ptr<T>(g.grad_off));
 }
 
 }  // namespace torchrig::launch

@@ -9,6 +9,7 @@
 
 #include "../cuda/skin_kernels.cuh"
 #include "cuda.cuh"
+#include "tensors.h"
 
 namespace torchrig::launch {
 
@@ -70,6 +71,26 @@ void skin_backward_cuda(cudaStream_t stream, int device, const kernels::SkinDims
     launch_lanes(stream, gpu::skin_grad_transforms_kernel<T>, p, d, p, grad, rest, idx, w,
                  grad_tf);
   }
+}
+
+/// skin over a binding's layout (tensors.h): `in` SkinTensors, `out` [B, V, 3].
+template <typename T, class In, class Tensor>
+void skin_forward_cuda(cudaStream_t stream, int device, const In& in, const Tensor& out) {
+  skin_forward_cuda(stream, device, in.d, in_ptr<T>(in.rest), in_ptr<T>(in.tf),
+                    in_ptr<int64_t>(in.idx), in_ptr<T>(in.w), out_ptr<T>(out));
+}
+
+/// skin_backward over a binding's layout (tensors.h): `in` SkinTensors, `grad`
+/// [B, V, 3], `out` SkinGradTensors, `rest_out` / `w_out` (out.rest / out.w, or
+/// the partial sums `split` asks for); `mask`: which of (rest, transforms, weights).
+template <typename T, class In, class Tensor, class Grads, class Mask>
+void skin_backward_cuda(cudaStream_t stream, int device, const SkinVertexSplit& split,
+                        const In& in, const Tensor& grad, const Grads& out, const Tensor& rest_out,
+                        const Tensor& w_out, const Mask& mask) {
+  skin_backward_cuda(stream, device, in.d, split, in_ptr<T>(grad), in_ptr<T>(in.rest),
+                     in_ptr<T>(in.tf), in_ptr<int64_t>(in.idx), in_ptr<T>(in.w),
+                     out_ptr_if<T>(mask[0], rest_out), out_ptr_if<T>(mask[2], w_out),
+                     out_ptr_if<T>(mask[1], out.tf));
 }
 
 }  // namespace torchrig::launch

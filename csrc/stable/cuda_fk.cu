@@ -1,9 +1,9 @@
 // Stable-ABI CUDA binding of forward kinematics: the checks of binding.h,
-// device guard, contiguous inputs, then ../launch/cuda_fk.cuh on torch's
-// current stream (stream.h).
+// device guard, contiguous layout (layout.h), then ../launch/cuda_fk.cuh on
+// torch's current stream (stream.h).
 #include "binding.h"
 #include "launch/cuda_fk.cuh"
-#include "launch/dims.h"
+#include "layout.h"
 #include "stream.h"
 
 namespace torchrig::stable {
@@ -13,14 +13,11 @@ Tensor fk_cuda(Tensor rotations, Tensor offsets, Tensor parents) {
   const FkShape s = check_fk_inputs(rotations, offsets, parents);
   const int32_t device = rotations.get_device_index();
   const torch::stable::accelerator::DeviceGuard guard(device);
-  const Tensor rot = as_contiguous(rotations), off = as_contiguous(offsets);
-  const Tensor par = as_contiguous(parents);
-  Tensor out = alloc(rot, {s.B, s.J, 3, 4});
-  dispatch_floating(rot.scalar_type(), [&](auto zero) {
+  const FkTensors in = fk_tensors(s, rotations, offsets, parents);
+  Tensor out = alloc(in.rot, {s.B, s.J, 3, 4});
+  dispatch_floating(in.rot.scalar_type(), [&](auto zero) {
     using scalar_t = decltype(zero);
-    launch::fk_forward_cuda(current_stream(device), s.B, s.J, rot.const_data_ptr<scalar_t>(),
-                            off.const_data_ptr<scalar_t>(), launch::fk_offset_stride(s),
-                            par.const_data_ptr<int64_t>(), out.mutable_data_ptr<scalar_t>());
+    launch::fk_forward_cuda<scalar_t>(current_stream(device), s, in, out);
   });
   return out;
 }
@@ -31,19 +28,13 @@ std::tuple<Tensor, Tensor> fk_backward_cuda(Tensor grad_transforms, Tensor rotat
       check_fk_backward_inputs(grad_transforms, rotations, offsets, parents, transforms);
   const int32_t device = rotations.get_device_index();
   const torch::stable::accelerator::DeviceGuard guard(device);
-  const Tensor rot = as_contiguous(rotations), off = as_contiguous(offsets);
-  const Tensor par = as_contiguous(parents), G = as_contiguous(transforms);
-  Tensor adj = torch::stable::clone(as_contiguous(grad_transforms));  // consumed
-  Tensor grad_rot = alloc(rot, {s.B, s.J, 3, 3}), grad_off = alloc(rot, {s.B, s.J, 3});
-  dispatch_floating(rot.scalar_type(), [&](auto zero) {
+  const FkTensors in = fk_tensors(s, rotations, offsets, parents);
+  const FkGradTensors g = fk_grad_tensors(s, grad_transforms, transforms);
+  dispatch_floating(in.rot.scalar_type(), [&](auto zero) {
     using scalar_t = decltype(zero);
-    launch::fk_backward_cuda(current_stream(device), s.B, s.J, rot.const_data_ptr<scalar_t>(),
-                             off.const_data_ptr<scalar_t>(), launch::fk_offset_stride(s),
-                             par.const_data_ptr<int64_t>(), G.const_data_ptr<scalar_t>(),
-                             adj.mutable_data_ptr<scalar_t>(), grad_rot.mutable_data_ptr<scalar_t>(),
-                             grad_off.mutable_data_ptr<scalar_t>());
+    launch::fk_backward_cuda<scalar_t>(current_stream(device), s, in, g);
   });
-  return {grad_rot, s.batched_offsets ? grad_off : sum0(grad_off)};
+  return fk_grads(s, g);
 }
 
 }  // namespace
