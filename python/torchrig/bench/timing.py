@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import torch
 
-__all__ = ["copy_bandwidth_gbs", "median_time", "set_default_clock", "skin_bytes"]
+__all__ = ["copy_bandwidth_gbs", "default_clock", "median_time", "set_default_clock", "skin_bytes"]
 
 
 _CLOCK = time.perf_counter  # the default clock of median_time (the bench's --clock sets it)
@@ -16,6 +16,11 @@ def set_default_clock(clock: Callable[[], float]) -> None:
     """Make ``clock`` the default of :func:`median_time` (e.g. ``time.process_time``)."""
     global _CLOCK
     _CLOCK = clock
+
+
+def default_clock() -> Callable[[], float]:
+    """The clock :func:`median_time` uses when given none."""
+    return _CLOCK
 
 
 def _sync(device: torch.device | str) -> None:

@@ -17,9 +17,9 @@ from collections.abc import Callable
 
 import torch
 
-from . import ops
-from .procedural import humanoid
-from .rig import Rig, compose
+from .. import ops
+from ..procedural import humanoid
+from ..rig import Rig, compose
 from .timing import median_time
 
 __all__ = ["ROWS", "available", "run"]

@@ -16,9 +16,11 @@ import statistics
 import subprocess
 import sys
 
+from ..procedural import SMPLX_PARENTS
+
 __all__ = ["bridge_overhead", "compare", "measure", "site_abi"]
 
-J, K, V = 55, 4, 6890  # SMPL-X-like joints, SMPL's vertex count
+J, K, V = len(SMPLX_PARENTS), 4, 6890  # SMPL-X's joint count, SMPL's vertex count
 BATCHES = (1, 512)
 
 
@@ -41,9 +43,9 @@ def measure(budget_s: float = 0.3, batches=BATCHES, vertices: int = V,
     import torch
 
     import torchrig
+    from torchrig.bench.timing import median_time
     from torchrig.info import cpu_isa
     from torchrig.procedural import random_rig, wave_animation
-    from torchrig.timing import median_time
 
     if threads:
         torch.set_num_threads(threads)
@@ -88,8 +90,8 @@ def bridge_overhead(budget_s: float = 0.5, batches=BATCHES, vertices: int = V,
     import torch
 
     import torchrig
+    from torchrig.bench.timing import median_time
     from torchrig.procedural import random_rig, wave_animation
-    from torchrig.timing import median_time
 
     if torchrig.BUILD_INFO.get("abi") != "stable":
         raise RuntimeError("bridge_overhead needs a stable-ABI torchrig")
@@ -119,7 +121,7 @@ def _child(site: str | None, func: str, **kwargs) -> dict:
         env["PYTHONPATH"] = site
     else:
         env.pop("PYTHONPATH", None)
-    code = (f"import json, torchrig.bench_abi as b; "
+    code = (f"import json, torchrig.bench.abi as b; "
             f"print(json.dumps(b.{func}(**json.loads({json.dumps(kwargs)!r}))))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                           cwd=os.path.expanduser("~"))
