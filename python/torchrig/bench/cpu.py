@@ -20,7 +20,7 @@ from .. import ops, reference
 from ..procedural import SMPLX_PARENTS, humanoid, random_rig, wave_animation
 from ..rig import Rig
 from . import timing
-from .timing import copy_bandwidth_gbs, median_time, skin_bytes
+from .timing import backward_call, copy_bandwidth_gbs, forward_call, median_time, skin_bytes
 
 __all__ = ["J", "run", "run_bandwidth"]
 
@@ -40,20 +40,6 @@ def _case(B: int, V: int, K: int, dtype: torch.dtype):
     return (rotations, offsets, parents, rest, indices, weights), grad
 
 
-def _fwd(fn, args):
-    def run():
-        with torch.no_grad():
-            fn(*args)
-    return run
-
-
-def _fwd_bwd(fn, args, grad):
-    def run():
-        rot = args[0].detach().requires_grad_()
-        fn(rot, *args[1:]).backward(grad)
-    return run
-
-
 def run(sizes: list[tuple[int, int]], *, compile_reference: bool = False,
         dtype: torch.dtype = torch.float32, budget_s: float = 0.5, k: int = 4,
         repeats: int = 3, out=print) -> list[dict]:
@@ -71,7 +57,8 @@ def run(sizes: list[tuple[int, int]], *, compile_reference: bool = False,
     rows = []
     for B, V in sizes:
         args, grad = _case(B, V, k, dtype)
-        for name, make in (("fwd", lambda f: _fwd(f, args)), ("fwd+bwd", lambda f: _fwd_bwd(f, args, grad))):
+        for name, make in (("fwd", lambda f: forward_call(f, args)),
+                           ("fwd+bwd", lambda f: backward_call(f, args, grad))):
             t0 = time.perf_counter()
             times = {n: median_time(make(f), budget_s=budget_s, min_repeats=repeats)
                      for n, f in impls.items()}
@@ -109,7 +96,7 @@ def run_bandwidth(batches: Sequence[int], vertices: Sequence[int], *, dtype=torc
     for name, B, nj, rest, indices, weights in cases:
         V = rest.shape[0]
         tf = torch.randn(B, nj, 3, 4, dtype=dtype)
-        t = median_time(_fwd(ops.skin, (rest, tf, indices, weights)), budget_s=budget_s,
+        t = median_time(forward_call(ops.skin, (rest, tf, indices, weights)), budget_s=budget_s,
                         min_repeats=repeats)
         nbytes = skin_bytes(B, V, nj, k, elem, backward=False)
         floor = nbytes / bw / 1e9
