@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import torch
 
 from .. import ops, reference
+from ..info import cpu_isa
 from ..procedural import SMPLX_PARENTS, humanoid, random_rig, wave_animation
 from ..rig import Rig
 from . import timing
@@ -50,7 +51,7 @@ def run(sizes: list[tuple[int, int]], *, compile_reference: bool = False,
         impls["compiled"] = torch.compile(impls["reference"], dynamic=False)
     clock = "CPU time" if timing.default_clock() is time.process_time else "wall time"
     out(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU kernels "
-        f"{_cpu_isa()}, J={J}, K={k}, {dtype}, median {clock}")
+        f"{cpu_isa()}, J={J}, K={k}, {dtype}, median {clock}")
     header = f"{'B':>5} {'V':>6} {'pass':<8}" + "".join(f"{n + ' ms':>14}" for n in impls)
     out(header + "".join(f"{'ref/' + 'rig' if n == 'reference' else n[:4] + '/rig':>10}"
                          for n in impls if n != "torchrig"))
@@ -69,11 +70,6 @@ def run(sizes: list[tuple[int, int]], *, compile_reference: bool = False,
                 + "".join(f"{r:>9.1f}x" for r in ratios)
                 + f"   ({time.perf_counter() - t0:.1f}s)")
     return rows
-
-
-def _cpu_isa() -> str:
-    from .. import _C
-    return _C.cpu_isa() if hasattr(_C, "cpu_isa") else "?"
 
 
 def run_bandwidth(batches: Sequence[int], vertices: Sequence[int], *, dtype=torch.float32,
