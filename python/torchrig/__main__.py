@@ -10,7 +10,7 @@ from . import GUARD_REFUSAL, info
 def main(argv: list[str] | None = None) -> int:
     if GUARD_REFUSAL is not None:  # only kept for `python -m torchrig info` (see __init__)
         return info.main(GUARD_REFUSAL)
-    from . import bench, demo
+    from .bench import command as bench, demo
 
     parser = argparse.ArgumentParser(
         prog="python -m torchrig",

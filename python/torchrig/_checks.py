@@ -78,6 +78,17 @@ def _check_same(t: Tensor, name: str, ref: Tensor, ref_name: str, dtype: bool) -
                                   f"has dtype {scalar_type_name(ref.dtype)}; use one floating dtype")
 
 
+def _check_points(t: Tensor, name: str, letter: str, B: int, N: int) -> bool:
+    """``t`` is ``[N, 3]`` (one set for the batch) or ``[B, N, 3]``; returns whether batched.
+    ``letter`` names N in the message (offsets: J, rest_vertices: V)."""
+    batched = t.dim() == 3
+    _value((t.dim() == 2 and t.shape[0] == N and t.shape[1] == 3)
+           or (batched and t.shape[0] == B and t.shape[1] == N and t.shape[2] == 3),
+           lambda: f"{name} must have shape [{letter}, 3] or [B, {letter}, 3] = [{B}, {N}, 3], "
+                   f"got {_shape(t)}")
+    return batched
+
+
 def check_fk_inputs(rotations: Tensor, offsets: Tensor, parents: Tensor) -> tuple[int, int, bool]:
     """``(B, J, batched_offsets)``; raises like ``check_fk_inputs`` in C++."""
     _check_defined(rotations=rotations, offsets=offsets, parents=parents)
@@ -86,11 +97,7 @@ def check_fk_inputs(rotations: Tensor, offsets: Tensor, parents: Tensor) -> tupl
     B, J = rotations.shape[0], rotations.shape[1]
     _value(parents.dim() == 1 and parents.shape[0] == J,
            lambda: f"parents must have shape [J] = [{J}], got {_shape(parents)}")
-    batched = offsets.dim() == 3
-    _value((offsets.dim() == 2 and offsets.shape[0] == J and offsets.shape[1] == 3)
-           or (batched and offsets.shape[0] == B and offsets.shape[1] == J and offsets.shape[2] == 3),
-           lambda: f"offsets must have shape [J, 3] or [B, J, 3] = [{B}, {J}, 3], "
-                   f"got {_shape(offsets)}")
+    batched = _check_points(offsets, "offsets", "J", B, J)
     _check_float(rotations, "rotations")
     _check_index(parents, "parents")
     _check_same(offsets, "offsets", rotations, "rotations", dtype=True)
@@ -113,13 +120,7 @@ def check_skin_inputs(rest_vertices: Tensor, transforms: Tensor, indices: Tensor
     _value(weights.shape == indices.shape,
            lambda: f"weights must have the shape of indices [V, K] = [{V}, {K}], "
                    f"got {_shape(weights)}")
-    batched = rest_vertices.dim() == 3
-    _value((rest_vertices.dim() == 2 and rest_vertices.shape[0] == V
-            and rest_vertices.shape[1] == 3)
-           or (batched and rest_vertices.shape[0] == B and rest_vertices.shape[1] == V
-               and rest_vertices.shape[2] == 3),
-           lambda: f"rest_vertices must have shape [V, 3] or [B, V, 3] = [{B}, {V}, 3], "
-                   f"got {_shape(rest_vertices)}")
+    batched = _check_points(rest_vertices, "rest_vertices", "V", B, V)
     _check_float(transforms, "transforms")
     _check_index(indices, "indices")
     _check_same(rest_vertices, "rest_vertices", transforms, "transforms", dtype=True)

@@ -25,7 +25,9 @@ from torch import Tensor
 from . import _checks
 
 __all__ = ["fk_jvp", "fk_backward_vjp", "fk_vjp", "skin_jvp", "skin_vjp", "skin_backward_vjp",
-           "forward_kinematics", "forward_kinematics_backward", "skin", "skin_backward"]
+           "forward_kinematics", "forward_kinematics_backward", "skin", "skin_backward",
+           "setup_fk", "backward_fk", "setup_fk_backward", "backward_fk_backward",
+           "setup_skin", "backward_skin", "setup_skin_backward", "backward_skin_backward"]
 
 _ops = torch.ops.torchrig
 
@@ -81,6 +83,11 @@ def skin_backward(grad: Tensor, rest: Tensor, transforms: Tensor, indices: Tenso
         bits = int(mask[0]) | int(mask[1]) << 1 | int(mask[2]) << 2  # one leaf, not a pytree
         return _SkinBackward.apply(grad, rest, transforms, indices, weights, bits)
     return _ops.skin_backward.default(grad, rest, transforms, indices, weights, list(mask))
+
+
+def _mask_of(bits: int) -> tuple[bool, bool, bool]:
+    """skin_backward's output mask from the bits :func:`skin_backward` packs it into."""
+    return bool(bits & 1), bool(bits & 2), bool(bits & 4)
 
 
 def _add(a: Tensor | None, b: Tensor | None) -> Tensor | None:
@@ -236,6 +243,62 @@ def fk_backward_vjp(grad: Tensor, rotations: Tensor, offsets: Tensor, parents: T
             d_off if needs[2] else None)
 
 
+# --- reverse-mode autograd of the four ops: setup_<op>, backward_<op> ----------
+# The one owner of the first- and second-order backward paths: ops.py registers
+# these with torch.library.register_autograd, and the autograd.Function classes
+# below use the same functions (their setup_context also saves for forward mode).
+
+def setup_fk(ctx, inputs, output):
+    rotations, offsets, parents = inputs
+    ctx.save_for_backward(rotations, offsets, parents, output)
+
+
+def backward_fk(ctx, grad):
+    rotations, offsets, parents, output = ctx.saved_tensors
+    g_rot, g_off = fk_vjp(grad, rotations, offsets, parents, output, ctx.needs_input_grad[:2])
+    return g_rot, g_off, None
+
+
+def setup_fk_backward(ctx, inputs, output):
+    grad, rotations, offsets, parents, _ = inputs
+    ctx.save_for_backward(grad, rotations, offsets, parents)
+
+
+def backward_fk_backward(ctx, u_rot, u_off):
+    grad, rotations, offsets, parents = ctx.saved_tensors
+    n = ctx.needs_input_grad
+    d_g, d_rot, d_off = fk_backward_vjp(grad, rotations, offsets, parents, u_rot, u_off,
+                                        (n[0], n[1], n[2]))
+    return d_g, d_rot, d_off, None, None
+
+
+def setup_skin(ctx, inputs, output):
+    ctx.save_for_backward(*inputs)
+
+
+def backward_skin(ctx, grad):
+    rest, transforms, indices, weights = ctx.saved_tensors
+    n = ctx.needs_input_grad
+    g_rest, g_tf, g_w = skin_vjp(grad, rest, transforms, indices, weights, (n[0], n[1], n[3]))
+    return g_rest, g_tf, None, g_w
+
+
+def setup_skin_backward(ctx, inputs, output):
+    grad, rest, transforms, indices, weights, mask = inputs
+    ctx.mask = tuple(mask)
+    ctx.save_for_backward(grad, rest, transforms, indices, weights)
+
+
+def backward_skin_backward(ctx, u_rest, u_tf, u_w):
+    grad, rest, transforms, indices, weights = ctx.saved_tensors
+    # outputs left out of the mask are constant zeros: their cotangents do not count
+    u = [c if m else None for c, m in zip((u_rest, u_tf, u_w), ctx.mask)]
+    n = ctx.needs_input_grad
+    d_g, d_rest, d_tf, d_w = skin_backward_vjp(grad, rest, transforms, indices, weights, *u,
+                                               (n[0], n[1], n[2], n[4]))
+    return d_g, d_rest, d_tf, None, d_w, None
+
+
 # --- autograd.Function classes (eager mode) ----------------------------------
 # Only forward mode and torch.func reach them (see _needs_function).
 
@@ -250,14 +313,10 @@ class _ForwardKinematics(torch.autograd.Function):
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        ctx.save_for_backward(*inputs, output)
+        setup_fk(ctx, inputs, output)
         ctx.save_for_forward(*inputs, output)
 
-    @staticmethod
-    def backward(ctx, grad):
-        rotations, offsets, parents, output = ctx.saved_tensors
-        g_rot, g_off = fk_vjp(grad, rotations, offsets, parents, output, ctx.needs_input_grad[:2])
-        return g_rot, g_off, None
+    backward = staticmethod(backward_fk)
 
     @staticmethod
     def jvp(ctx, d_rot, d_off, _d_parents):
@@ -276,18 +335,11 @@ class _ForwardKinematicsBackward(torch.autograd.Function):
                                                         transforms)
 
     @staticmethod
-    def backward(ctx, u_rot, u_off):
-        grad, rotations, offsets, parents = ctx.saved_tensors
-        n = ctx.needs_input_grad
-        d_g, d_rot, d_off = fk_backward_vjp(grad, rotations, offsets, parents, u_rot, u_off,
-                                            (n[0], n[1], n[2]))
-        return d_g, d_rot, d_off, None, None
-
-    @staticmethod
     def setup_context(ctx, inputs, output):
-        grad, rotations, offsets, parents, _ = inputs
-        ctx.save_for_backward(grad, rotations, offsets, parents)
-        ctx.save_for_forward(grad, rotations, offsets, parents)
+        setup_fk_backward(ctx, inputs, output)
+        ctx.save_for_forward(*inputs[:4])  # grad, rotations, offsets, parents
+
+    backward = staticmethod(backward_fk_backward)
 
     @staticmethod
     def jvp(ctx, d_grad, d_rot, d_off, _d_parents, _d_transforms):
@@ -319,15 +371,10 @@ class _Skin(torch.autograd.Function):
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        ctx.save_for_backward(*inputs)
+        setup_skin(ctx, inputs, output)
         ctx.save_for_forward(*inputs)
 
-    @staticmethod
-    def backward(ctx, grad):
-        rest, transforms, indices, weights = ctx.saved_tensors
-        n = ctx.needs_input_grad
-        g_rest, g_tf, g_w = skin_vjp(grad, rest, transforms, indices, weights, (n[0], n[1], n[3]))
-        return g_rest, g_tf, None, g_w
+    backward = staticmethod(backward_skin)
 
     @staticmethod
     def jvp(ctx, d_rest, d_tf, _d_indices, d_w):
@@ -343,23 +390,15 @@ class _SkinBackward(torch.autograd.Function):
     @staticmethod
     def forward(grad, rest, transforms, indices, weights, bits):
         return _ops.skin_backward.default(grad, rest, transforms, indices, weights,
-                                          [bool(bits & 1), bool(bits & 2), bool(bits & 4)])
+                                          list(_mask_of(bits)))
 
     @staticmethod
     def setup_context(ctx, inputs, output):
         *tensors, bits = inputs
-        ctx.mask = (bool(bits & 1), bool(bits & 2), bool(bits & 4))
-        ctx.save_for_backward(*tensors)
+        setup_skin_backward(ctx, (*tensors, _mask_of(bits)), output)
         ctx.save_for_forward(*tensors)
 
-    @staticmethod
-    def backward(ctx, u_rest, u_tf, u_w):
-        grad, rest, transforms, indices, weights = ctx.saved_tensors
-        u = [c if m else None for c, m in zip((u_rest, u_tf, u_w), ctx.mask)]
-        n = ctx.needs_input_grad
-        d_g, d_rest, d_tf, d_w = skin_backward_vjp(grad, rest, transforms, indices, weights, *u,
-                                                   (n[0], n[1], n[2], n[4]))
-        return d_g, d_rest, d_tf, None, d_w, None
+    backward = staticmethod(backward_skin_backward)
 
     @staticmethod
     def jvp(ctx, d_grad, d_rest, d_tf, _d_indices, d_w, _d_mask):

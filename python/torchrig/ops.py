@@ -5,8 +5,8 @@ C++. Here: typed wrappers, ``register_fake`` kernels so ``torch.compile`` can
 trace the ops, and autograd for every op, the backward ops included, so
 derivatives of any order are exact (formulas in ``_derivatives``). The classic
 build registers the forward ops' autograd in C++ (csrc/classic/autograd.cpp, the same
-first-order formulas, no Python on a call); the Python ones below serve the
-stable build.
+first-order formulas, no Python on a call); the Python ones registered below
+serve the stable build.
 
 The fake kernels run the checks of csrc/classic/checks.cpp (their Python twin,
 ``_checks``), raising the same ValueError / TypeError, and return tensors with
@@ -94,78 +94,28 @@ def _skin_backward_fake(grad_vertices, rest_vertices, transforms, indices, weigh
 
 
 # --- autograd of the ops (reverse mode, any order) -------------------------
-
-def _fk_setup_context(ctx, inputs, output):
-    rotations, offsets, parents = inputs
-    ctx.save_for_backward(rotations, offsets, parents, output)
-
-
-def _fk_backward(ctx, grad):
-    rotations, offsets, parents, output = ctx.saved_tensors
-    g_rot, g_off = D.fk_vjp(grad, rotations, offsets, parents, output, ctx.needs_input_grad[:2])
-    return g_rot, g_off, None
-
-
-def _fk_bwd_setup_context(ctx, inputs, output):
-    grad, rotations, offsets, parents, _ = inputs
-    ctx.save_for_backward(grad, rotations, offsets, parents)
-
-
-def _fk_bwd_backward(ctx, u_rot, u_off):
-    grad, rotations, offsets, parents = ctx.saved_tensors
-    n = ctx.needs_input_grad
-    d_g, d_rot, d_off = D.fk_backward_vjp(grad, rotations, offsets, parents, u_rot, u_off,
-                                          (n[0], n[1], n[2]))
-    return d_g, d_rot, d_off, None, None
-
-
-def _skin_setup_context(ctx, inputs, output):
-    ctx.save_for_backward(*inputs)
-
-
-def _skin_backward(ctx, grad):
-    rest, transforms, indices, weights = ctx.saved_tensors
-    n = ctx.needs_input_grad
-    g_rest, g_tf, g_w = D.skin_vjp(grad, rest, transforms, indices, weights, (n[0], n[1], n[3]))
-    return g_rest, g_tf, None, g_w
-
-
-def _skin_bwd_setup_context(ctx, inputs, output):
-    grad, rest, transforms, indices, weights, mask = inputs
-    ctx.mask = tuple(mask)
-    ctx.save_for_backward(grad, rest, transforms, indices, weights)
-
-
-def _skin_bwd_backward(ctx, u_rest, u_tf, u_w):
-    grad, rest, transforms, indices, weights = ctx.saved_tensors
-    # outputs left out of the mask are constant zeros: their cotangents do not count
-    u = [c if m else None for c, m in zip((u_rest, u_tf, u_w), ctx.mask)]
-    n = ctx.needs_input_grad
-    d_g, d_rest, d_tf, d_w = D.skin_backward_vjp(grad, rest, transforms, indices, weights, *u,
-                                                 (n[0], n[1], n[2], n[4]))
-    return d_g, d_rest, d_tf, None, d_w, None
-
+# The formulas (setup_<op>, backward_<op>) live in _derivatives, whose
+# autograd.Function classes (forward mode, torch.func) share them.
 
 def _has_cpp_autograd(op: str) -> bool:
     """Whether ``torchrig::op`` has an autograd kernel yet (asked before registering one).
 
     The classic build registers the forward ops' autograd in C++
     (csrc/classic/autograd.cpp: no Python on a call, the same first-order formulas as
-    above); the stable build has no C++ autograd, so these Python formulas serve it.
+    ``_derivatives``); the stable build has no C++ autograd, so the Python ones serve it.
     """
     return torch._C._dispatch_has_kernel_for_dispatch_key(f"torchrig::{op}", "Autograd")
 
 
 if not _has_cpp_autograd("forward_kinematics"):
-    torch.library.register_autograd("torchrig::forward_kinematics", _fk_backward,
-                                    setup_context=_fk_setup_context)
+    torch.library.register_autograd("torchrig::forward_kinematics", D.backward_fk,
+                                    setup_context=D.setup_fk)
 if not _has_cpp_autograd("skin"):
-    torch.library.register_autograd("torchrig::skin", _skin_backward,
-                                    setup_context=_skin_setup_context)
-torch.library.register_autograd("torchrig::forward_kinematics_backward", _fk_bwd_backward,
-                                setup_context=_fk_bwd_setup_context)
-torch.library.register_autograd("torchrig::skin_backward", _skin_bwd_backward,
-                                setup_context=_skin_bwd_setup_context)
+    torch.library.register_autograd("torchrig::skin", D.backward_skin, setup_context=D.setup_skin)
+torch.library.register_autograd("torchrig::forward_kinematics_backward", D.backward_fk_backward,
+                                setup_context=D.setup_fk_backward)
+torch.library.register_autograd("torchrig::skin_backward", D.backward_skin_backward,
+                                setup_context=D.setup_skin_backward)
 
 
 # --- vmap rules ------------------------------------------------------------

@@ -4,6 +4,7 @@
 (a few thousand vertices, faces included, weights from bone distance).
 ``random_rig()`` builds an arbitrary-size tree rig for tests and benchmarks.
 ``wave_animation()`` makes a smooth looping pose sequence.
+``SMPLX_PARENTS`` is SMPL-X's kinematic tree (55 joints), for workloads of its size.
 """
 from __future__ import annotations
 
@@ -15,7 +16,12 @@ from torch import Tensor
 
 from .rotations import axis_angle_to_matrix
 
-__all__ = ["Character", "humanoid", "random_rig", "wave_animation"]
+__all__ = ["SMPLX_PARENTS", "Character", "humanoid", "random_rig", "wave_animation"]
+
+# SMPL-X's kinematic tree: parents[j] of its 55 joints (body, jaw and eyes, two hands).
+SMPLX_PARENTS = (-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19,
+                 15, 15, 15, 20, 25, 26, 20, 28, 29, 20, 31, 32, 20, 34, 35, 20, 37, 38,
+                 21, 40, 41, 21, 43, 44, 21, 46, 47, 21, 49, 50, 21, 52, 53)
 
 # name, parent, offset from parent (metres, y up)
 _SKELETON = [

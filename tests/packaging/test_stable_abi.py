@@ -207,7 +207,7 @@ def test_bench_compares_the_stable_and_classic_builds(stable_wheel, tmp_path):
     assert [r["case"] for r in found["bridge"]] == ["fk B=1", "skin B=1", "fk B=3", "skin B=3"]
     assert "stable/classic" in proc.stdout and "bridge us" in proc.stdout
     # one launch plan for both bindings (csrc/launch): the same CPU kernels in both builds
-    builds = found["abi"]["builds"]
+    builds = found["builds"]
     assert builds["stable"]["isa"] == builds["classic"]["isa"], builds
 
 

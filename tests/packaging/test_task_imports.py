@@ -87,9 +87,9 @@ def test_tomllib_needs_tomli_on_310_only():
 
 
 def test_a_guarded_optional_import_is_not_required_but_a_plain_one_is(tmp_path):
-    """bench_pymomentum.py checks `import pymomentum` under `except ImportError: return False`
+    """bench/vs_pymomentum.py checks `import pymomentum` under `except ImportError: return False`
     and imports it again inside functions behind that check: optional in that file only."""
-    bench = REPO / "python" / "torchrig" / "bench_pymomentum.py"
+    bench = REPO / "python" / "torchrig" / "bench" / "vs_pymomentum.py"
     assert not [r for r in ic.closure(REPO, [bench], (3, 12)) if "pymomentum" in r.names]
     plain = tmp_path / "plain.py"
     plain.write_text("def run():\n    import pymomentum.geometry\n")

@@ -60,10 +60,12 @@ def test_tiny_run_prints_every_table_and_writes_rows(tmp_path):
     assert all(r["gbs"] > 0 and r["copy_gbs"] > 0 for r in rows["bandwidth"])
 
 
-def test_bench_gpu_module_is_an_alias_of_the_one_command_line():
-    proc = subprocess.run([sys.executable, "-m", "torchrig.bench_gpu", "--help"], capture_output=True,
+def test_bench_package_is_an_alias_of_the_one_command_line():
+    """`python -m torchrig.bench` (the benchmark's module name before it became a package)."""
+    proc = subprocess.run([sys.executable, "-m", "torchrig.bench", "--help"], capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0
+    assert proc.stdout.startswith("usage: python -m torchrig bench")
     assert "--batch" in proc.stdout and "--dtype" in proc.stdout and "--device" in proc.stdout
 
 

@@ -66,8 +66,8 @@ def test_demo_rejects_bad_arguments_before_any_work(tmp_path, capsys):
 
     blocker = tmp_path / "a_file"
     blocker.write_text("")
-    cases = [(("--frames", "0"), "--frames: must be at least 1, got 0"),
-             (("--frames", "ten"), "--frames: expected a whole number >= 1"),
+    cases = [(("--frames", "0"), "--frames: expected a positive integer (>= 1), got 0"),
+             (("--frames", "ten"), "--frames: expected a positive integer, got 'ten'"),
              (("--k", "99"), "the character has 24 joints; pass --k 1 .. 24"),
              (("--device", "banana"), "'banana' is not a device; pass cpu, cuda or cuda:N"),
              (("--out", str(blocker / "pic.png")), "is a file, not a folder"),

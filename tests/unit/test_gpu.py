@@ -16,15 +16,12 @@ from helpers import sample_fk, sample_skin
 
 import torchrig
 from torchrig import reference
+from torchrig.procedural import SMPLX_PARENTS
 from torchrig.rotations import quaternion_to_matrix
 
 pytestmark = pytest.mark.gpu
 ops = torch.ops.torchrig
 
-# SMPL-X's kinematic tree (55 joints).
-SMPLX_PARENTS = [-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19,
-                 15, 15, 15, 20, 25, 26, 20, 28, 29, 20, 31, 32, 20, 34, 35, 20, 37, 38,
-                 21, 40, 41, 21, 43, 44, 21, 46, 47, 21, 49, 50, 21, 52, 53]
 DTYPES = [torch.float32, torch.float64]
 
 
@@ -37,7 +34,7 @@ def fk_case(B: int, dtype, device, batched_offsets=False, J=55, seed=0):
     """rotations ``[B, J, 3, 3]``, offsets ``[J, 3]`` or ``[B, J, 3]``, parents ``[J]``
     (SMPL-X's tree for J <= 55, a chain beyond)."""
     gen = torch.Generator().manual_seed(seed)
-    parents = torch.tensor(SMPLX_PARENTS[:J] if J <= 55 else [-1] + list(range(J - 1)))
+    parents = torch.tensor(SMPLX_PARENTS[:J] if J <= 55 else (-1, *range(J - 1)))
     rot = quaternion_to_matrix(torch.randn(B, J, 4, dtype=torch.float64, generator=gen))
     off = torch.randn(*((B,) if batched_offsets else ()), J, 3, dtype=torch.float64, generator=gen)
     return rot.to(dtype).to(device), off.to(dtype).to(device), parents.to(device)

@@ -5,7 +5,7 @@ import torch
 
 import torchrig
 from torchrig import reference
-from torchrig.demo import walk_cycle
+from torchrig.bench.demo import walk_cycle
 from torchrig.procedural import humanoid
 from torchrig.rig import compose, invert_rigid
 

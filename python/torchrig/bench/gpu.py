@@ -14,25 +14,21 @@ random`` gives the worst case for torchrig's per-run caching. Every torchrig
 call includes its input checks (one device-to-host sync for the index range).
 
 The command line is ``python -m torchrig bench --device cuda`` (flags shared
-with the CPU benchmark; ``python -m torchrig.bench_gpu`` is an alias).
+with the CPU benchmark, :mod:`torchrig.bench.command`).
 """
 from __future__ import annotations
 
 import statistics
-import sys
 from collections.abc import Callable, Sequence
 
 import torch
 
-from . import ops, reference
-from .rotations import quaternion_to_matrix
+from .. import ops, reference
+from ..procedural import SMPLX_PARENTS
+from ..rotations import quaternion_to_matrix
 from .timing import skin_bytes
 
-__all__ = ["SMPLX_PARENTS", "main", "peak_bandwidth_gbs", "run", "skin_bytes"]
-
-SMPLX_PARENTS = (-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19,
-                 15, 15, 15, 20, 25, 26, 20, 28, 29, 20, 31, 32, 20, 34, 35, 20, 37, 38,
-                 21, 40, 41, 21, 43, 44, 21, 46, 47, 21, 49, 50, 21, 52, 53)
+__all__ = ["peak_bandwidth_gbs", "run"]
 
 # GB/s of common parts, for drivers that report no memory clock (CUDA 13 may).
 _KNOWN_PEAK_GBS = {"H100 80GB HBM3": 3350, "H100 PCIe": 2000, "H100 NVL": 3900,
@@ -214,13 +210,3 @@ def run(device: str | torch.device = "cuda", batch_sizes: Sequence[int] = (1, 64
         x = args = grad = None  # free this case's tensors before the next
         torch.cuda.empty_cache()
     return rows
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m torchrig.bench_gpu [flags]``: ``python -m torchrig bench --device cuda [flags]``."""
-    from . import bench
-    return bench.cli(["--device", "cuda", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

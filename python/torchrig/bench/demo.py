@@ -16,10 +16,11 @@ import time
 
 import torch
 
-from . import reference
-from .procedural import Character, humanoid
-from .rig import Rig, compose
-from .rotations import axis_angle_to_matrix
+from .. import reference
+from ..procedural import Character, humanoid
+from ..rig import Rig, compose
+from ..rotations import axis_angle_to_matrix
+from .args import positive
 from .timing import median_time
 
 __all__ = ["add_arguments", "main", "walk_cycle"]
@@ -78,17 +79,6 @@ def _draw(path: pathlib.Path, character: Character, posed: torch.Tensor, frames:
 _PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".pdf", ".svg")
 
 
-def _positive_int(text: str) -> int:
-    """argparse type: a whole number >= 1."""
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
-    return n
-
-
 def _device(text: str) -> torch.device:
     """argparse type: ``cpu``, ``cuda`` or ``cuda:N``, present on this machine."""
     try:
@@ -136,9 +126,9 @@ def picture_path(text: str) -> pathlib.Path:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--frames", type=_positive_int, default=120,
+    p.add_argument("--frames", type=positive(int), default=120,
                    help="frames in the animation (the batch size), at least 1")
-    p.add_argument("--k", type=_positive_int, default=4,
+    p.add_argument("--k", type=positive(int), default=4,
                    help="influences kept per vertex, 1 to the number of joints (24)")
     p.add_argument("--device", type=_device, default=torch.device("cpu"),
                    help="cpu, cuda or cuda:N (default cpu)")

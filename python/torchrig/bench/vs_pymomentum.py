@@ -13,14 +13,12 @@ built against that torch.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
 
-from . import ops
-from .procedural import humanoid
-from .rig import Rig, compose
-from .timing import median_time
+from .. import ops
+from ..procedural import humanoid
+from ..rig import Rig, compose
+from .timing import backward_call, forward_call, median_time
 
 __all__ = ["ROWS", "available", "run"]
 
@@ -86,21 +84,6 @@ def check_agreement(B: int = 3) -> float:
     return float((rig.pose(rot) - theirs).abs().max())
 
 
-def _fwd(f: Callable, args: tuple) -> Callable[[], object]:
-    def call():
-        with torch.no_grad():
-            f(*args)
-    return call
-
-
-def _fwd_bwd(f: Callable, args: tuple, grad: torch.Tensor) -> Callable[[], object]:
-    leaf = args[0].detach().requires_grad_()
-
-    def call():
-        f(leaf, *args[1:]).backward(grad)
-    return call
-
-
 def run(*, budget_s: float = 0.5, rows=ROWS, out=print) -> list[dict]:
     """Time every (op, B, pass) row for both libraries; prints a table, returns its rows."""
     import pymomentum.diff_geometry as pd
@@ -135,7 +118,8 @@ def run(*, budget_s: float = 0.5, rows=ROWS, out=print) -> list[dict]:
             shapes = ((B, rig.rest_vertices.shape[0], 3),) * 2
         times = []
         for (f, args), shape in zip((mine, theirs), shapes):
-            call = _fwd(f, args) if mode == "fwd" else _fwd_bwd(f, args, torch.randn(shape, dtype=dtype))
+            call = (forward_call(f, args) if mode == "fwd"
+                    else backward_call(f, args, torch.randn(shape, dtype=dtype)))
             times.append(median_time(call, budget_s=budget_s, min_repeats=5))
         row = {"op": op, "B": B, "pass": mode, "torchrig_s": times[0], "pymomentum_s": times[1]}
         results.append(row)

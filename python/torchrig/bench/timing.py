@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import torch
 
-__all__ = ["copy_bandwidth_gbs", "median_time", "set_default_clock", "skin_bytes"]
+__all__ = ["backward_call", "copy_bandwidth_gbs", "default_clock", "forward_call", "median_time",
+           "set_default_clock", "skin_bytes"]
 
 
 _CLOCK = time.perf_counter  # the default clock of median_time (the bench's --clock sets it)
@@ -16,6 +17,11 @@ def set_default_clock(clock: Callable[[], float]) -> None:
     """Make ``clock`` the default of :func:`median_time` (e.g. ``time.process_time``)."""
     global _CLOCK
     _CLOCK = clock
+
+
+def default_clock() -> Callable[[], float]:
+    """The clock :func:`median_time` uses when given none."""
+    return _CLOCK
 
 
 def _sync(device: torch.device | str) -> None:
@@ -48,6 +54,23 @@ def median_time(fn: Callable[[], object], *, device: torch.device | str = "cpu",
             break
     times.sort()
     return times[len(times) // 2]
+
+
+def forward_call(fn: Callable, args: tuple) -> Callable[[], None]:
+    """What :func:`median_time` times for a forward pass: ``fn(*args)`` without autograd."""
+    def call():
+        with torch.no_grad():
+            fn(*args)
+    return call
+
+
+def backward_call(fn: Callable, args: tuple, grad: torch.Tensor) -> Callable[[], None]:
+    """What :func:`median_time` times for forward + backward: ``fn(*args)`` with
+    ``args[0]`` a fresh leaf each call, then ``.backward(grad)``."""
+    def call():
+        leaf = args[0].detach().requires_grad_()
+        fn(leaf, *args[1:]).backward(grad)
+    return call
 
 
 def copy_bandwidth_gbs(device: torch.device | str = "cpu", nbytes: int = 256 << 20) -> float:

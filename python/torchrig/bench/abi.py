@@ -16,9 +16,17 @@ import statistics
 import subprocess
 import sys
 
+import torch
+
+import torchrig
+
+from ..info import cpu_isa
+from ..procedural import SMPLX_PARENTS, random_rig, wave_animation
+from .timing import median_time
+
 __all__ = ["bridge_overhead", "compare", "measure", "site_abi"]
 
-J, K, V = 55, 4, 6890  # SMPL-X-like joints, SMPL's vertex count
+J, K, V = len(SMPLX_PARENTS), 4, 6890  # SMPL-X's joint count, SMPL's vertex count
 BATCHES = (1, 512)
 
 
@@ -32,26 +40,26 @@ def site_abi(site: str) -> str | None:
         return json.load(f).get("abi", "classic")
 
 
+def _case(B: int, vertices: int):
+    """(parents, offsets, rest, indices, weights) of a random J-joint rig, its rotations
+    ``[B, J, 3, 3]`` and their transforms ``[B, J, 3, 4]``."""
+    parents, offsets, rest, indices, weights = random_rig(J, vertices, K, seed=B)
+    rot = wave_animation(B, J).contiguous()
+    G = torchrig.forward_kinematics(rot, offsets, parents)
+    return parents, offsets, rest, indices, weights, rot, G
+
+
 def measure(budget_s: float = 0.3, batches=BATCHES, vertices: int = V,
             threads: int | None = None) -> dict[str, float]:
     """Median seconds per call of FK and skin, forward and forward+backward, at ``batches``
     (float32, CPU; J=55 joints, ``vertices`` vertices, K=4, ``threads`` torch threads or
     torch's choice), with whichever torchrig build this process imports; plus the build's
     ``_abi``, ``_isa`` (its CPU kernels) and ``_threads``."""
-    import torch
-
-    import torchrig
-    from torchrig.info import cpu_isa
-    from torchrig.procedural import random_rig, wave_animation
-    from torchrig.timing import median_time
-
     if threads:
         torch.set_num_threads(threads)
     out: dict[str, float] = {}
     for B in batches:
-        parents, offsets, rest, indices, weights = random_rig(J, vertices, K, seed=B)
-        rot = wave_animation(B, J).contiguous()
-        G = torchrig.forward_kinematics(rot, offsets, parents)
+        parents, offsets, rest, indices, weights, rot, G = _case(B, vertices)
         g_fk, g_skin = torch.randn(B, J, 3, 4), torch.randn(B, vertices, 3)
 
         def fk_fwd():
@@ -85,21 +93,13 @@ def bridge_overhead(budget_s: float = 0.5, batches=BATCHES, vertices: int = V,
     torchrig._stable + C++ kernel) and of the C++ kernel alone
     (``torch.ops.torchrig_kernels``), FK and skin at BATCHES, under inference
     mode (no autograd kernel), so the difference is the bridge's cost."""
-    import torch
-
-    import torchrig
-    from torchrig.procedural import random_rig, wave_animation
-    from torchrig.timing import median_time
-
     if torchrig.BUILD_INFO.get("abi") != "stable":
         raise RuntimeError("bridge_overhead needs a stable-ABI torchrig")
     if threads:
         torch.set_num_threads(threads)
     out: dict[str, float] = {}
     for B in batches:
-        parents, offsets, rest, indices, weights = random_rig(J, vertices, K, seed=B)
-        rot = wave_animation(B, J).contiguous()
-        G = torchrig.forward_kinematics(rot, offsets, parents)
+        parents, offsets, rest, indices, weights, rot, G = _case(B, vertices)
         for label, ns in (("public", torch.ops.torchrig), ("kernel", torch.ops.torchrig_kernels)):
             with torch.inference_mode():
                 out[f"fk {label} B={B}"] = median_time(
@@ -119,7 +119,7 @@ def _child(site: str | None, func: str, **kwargs) -> dict:
         env["PYTHONPATH"] = site
     else:
         env.pop("PYTHONPATH", None)
-    code = (f"import json, torchrig.bench_abi as b; "
+    code = (f"import json, torchrig.bench.abi as b; "
             f"print(json.dumps(b.{func}(**json.loads({json.dumps(kwargs)!r}))))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                           cwd=os.path.expanduser("~"))
