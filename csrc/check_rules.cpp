@@ -128,6 +128,12 @@ SkinShape check_skin(const TensorDesc& rest_vertices, const TensorDesc& transfor
   return {B, V, J, K, batched};
 }
 
+bool indices_in_range(const int64_t* indices, int64_t n, int64_t J) {
+  bool ok = true;
+  for (int64_t i = 0; i < n; ++i) ok &= indices[i] >= 0 && indices[i] < J;  // vectorises
+  return ok;
+}
+
 void check_index_range(int64_t lo, int64_t hi, int64_t J) {
   TORCHRIG_VALUE(lo >= 0 && hi < J, "indices must lie in [0, J) = [0, ", J,
                  "), got values in [", lo, ", ", hi, "]");

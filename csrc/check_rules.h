@@ -62,6 +62,11 @@ SkinShape check_skin(const TensorDesc& rest_vertices, const TensorDesc& transfor
 /// min and max of indices lie in [0, J).
 void check_index_range(int64_t lo, int64_t hi, int64_t J);
 
+/// Every one of the n host values lies in [0, J): the bindings' fast path for
+/// contiguous CPU indices (one vectorised pass, no allocation); when false,
+/// they find min and max on the tensor's device for check_index_range's message.
+bool indices_in_range(const int64_t* indices, int64_t n, int64_t J);
+
 /// `grad` (named `name`) has exactly `sizes`, the dtype and device of `like`.
 void check_grad(const TensorDesc& grad, const char* name,
                 const std::vector<int64_t>& sizes, const TensorDesc& like);

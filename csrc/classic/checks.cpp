@@ -43,12 +43,8 @@ auto checked(F&& f) -> decltype(f()) {
 // call's time). It only ever says "valid"; false (invalid, or not a contiguous CPU
 // tensor) sends the caller to the general check, which raises.
 bool cpu_indices_in_range(const at::Tensor& indices, int64_t J) {
-  if (!indices.is_cpu() || !indices.is_contiguous()) return false;
-  const int64_t* p = indices.const_data_ptr<int64_t>();
-  const int64_t n = indices.numel();
-  bool ok = true;
-  for (int64_t i = 0; i < n; ++i) ok &= p[i] >= 0 && p[i] < J;  // vectorises
-  return ok;
+  return indices.is_cpu() && indices.is_contiguous() &&
+         rules::indices_in_range(indices.const_data_ptr<int64_t>(), indices.numel(), J);
 }
 
 }  // namespace

@@ -53,7 +53,8 @@ FkShape check_fk_inputs(const Tensor& rotations, const Tensor& offsets, const Te
 FkShape check_fk_backward_inputs(const Tensor& grad_transforms, const Tensor& rotations,
                                  const Tensor& offsets, const Tensor& parents,
                                  const Tensor& transforms);
-/// Shape/dtype/device rules, then the index range (aminmax on the tensor's device).
+/// Shape/dtype/device rules, then the index range (one pass over contiguous CPU indices, else
+/// aminmax on the tensor's device).
 SkinShape check_skin_inputs(const Tensor& rest_vertices, const Tensor& transforms,
                             const Tensor& indices, const Tensor& weights);
 SkinShape check_skin_backward_inputs(const Tensor& grad_vertices, const Tensor& rest_vertices,

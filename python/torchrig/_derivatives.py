@@ -22,7 +22,7 @@ import torch
 import torch.autograd.forward_ad as fwAD
 from torch import Tensor
 
-from . import _checks
+from . import _checks, _stable
 
 __all__ = ["fk_jvp", "fk_backward_vjp", "fk_vjp", "skin_jvp", "skin_vjp", "skin_backward_vjp",
            "forward_kinematics", "forward_kinematics_backward", "skin", "skin_backward",
@@ -32,9 +32,24 @@ __all__ = ["fk_jvp", "fk_backward_vjp", "fk_vjp", "skin_jvp", "skin_vjp", "skin_
 _ops = torch.ops.torchrig
 
 
+class _EagerOps:
+    """The ops as this module's eager paths call them: ``torch.ops.torchrig.<op>.default``,
+    or in the stable build :func:`torchrig._stable.eager`'s shortcut (the C++ kernel when no
+    autograd is wanted, without the Python hops of the stable build's public op). Under
+    ``torch.compile`` the functions below call ``_ops`` itself."""
+
+    def __init__(self, stable: bool):
+        for op in _stable.OPS:
+            setattr(self, op, _stable.eager(op) if stable else getattr(_ops, op).default)
+
+
+_eager = _EagerOps(_stable.loaded())
+
+
 # --- the four ops, differentiable in every mode ------------------------------
 # Plain calls and reverse mode (any order) use the ops themselves: their
-# register_autograd formulas (ops.py) call these functions again. Forward mode
+# register_autograd formulas (ops.py) call these functions again; in the stable build,
+# reverse mode goes through _Reverse's Functions instead (_PY_AUTOGRAD). Forward mode
 # (a dual level is open) and torch.func transforms need autograd.Function
 # classes with setup_context, jvp and a generated vmap rule: those go through
 # the classes below. Compiling: the ops, after traced input checks (Dynamo
@@ -45,6 +60,19 @@ def _needs_function() -> bool:
     return fwAD._current_level >= 0 or torch._C._functorch.peek_interpreter_stack() is not None
 
 
+# The stable build has no C++ autograd (torch's stable C API has none): its ops' autograd is
+# Python either way. The reverse-only Functions of _Reverse (below) cost less than half of
+# the ops' register_autograd kernel: no redispatch, no Python bridge of the public op, and
+# no setup_context, for which Function.apply binds forward's signature with inspect on
+# every call (python -m torchrig bench --compare-abi).
+_PY_AUTOGRAD = _stable.loaded()
+
+
+def _wants_grad(*tensors: Tensor) -> bool:
+    return torch.is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad
+                                           for t in tensors)
+
+
 def forward_kinematics(rotations: Tensor, offsets: Tensor, parents: Tensor) -> Tensor:
     if torch.compiler.is_compiling():
         # traced Python checks: a bad input leaves the graph and raises the eager
@@ -53,7 +81,9 @@ def forward_kinematics(rotations: Tensor, offsets: Tensor, parents: Tensor) -> T
         return _ops.forward_kinematics.default(rotations, offsets, parents)
     if _needs_function():
         return _ForwardKinematics.apply(rotations, offsets, parents)
-    return _ops.forward_kinematics.default(rotations, offsets, parents)
+    if _PY_AUTOGRAD and _wants_grad(rotations, offsets):
+        return _Reverse.forward_kinematics.apply(rotations, offsets, parents)
+    return _eager.forward_kinematics(rotations, offsets, parents)
 
 
 def forward_kinematics_backward(grad: Tensor, rotations: Tensor, offsets: Tensor, parents: Tensor,
@@ -63,7 +93,10 @@ def forward_kinematics_backward(grad: Tensor, rotations: Tensor, offsets: Tensor
                                                         transforms)
     if _needs_function():
         return _ForwardKinematicsBackward.apply(grad, rotations, offsets, parents, transforms)
-    return _ops.forward_kinematics_backward.default(grad, rotations, offsets, parents, transforms)
+    if _PY_AUTOGRAD and _wants_grad(grad, rotations, offsets, transforms):
+        return _Reverse.forward_kinematics_backward.apply(grad, rotations, offsets, parents,
+                                                          transforms)
+    return _eager.forward_kinematics_backward(grad, rotations, offsets, parents, transforms)
 
 
 def skin(rest: Tensor, transforms: Tensor, indices: Tensor, weights: Tensor) -> Tensor:
@@ -72,17 +105,21 @@ def skin(rest: Tensor, transforms: Tensor, indices: Tensor, weights: Tensor) -> 
         return _ops.skin.default(rest, transforms, indices, weights)
     if _needs_function():
         return _Skin.apply(rest, transforms, indices, weights)
-    return _ops.skin.default(rest, transforms, indices, weights)
+    if _PY_AUTOGRAD and _wants_grad(rest, transforms, weights):
+        return _Reverse.skin.apply(rest, transforms, indices, weights)
+    return _eager.skin(rest, transforms, indices, weights)
 
 
 def skin_backward(grad: Tensor, rest: Tensor, transforms: Tensor, indices: Tensor,
                   weights: Tensor, mask: list[bool]) -> tuple[Tensor, Tensor, Tensor]:
     if torch.compiler.is_compiling():
         return _ops.skin_backward.default(grad, rest, transforms, indices, weights, mask)
+    if _PY_AUTOGRAD and not _needs_function() and _wants_grad(grad, rest, transforms, weights):
+        return _Reverse.skin_backward.apply(grad, rest, transforms, indices, weights, list(mask))
     if _needs_function():
         bits = int(mask[0]) | int(mask[1]) << 1 | int(mask[2]) << 2  # one leaf, not a pytree
         return _SkinBackward.apply(grad, rest, transforms, indices, weights, bits)
-    return _ops.skin_backward.default(grad, rest, transforms, indices, weights, list(mask))
+    return _eager.skin_backward(grad, rest, transforms, indices, weights, list(mask))
 
 
 def _mask_of(bits: int) -> tuple[bool, bool, bool]:
@@ -297,6 +334,30 @@ def backward_skin_backward(ctx, u_rest, u_tf, u_w):
     d_g, d_rest, d_tf, d_w = skin_backward_vjp(grad, rest, transforms, indices, weights, *u,
                                                (n[0], n[1], n[2], n[4]))
     return d_g, d_rest, d_tf, None, d_w, None
+
+
+# --- reverse mode only, for the stable build (_PY_AUTOGRAD) -------------------
+
+def _reverse_function(op: str, setup, backward) -> type[torch.autograd.Function]:
+    """An old-style Function (forward takes ctx) calling ``_eager.<op>`` with the setup_<op> /
+    backward_<op> formulas above: reverse mode of any order, nothing else."""
+    def forward(ctx, *inputs):
+        output = getattr(_eager, op)(*inputs)
+        setup(ctx, inputs, output)
+        return output
+
+    return type(f"_{op}_reverse", (torch.autograd.Function,),
+                {"forward": staticmethod(forward), "backward": staticmethod(backward),
+                 "__doc__": f"torchrig's {op}, reverse mode (stable build)"})
+
+
+class _Reverse:
+    forward_kinematics = _reverse_function("forward_kinematics", setup_fk, backward_fk)
+    forward_kinematics_backward = _reverse_function("forward_kinematics_backward",
+                                                    setup_fk_backward, backward_fk_backward)
+    skin = _reverse_function("skin", setup_skin, backward_skin)
+    skin_backward = _reverse_function("skin_backward", setup_skin_backward,
+                                      backward_skin_backward)
 
 
 # --- autograd.Function classes (eager mode) ----------------------------------

@@ -17,7 +17,9 @@ from collections.abc import Callable
 
 import torch
 
-__all__ = ["LIBRARY", "OPS", "TAGS", "compiled_with_cuda", "cpu_isa", "eager", "load"]
+from . import _checks
+
+__all__ = ["LIBRARY", "OPS", "TAGS", "compiled_with_cuda", "cpu_isa", "eager", "load", "loaded"]
 
 LIBRARY = pathlib.Path(__file__).with_name("libtorchrig_stable.so")
 OPS = ("forward_kinematics", "forward_kinematics_backward", "skin", "skin_backward")
@@ -55,16 +57,31 @@ def eager(op: str) -> Callable:
     hops the stable build puts on the public op: when no autograd is wanted (grad mode off
     or no input requires grad), every tensor is a plain CPU/CUDA tensor and no dispatch mode
     is active, the C++ kernel (``torch.ops.torchrig_kernels.<op>``) is called straight away,
-    its tagged errors raised as ValueError / TypeError; otherwise the public op. The public
+    its tagged errors raised as ValueError / TypeError; otherwise (and under a torch.func
+    transform or a forward-mode level) the public op. The public
     op's Python autograd kernel (``register_autograd``) runs on every call, even under
     ``no_grad``, and its CPU/CUDA kernels are Python (:func:`_typed`): together some 5 us a
     call, the whole cost of a small FK call (``python -m torchrig bench --compare-abi``)."""
     public = getattr(torch.ops.torchrig, op).default
     kernel = getattr(torch.ops.torchrig_kernels, op).default
     plain, modes, grad_enabled = torch.Tensor, torch._C._len_torch_dispatch_stack, torch.is_grad_enabled
+    functorch = torch._C._functorch.peek_interpreter_stack
+    from torch.autograd import forward_ad
+
+    check = {"forward_kinematics": _checks.check_fk_inputs,
+             "skin": _checks.check_skin_inputs}.get(op)
+    compiling = torch.compiler.is_compiling
 
     def call(*args):
-        if modes():
+        if compiling():
+            # Dynamo compiles this frame when it runs an enclosing one eagerly (after a bad
+            # input left the graph): trace the public op after the Python checks, so that a
+            # bad input raises the eager error here too (torchrig._derivatives does the same)
+            if check is not None:
+                check(*args)
+            return public(*args)
+        # dispatch modes, torch.func transforms and forward-mode levels see the public op
+        if modes() or functorch() is not None or forward_ad._current_level >= 0:
             return public(*args)
         grad = grad_enabled()
         for a in args:
@@ -80,6 +97,11 @@ def eager(op: str) -> Callable:
             raise typed from None
     call.__name__ = call.__qualname__ = op
     return call
+
+
+def loaded() -> bool:
+    """Whether this process runs the stable build (:func:`load` has registered its kernels)."""
+    return bool(_registrations)
 
 
 def compiled_with_cuda() -> bool:

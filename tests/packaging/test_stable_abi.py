@@ -37,8 +37,10 @@ from torchrig_release.venvs import ensure_venv
 BUILD_TORCH = "2.13.0"
 LATER_TORCH = "2.14.1"  # a torch released after the build's, with a venv for this Python
 # test_skin_lanes: the batch-in-lanes kernels of every instruction set this CPU runs, which the
-# stable build shares with the classic one (csrc/launch)
-UNIT_TESTS = ["test_ops.py", "test_bad_inputs.py", "test_fuzz.py", "test_rig.py", "test_skin_lanes.py"]
+# stable build shares with the classic one (csrc/launch); test_derivatives: every order and
+# mode, the stable build's reverse mode going through its own Functions (_derivatives._Reverse)
+UNIT_TESTS = ["test_ops.py", "test_bad_inputs.py", "test_fuzz.py", "test_rig.py", "test_skin_lanes.py",
+              "test_derivatives.py"]
 SUPPORT = ["conftest.py", "helpers.py"]
 VENV_EXTRA = ["numpy", "pytest", "hypothesis"]
 

@@ -179,3 +179,19 @@ def test_jvp_of_grad_matches_reference():
     _, got = torch.func.jvp(torch.func.grad(f(torchrig.forward_kinematics)), (rot,), (v,))
     _, want = torch.func.jvp(torch.func.grad(f(reference.forward_kinematics)), (rot,), (v,))
     torch.testing.assert_close(got, want)
+
+
+def test_reverse_mode_runs_no_python_it_can_avoid():
+    """The node autograd records for each build: classic, the C++ autograd kernel
+    (csrc/classic/autograd.cpp, no Python on a call); stable (whose C API has no autograd), the
+    reverse-only Functions of _derivatives._Reverse, not the ops' register_autograd kernel with
+    its redispatch and Python bridge (about half the cost at B=1: bench --compare-abi)."""
+    rot, off, par = fk_inputs(2, 5, seed=0, requires_grad=True)
+    G = torchrig.forward_kinematics(rot, off, par)
+    rest, w = torch.randn(7, 3, dtype=G.dtype), torch.rand(7, 2, dtype=G.dtype)
+    y = torchrig.skin(rest, G, torch.randint(0, 5, (7, 2)), w)
+    nodes = type(G.grad_fn).__name__, type(y.grad_fn).__name__
+    if torchrig.BUILD_INFO.get("abi") == "stable":
+        assert nodes == ("_forward_kinematics_reverseBackward", "_skin_reverseBackward")
+    else:
+        assert nodes == ("CppFunction", "CppFunction")
