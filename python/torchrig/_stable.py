@@ -39,17 +39,20 @@ def _retyped(exc: Exception) -> Exception:
     return exc
 
 
+def _call_typed(kernel: Callable, args: tuple):
+    """``kernel(*args)``, the checks' tagged errors raised as their own type."""
+    try:
+        return kernel(*args)
+    except (ValueError, RuntimeError) as exc:
+        typed = _retyped(exc)
+        if typed is exc:
+            raise
+        raise typed from None
+
+
 def _typed(kernel: Callable) -> Callable:
     """``kernel`` with the checks' tagged errors raised as their own type."""
-    def impl(*args):
-        try:
-            return kernel(*args)
-        except (ValueError, RuntimeError) as exc:
-            typed = _retyped(exc)
-            if typed is exc:
-                raise
-            raise typed from None
-    return impl
+    return lambda *args: _call_typed(kernel, args)
 
 
 def eager(op: str) -> Callable:
@@ -88,13 +91,7 @@ def eager(op: str) -> Callable:
             if isinstance(a, plain) and (type(a) is not plain or not (a.is_cpu or a.is_cuda)
                                          or (grad and a.requires_grad)):
                 return public(*args)
-        try:
-            return kernel(*args)
-        except (ValueError, RuntimeError) as exc:
-            typed = _retyped(exc)
-            if typed is exc:
-                raise
-            raise typed from None
+        return _call_typed(kernel, args)
     call.__name__ = call.__qualname__ = op
     return call
 
