@@ -56,24 +56,22 @@ def _typed(kernel: Callable) -> Callable:
 
 
 def eager(op: str) -> Callable:
-    """``torch.ops.torchrig.<op>`` for torchrig.ops' plain eager calls, without the Python
-    hops the stable build puts on the public op: when no autograd is wanted (grad mode off
-    or no input requires grad), every tensor is a plain CPU/CUDA tensor and no dispatch mode
-    is active, the C++ kernel (``torch.ops.torchrig_kernels.<op>``) is called straight away,
-    its tagged errors raised as ValueError / TypeError; otherwise (and under a torch.func
-    transform or a forward-mode level) the public op. The public
-    op's Python autograd kernel (``register_autograd``) runs on every call, even under
-    ``no_grad``, and its CPU/CUDA kernels are Python (:func:`_typed`): together some 5 us a
-    call, the whole cost of a small FK call (``python -m torchrig bench --compare-abi``)."""
+    """``torch.ops.torchrig.<op>`` for torchrig._derivatives' plain eager calls, without the
+    Python hops the stable build puts on the public op: its Python autograd kernel
+    (``register_autograd``, which runs on every call, even under ``no_grad``) and its Python
+    bridge (:func:`_typed`), together some 5 us a call, the whole cost of a small FK call
+    (``python -m torchrig bench --compare-abi``). When every tensor is a plain CPU/CUDA tensor
+    and no dispatch mode is active, the C++ kernel (``torch.ops.torchrig_kernels.<op>``) runs
+    straight away, its tagged errors raised as ValueError / TypeError; otherwise the public op.
+
+    The caller has made sure that no autograd is wanted and no torch.func transform or
+    forward-mode level is active (_derivatives sends those elsewhere)."""
     public = getattr(torch.ops.torchrig, op).default
     kernel = getattr(torch.ops.torchrig_kernels, op).default
-    plain, modes, grad_enabled = torch.Tensor, torch._C._len_torch_dispatch_stack, torch.is_grad_enabled
-    functorch = torch._C._functorch.peek_interpreter_stack
-    from torch.autograd import forward_ad
-
+    plain, modes, compiling = torch.Tensor, torch._C._len_torch_dispatch_stack, torch.compiler.is_compiling
     check = {"forward_kinematics": _checks.check_fk_inputs,
              "skin": _checks.check_skin_inputs}.get(op)
-    compiling = torch.compiler.is_compiling
+    tensors = slice(-1) if op == "skin_backward" else slice(None)  # its last argument: a mask
 
     def call(*args):
         if compiling():
@@ -83,15 +81,22 @@ def eager(op: str) -> Callable:
             if check is not None:
                 check(*args)
             return public(*args)
-        # dispatch modes, torch.func transforms and forward-mode levels see the public op
-        if modes() or functorch() is not None or forward_ad._current_level >= 0:
+        if modes():  # a dispatch mode sees the public op
             return public(*args)
-        grad = grad_enabled()
-        for a in args:
-            if isinstance(a, plain) and (type(a) is not plain or not (a.is_cpu or a.is_cuda)
-                                         or (grad and a.requires_grad)):
+        for a in args[tensors]:
+            if type(a) is not plain:  # a subclass, or None (the public op's checks name it)
                 return public(*args)
-        return _call_typed(kernel, args)
+        if not (args[0].is_cpu or args[0].is_cuda):  # meta, other devices: the fake kernels
+            return public(*args)
+        try:
+            return kernel(*args)
+        except NotImplementedError:  # a tensor on a device without a kernel (mixed devices)
+            return public(*args)
+        except (ValueError, RuntimeError) as exc:
+            typed = _retyped(exc)
+            if typed is exc:
+                raise
+            raise typed from None
     call.__name__ = call.__qualname__ = op
     return call
 
