@@ -80,12 +80,8 @@ template <typename T>
 __global__ void __launch_bounds__(lanes_max_warps<T>() * kWarp)
 skin_forward_kernel(kernels::SkinDims d, LanePlan p, const T* rest,
                     const T* tf, const int64_t* idx, const T* w, T* out) {
-  const WarpPlace<T> at = warp_place<T>(d, p);
-  T* const smem = at.smem;
-  T* const tile_y = at.tile;
-  T* const tile_x = at.tile_x;
-  const int lane = at.lane;
-  const int64_t JE = d.J * 12, v_begin = at.v_begin, v_end = at.v_end;
+  const auto [smem, tile_y, tile_x, lane, v_begin, v_end] = warp_place<T>(d, p);
+  const int64_t JE = d.J * 12;
   for (int64_t g = blockIdx.y; g < p.groups; g += gridDim.y) {
     const int64_t b0 = g * kWarp;
     if (p.slab) {
@@ -146,12 +142,8 @@ __global__ void __launch_bounds__(lanes_max_warps<T>() * kWarp)
 skin_grad_transforms_kernel(kernels::SkinDims d, LanePlan p, const T* grad,
                             const T* rest, const int64_t* idx, const T* w,
                             T* grad_tf) {
-  const WarpPlace<T> at = warp_place<T>(d, p);
-  T* const smem = at.smem;
-  T* const tile_g = at.tile;
-  T* const tile_x = at.tile_x;
-  const int lane = at.lane;
-  const int64_t JE = d.J * 12, v_begin = at.v_begin, v_end = at.v_end;
+  const auto [smem, tile_g, tile_x, lane, v_begin, v_end] = warp_place<T>(d, p);
+  const int64_t JE = d.J * 12;
   for (int64_t g = blockIdx.y; g < p.groups; g += gridDim.y) {
     const int64_t b0 = g * kWarp;
     const bool live = b0 + lane < d.B;

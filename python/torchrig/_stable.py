@@ -44,10 +44,7 @@ def _call_typed(kernel: Callable, args: tuple):
     try:
         return kernel(*args)
     except (ValueError, RuntimeError) as exc:
-        typed = _retyped(exc)
-        if typed is exc:
-            raise
-        raise typed from None
+        raise _retyped(exc) from None
 
 
 def _typed(kernel: Callable) -> Callable:
@@ -93,10 +90,7 @@ def eager(op: str) -> Callable:
         except NotImplementedError:  # a tensor on a device without a kernel (mixed devices)
             return public(*args)
         except (ValueError, RuntimeError) as exc:
-            typed = _retyped(exc)
-            if typed is exc:
-                raise
-            raise typed from None
+            raise _retyped(exc) from None
     call.__name__ = call.__qualname__ = op
     return call
 
