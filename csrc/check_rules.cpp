@@ -125,6 +125,9 @@ SkinShape check_skin(const TensorDesc& rest_vertices, const TensorDesc& transfor
   check_same(rest_vertices, "rest_vertices", transforms, "transforms", true);
   check_same(weights, "weights", transforms, "transforms", true);
   check_same(indices, "indices", transforms, "transforms", false);
+  // decidable from the shapes: no index lies in [0, 0) (the meta kernels refuse it too)
+  TORCHRIG_VALUE(J > 0 || V == 0, "indices must lie in [0, J) = [0, 0): transforms has no "
+                 "joints for V = ", V, " vertices");
   return {B, V, J, K, batched};
 }
 

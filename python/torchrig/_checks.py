@@ -126,6 +126,9 @@ def check_skin_inputs(rest_vertices: Tensor, transforms: Tensor, indices: Tensor
     _check_same(rest_vertices, "rest_vertices", transforms, "transforms", dtype=True)
     _check_same(weights, "weights", transforms, "transforms", dtype=True)
     _check_same(indices, "indices", transforms, "transforms", dtype=False)
+    # decidable from the shapes: no index lies in [0, 0) (the real kernel's message)
+    _value(J > 0 or V == 0, lambda: f"indices must lie in [0, J) = [0, 0): transforms has no "
+                                    f"joints for V = {V} vertices")
     return B, V, J, K, batched
 
 

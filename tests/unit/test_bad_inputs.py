@@ -45,6 +45,8 @@ SKIN_CASES = {
     "indices rank": (lambda x, t, i, w: (x, t, i[:, 0], w[:, 0]), ValueError, "indices must have"),
     "index too large": (lambda x, t, i, w: (x, t, i.clone().fill_(7), w), ValueError, "[0, J)"),
     "negative index": (lambda x, t, i, w: (x, t, torch.where(i == 0, -1, i), w), ValueError, "[0, J)"),
+    # J = 0 with V > 0: no index can be valid, decidable from shapes (the meta kernel too)
+    "no joints": (lambda x, t, i, w: (x, t[:, :0], i, w), ValueError, "[0, J) = [0, 0): transforms has no joints"),
     "indices dtype": (lambda x, t, i, w: (x, t, i.int(), w), TypeError, "indices must be int64"),
     "float indices": (lambda x, t, i, w: (x, t, i.double(), w), TypeError, "indices must be int64"),
     "dtype mix": (lambda x, t, i, w: (x, t, i, w.float()), TypeError, "weights has dtype"),
