@@ -39,6 +39,8 @@ _SKELETON = [
     ("r_hip", 0, (-0.09, -0.06, 0.0)), ("r_knee", 20, (0.0, -0.42, 0.0)),
     ("r_ankle", 21, (0.0, -0.41, 0.0)), ("r_foot", 22, (0.0, -0.05, 0.12)),
 ]
+# joints of humanoid()'s character
+HUMANOID_JOINTS = len(_SKELETON)
 
 
 @dataclass

@@ -24,6 +24,12 @@ def _bench(*args):
     (["--device", "banana"], "argument --device: expected cpu, cuda or cuda:N, got 'banana'"),
     (["--device", "meta"], "argument --device: expected cpu, cuda or cuda:N, got 'meta'"),
     (["--dtype", "float16"], "argument --dtype: invalid choice"),
+    # hostile sizes, refused before any work (issue 29: tracebacks, MemoryError, rc 139)
+    (["-k", "25"], "-k 25: the smallest of the benchmark's rigs has 24 joints; pass -k 1 .. 24"),
+    (["--threads", "100000"], "argument --threads: expected a positive integer of at most"),
+    (["--batch", "1e9"], "argument --batch: expected a positive integer, got '1e9'"),
+    (["--batch", "1000000000"], "--batch 1000000000 with --vertices 50000 needs about"),
+    (["--batch", "1", "--vertices", "100000000000"], "GiB of memory is available; pass a smaller"),
 ])
 def test_bad_arguments_are_usage_errors_before_any_output(args, says):
     proc = _bench(*args)

@@ -71,7 +71,13 @@ def test_demo_rejects_bad_arguments_before_any_work(tmp_path, capsys):
              (("--k", "99"), "the character has 24 joints; pass --k 1 .. 24"),
              (("--device", "banana"), "'banana' is not a device; pass cpu, cuda or cuda:N"),
              (("--out", str(blocker / "pic.png")), "is a file, not a folder"),
-             (("--out", str(tmp_path / "pic.txt")), "use one of .png")]
+             (("--out", str(tmp_path / "pic.txt")), "use one of .png"),
+             # hostile sizes and paths (issue 29): a traceback, or all the work and then a failure
+             (("--frames", "99999999999999999999999"), "--frames: expected a positive integer of "
+                                                       "at most 10000000"),
+             (("--frames", "1e12"), "--frames: expected a positive integer, got '1e12'"),
+             (("--frames", "9999999"), "GiB of memory is available; pass fewer --frames"),
+             (("--out", "/proc/torchrig_demo.png"), "cannot write '/proc/torchrig_demo.png'")]
     for args, message in cases:
         try:
             status = main(["demo", *args])

@@ -30,7 +30,8 @@ from collections.abc import Sequence
 import torch
 
 from . import cpu
-from .args import positive
+from ..procedural import HUMANOID_JOINTS, SMPLX_PARENTS
+from .args import check_memory, positive, thread_limit
 from .timing import set_default_clock
 
 __all__ = ["add_arguments", "cli", "main"]
@@ -79,7 +80,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="CPU: seconds of repeats per measurement (default 0.5)")
     p.add_argument("--repeats", type=positive(int), default=5,
                    help="minimum timed repeats per measurement (default 5)")
-    p.add_argument("--threads", type=positive(int), metavar="N",
+    p.add_argument("--threads", type=positive(int, at_most=thread_limit()), metavar="N",
                    help="CPU: torch threads (default: torch's choice)")
     p.add_argument("--clock", choices=["wall", "cpu"], default="wall",
                    help="CPU: time each call by wall clock (default) or by the process's CPU "
@@ -102,6 +103,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", metavar="FILE", help="also write every table's rows to FILE")
 
 
+def _size_problem(args: argparse.Namespace) -> str | None:
+    """What makes the sizes asked for impossible, found before any work: more influences
+    than a rig has joints, or tensors larger than the memory available."""
+    if args.compare_abi:
+        k, joints = 4, None  # its own rig: K = 4
+    elif args.device.startswith("cuda"):
+        k, joints = args.k, len(SMPLX_PARENTS)
+    else:
+        k, joints = args.k, HUMANOID_JOINTS  # the bandwidth table's humanoid, the smallest rig
+    if joints is not None and k > joints:
+        return f"-k {k}: the smallest of the benchmark's rigs has {joints} joints; pass -k 1 .. {joints}"
+    if args.device.startswith("cuda"):
+        return None  # device memory: the allocator's own error names it
+    elem = 8 if args.dtype == "float64" else 4
+    B, V = max(args.batch or [512]), max(args.vertices)
+    # per (batch element, vertex): the ops' inputs/outputs/gradients and the reference's
+    # [B, V, 16] blended transforms and K-wide gathers, generously
+    return check_memory(B * V * (40 + 4 * k) * elem, f"--batch {B} with --vertices {V}",
+                        "pass a smaller --batch or --vertices")
+
+
 def main(args: argparse.Namespace) -> int:
     dtype = getattr(torch, args.dtype)
     results: dict[str, list] = {}
@@ -112,6 +134,10 @@ def main(args: argparse.Namespace) -> int:
             print(f"bench: cannot write --json {args.json}: {exc.strerror}; pass a writable path",
                   file=sys.stderr)
             return 2
+    problem = _size_problem(args)
+    if problem:
+        print(f"bench: {problem}", file=sys.stderr)
+        return 2
     if args.classic_site and not args.compare_abi:
         print("bench: --classic-site needs --compare-abi STABLE_SITE", file=sys.stderr)
         return 2

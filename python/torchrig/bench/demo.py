@@ -20,10 +20,15 @@ from .. import reference
 from ..procedural import Character, humanoid
 from ..rig import Rig, compose
 from ..rotations import axis_angle_to_matrix
-from .args import positive
+from .args import check_memory, positive
 from .timing import median_time
 
 __all__ = ["add_arguments", "main", "walk_cycle"]
+
+MAX_FRAMES = 10_000_000
+# float32 bytes per vertex and frame the demo holds at once: torchrig's pose and the
+# reference's ([B, V, 16] blended transforms, homogeneous points, outputs), generously
+_BYTES_PER_VERTEX_FRAME = 40 * 4
 
 # joint -> (axis, amplitude rad, phase rad, offset rad)
 _WALK = {
@@ -122,12 +127,25 @@ def picture_path(text: str) -> pathlib.Path:
     if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise argparse.ArgumentTypeError(f"cannot write {str(path)!r}: permission denied; pass "
                                          "--out somewhere writable (or --no-plot)")
+    if folder == path.parent:  # its folder exists: write to the file now (e.g. /proc refuses)
+        existed = path.exists()
+        try:
+            with open(path, "ab"):
+                pass
+        except OSError as exc:
+            raise argparse.ArgumentTypeError(
+                f"cannot write {str(path)!r}: {exc.strerror}; pass --out somewhere writable "
+                "(or --no-plot)") from None
+        finally:
+            if not existed:
+                path.unlink(missing_ok=True)
     return path
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--frames", type=positive(int), default=120,
-                   help="frames in the animation (the batch size), at least 1")
+    p.add_argument("--frames", type=positive(int, at_most=MAX_FRAMES), default=120,
+                   help=f"frames in the animation (the batch size), 1 to {MAX_FRAMES:,}, and "
+                        "within the memory available (checked before the work starts)")
     p.add_argument("--k", type=positive(int), default=4,
                    help="influences kept per vertex, 1 to the number of joints (24)")
     p.add_argument("--device", type=_device, default=torch.device("cpu"),
@@ -147,6 +165,11 @@ def main(args: argparse.Namespace) -> int:
               f"pass --k 1 .. {J}", file=sys.stderr)
         return 2
     device = getattr(args, "device", torch.device("cpu"))
+    too_big = check_memory(args.frames * character.vertices.shape[0] * _BYTES_PER_VERTEX_FRAME,
+                           f"--frames {args.frames}", "pass fewer --frames")
+    if too_big:
+        print(f"python -m torchrig demo: error: {too_big}", file=sys.stderr)
+        return 2
     rig = Rig.from_dense_weights(character.parents, character.offsets, character.vertices,
                                  character.dense_weights, k=args.k).to(device)
     rotations = walk_cycle(character, args.frames).to(device)
