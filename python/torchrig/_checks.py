@@ -54,6 +54,16 @@ def _type(cond, msg) -> None:
         raise TypeError(msg())
 
 
+def check_tensor_types(**args: object) -> None:
+    """A TypeError naming the first argument that is neither a tensor nor None (a list, a
+    NumPy array, a number), before torch's argument parser sees it and prints the whole
+    value (megabytes for a long list). None is left to the checks (``X is None``)."""
+    for name, t in args.items():
+        _type(t is None or isinstance(t, Tensor),
+              lambda: f"{name} must be a torch.Tensor, got {type(t).__name__}; convert it "
+                      f"first, e.g. torch.as_tensor({name})")
+
+
 def _check_defined(**args: object) -> None:
     for name, t in args.items():
         _value(isinstance(t, Tensor), f"{name} is None; expected a tensor")

@@ -46,6 +46,9 @@ def forward_kinematics(rotations: Tensor, offsets: Tensor, parents: Tensor) -> T
         ``[B, J, 3, 4]``: ``[R | t]`` of each joint in world space,
         ``G_j = G_parent(j) @ [R_j | offsets_j]``.
     """
+    if not (isinstance(rotations, Tensor) and isinstance(offsets, Tensor)
+            and isinstance(parents, Tensor)):
+        _checks.check_tensor_types(rotations=rotations, offsets=offsets, parents=parents)
     return D.forward_kinematics(rotations, offsets, parents)
 
 
@@ -61,6 +64,10 @@ def skin(rest_vertices: Tensor, transforms: Tensor, indices: Tensor, weights: Te
     Returns:
         ``[B, V, 3]``: ``sum_k weights[v,k] * transforms[b, indices[v,k]] @ [x; 1]``.
     """
+    if not (isinstance(rest_vertices, Tensor) and isinstance(transforms, Tensor)
+            and isinstance(indices, Tensor) and isinstance(weights, Tensor)):
+        _checks.check_tensor_types(rest_vertices=rest_vertices, transforms=transforms,
+                                   indices=indices, weights=weights)
     return D.skin(rest_vertices, transforms, indices, weights)
 
 

@@ -121,3 +121,16 @@ def test_rig_pose_names_a_root_translation_of_another_dtype():
     with pytest.raises(TypeError, match="rotations has dtype torch.float64"):
         rig.pose(rot.double())
     assert rig.pose(rot, torch.zeros(2, 3)).shape == (2, 10, 3)
+
+
+@pytest.mark.parametrize("op, position, name", [
+    ("fk", 2, "parents"), ("fk", 1, "offsets"), ("skin", 2, "indices"), ("skin", 0, "rest_vertices")])
+def test_python_lists_get_a_short_type_error_naming_the_argument(op, position, name):
+    """Issue 29: a list reached torch's argument parser, whose RuntimeError printed the
+    whole value (1.38 MB for 100,000 parents)."""
+    args = list(fk_inputs(2, 7) if op == "fk" else skin_inputs(2, 7, 30, 3))
+    args[position] = args[position].tolist() * (100_000 // max(args[position].numel(), 1) + 1)
+    fn = torchrig.forward_kinematics if op == "fk" else torchrig.skin
+    with pytest.raises(TypeError, match=rf"^{name} must be a torch.Tensor, got list; convert") as info:
+        fn(*args)
+    assert len(str(info.value)) < 200
