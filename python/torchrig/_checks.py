@@ -36,12 +36,16 @@ def scalar_type_name(dtype: torch.dtype) -> str:
     return _SCALAR_TYPE.get(dtype, str(dtype).removeprefix("torch."))
 
 
+# Messages print sizes through int(): under torch.compile(dynamic=True) they are SymInts, which
+# Dynamo cannot put through str() (fullgraph: "Failed to trace builtin operator str") or an
+# f-string ("sequence item 1: expected str instance, int found"); int() specialises them.
+
 def _shape(t: Tensor) -> str:
-    return str(list(t.shape))
+    return _sizes(t.shape)
 
 
 def _sizes(sizes: Sequence[int]) -> str:
-    return "[" + ", ".join(str(s) for s in sizes) + "]"
+    return "[" + ", ".join([str(int(s)) for s in sizes]) + "]"
 
 
 def _value(cond, msg) -> None:
@@ -94,7 +98,7 @@ def _check_points(t: Tensor, name: str, letter: str, B: int, N: int) -> bool:
     batched = t.dim() == 3
     _value((t.dim() == 2 and t.shape[0] == N and t.shape[1] == 3)
            or (batched and t.shape[0] == B and t.shape[1] == N and t.shape[2] == 3),
-           lambda: f"{name} must have shape [{letter}, 3] or [B, {letter}, 3] = [{B}, {N}, 3], "
+           lambda: f"{name} must have shape [{letter}, 3] or [B, {letter}, 3] = [{int(B)}, {int(N)}, 3], "
                    f"got {_shape(t)}")
     return batched
 
@@ -106,7 +110,7 @@ def check_fk_inputs(rotations: Tensor, offsets: Tensor, parents: Tensor) -> tupl
            lambda: f"rotations must have shape [B, J, 3, 3], got {_shape(rotations)}")
     B, J = rotations.shape[0], rotations.shape[1]
     _value(parents.dim() == 1 and parents.shape[0] == J,
-           lambda: f"parents must have shape [J] = [{J}], got {_shape(parents)}")
+           lambda: f"parents must have shape [J] = [{int(J)}], got {_shape(parents)}")
     batched = _check_points(offsets, "offsets", "J", B, J)
     _check_float(rotations, "rotations")
     _check_index(parents, "parents")
@@ -128,7 +132,7 @@ def check_skin_inputs(rest_vertices: Tensor, transforms: Tensor, indices: Tensor
     _value(K >= 1, lambda: f"indices must have K >= 1 influences per vertex, got shape "
                            f"{_shape(indices)}")
     _value(weights.shape == indices.shape,
-           lambda: f"weights must have the shape of indices [V, K] = [{V}, {K}], "
+           lambda: f"weights must have the shape of indices [V, K] = [{int(V)}, {int(K)}], "
                    f"got {_shape(weights)}")
     batched = _check_points(rest_vertices, "rest_vertices", "V", B, V)
     _check_float(transforms, "transforms")
@@ -138,7 +142,7 @@ def check_skin_inputs(rest_vertices: Tensor, transforms: Tensor, indices: Tensor
     _check_same(indices, "indices", transforms, "transforms", dtype=False)
     # decidable from the shapes: no index lies in [0, 0) (the real kernel's message)
     _value(J > 0 or V == 0, lambda: f"indices must lie in [0, J) = [0, 0): transforms has no "
-                                    f"joints for V = {V} vertices")
+                                    f"joints for V = {int(V)} vertices")
     return B, V, J, K, batched
 
 

@@ -104,5 +104,9 @@ def test_compiled_bad_input_raises_the_eager_error(op, case):
     eager = _error(fn, args)
     torch._dynamo.reset()
     assert _error(torch.compile(fn, backend="eager"), args) == eager
+    # symbolic sizes (issue 29): the messages print them through int(); before, Dynamo
+    # failed inside the f-strings ("TypeError: sequence item 1: expected str instance")
+    torch._dynamo.reset()
+    assert _error(torch.compile(fn, backend="eager", dynamic=True), args) == eager
     torch._dynamo.reset()
     assert eager[1] in _error(torch.compile(fn, fullgraph=True, backend="eager"), args)[1]
