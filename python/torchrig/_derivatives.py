@@ -60,6 +60,33 @@ def _needs_function() -> bool:
     return fwAD._current_level >= 0 or torch._C._functorch.peek_interpreter_stack() is not None
 
 
+_NESTED_FORWARD = ("torchrig: forward-mode AD of forward-mode AD (jvp of jvp, jacfwd of jacfwd, "
+                   "a third directional derivative) is not supported: it would give zeros. Use "
+                   "reverse mode for the outer derivatives (jacrev(jacfwd(f)), hessian, "
+                   "torch.autograd.grad with create_graph=True).")
+_COMPILED_FORWARD = ("torchrig: forward-mode AD (torch.func.jvp / jacfwd, forward_ad dual "
+                     "tensors) inside torch.compile is not supported: it would give zeros. Call "
+                     "the jvp outside the compiled function, or use reverse mode.")
+
+
+def _forward_levels() -> int:
+    """Forward-mode levels active now: open dual levels, or torch.func jvp transforms (each
+    of which opens a dual level too), whichever is more."""
+    levels = fwAD._current_level + 1
+    if torch._C._functorch.peek_interpreter_stack() is None:
+        return levels
+    from torch._functorch.pyfunctorch import retrieve_all_functorch_interpreters
+    jvp = torch._C._functorch.TransformType.Jvp
+    return max(levels, sum(1 for i in retrieve_all_functorch_interpreters() if i.key() == jvp))
+
+
+def _check_forward_mode() -> None:
+    """A clear error where forward mode would silently give zeros (nested levels: the ops'
+    forward-mode rules are one level deep)."""
+    if _forward_levels() > 1:
+        raise NotImplementedError(_NESTED_FORWARD)
+
+
 # The stable build has no C++ autograd (torch's stable C API has none): its ops' autograd is
 # Python either way. The reverse-only Functions of _Reverse (below) cost less than half of
 # the ops' register_autograd kernel: no redispatch, no Python bridge of the public op, and
@@ -78,8 +105,11 @@ def forward_kinematics(rotations: Tensor, offsets: Tensor, parents: Tensor) -> T
         # traced Python checks: a bad input leaves the graph and raises the eager
         # ValueError / TypeError (from the fake kernel it would become TorchRuntimeError)
         _checks.check_fk_inputs(rotations, offsets, parents)
+        if fwAD._current_level >= 0:  # a dual level: the op has no forward-mode rule here
+            raise NotImplementedError(_COMPILED_FORWARD)
         return _ops.forward_kinematics.default(rotations, offsets, parents)
     if _needs_function():
+        _check_forward_mode()
         return _ForwardKinematics.apply(rotations, offsets, parents)
     if _PY_AUTOGRAD and _wants_grad(rotations, offsets):
         return _Reverse.forward_kinematics.apply(rotations, offsets, parents)
@@ -92,6 +122,7 @@ def forward_kinematics_backward(grad: Tensor, rotations: Tensor, offsets: Tensor
         return _ops.forward_kinematics_backward.default(grad, rotations, offsets, parents,
                                                         transforms)
     if _needs_function():
+        _check_forward_mode()
         return _ForwardKinematicsBackward.apply(grad, rotations, offsets, parents, transforms)
     if _PY_AUTOGRAD and _wants_grad(grad, rotations, offsets, transforms):
         return _Reverse.forward_kinematics_backward.apply(grad, rotations, offsets, parents,
@@ -102,8 +133,11 @@ def forward_kinematics_backward(grad: Tensor, rotations: Tensor, offsets: Tensor
 def skin(rest: Tensor, transforms: Tensor, indices: Tensor, weights: Tensor) -> Tensor:
     if torch.compiler.is_compiling():
         _checks.check_skin_inputs(rest, transforms, indices, weights)
+        if fwAD._current_level >= 0:  # a dual level: the op has no forward-mode rule here
+            raise NotImplementedError(_COMPILED_FORWARD)
         return _ops.skin.default(rest, transforms, indices, weights)
     if _needs_function():
+        _check_forward_mode()
         return _Skin.apply(rest, transforms, indices, weights)
     if _PY_AUTOGRAD and _wants_grad(rest, transforms, weights):
         return _Reverse.skin.apply(rest, transforms, indices, weights)
@@ -117,6 +151,7 @@ def skin_backward(grad: Tensor, rest: Tensor, transforms: Tensor, indices: Tenso
     if _PY_AUTOGRAD and not _needs_function() and _wants_grad(grad, rest, transforms, weights):
         return _Reverse.skin_backward.apply(grad, rest, transforms, indices, weights, list(mask))
     if _needs_function():
+        _check_forward_mode()
         bits = int(mask[0]) | int(mask[1]) << 1 | int(mask[2]) << 2  # one leaf, not a pytree
         return _SkinBackward.apply(grad, rest, transforms, indices, weights, bits)
     return _eager.skin_backward(grad, rest, transforms, indices, weights, list(mask))
