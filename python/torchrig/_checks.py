@@ -36,16 +36,16 @@ def scalar_type_name(dtype: torch.dtype) -> str:
     return _SCALAR_TYPE.get(dtype, str(dtype).removeprefix("torch."))
 
 
-# Messages print sizes through int(): under torch.compile(dynamic=True) they are SymInts, which
-# Dynamo cannot put through str() (fullgraph: "Failed to trace builtin operator str") or an
-# f-string ("sequence item 1: expected str instance, int found"); int() specialises them.
+# Messages print sizes as f"{int(n)}": under torch.compile(dynamic=True) they are SymInts,
+# which Dynamo cannot put through str() (fullgraph: "Failed to trace builtin operator str")
+# nor a bare f-string ("sequence item 1: expected str instance, int found").
 
 def _shape(t: Tensor) -> str:
     return _sizes(t.shape)
 
 
 def _sizes(sizes: Sequence[int]) -> str:
-    return "[" + ", ".join([str(int(s)) for s in sizes]) + "]"
+    return "[" + ", ".join([f"{int(s)}" for s in sizes]) + "]"
 
 
 def _value(cond, msg) -> None:

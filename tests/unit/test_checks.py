@@ -110,3 +110,6 @@ def test_compiled_bad_input_raises_the_eager_error(op, case):
     assert _error(torch.compile(fn, backend="eager", dynamic=True), args) == eager
     torch._dynamo.reset()
     assert eager[1] in _error(torch.compile(fn, fullgraph=True, backend="eager"), args)[1]
+    torch._dynamo.reset()  # before: "Failed to trace builtin operator str"
+    assert eager[1] in _error(torch.compile(fn, fullgraph=True, dynamic=True, backend="eager"),
+                              args)[1]
