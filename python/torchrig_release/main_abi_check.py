@@ -51,22 +51,10 @@ import argparse
 import json
 from pathlib import Path
 
-from .abi.artifact import open_artifact
-from .abi.check import Report, check
+from .abi.check import check_artifact
 from .abi.report import to_json, to_text
-from .abi.torch_install import resolve
-from .paths import cache_dir
 
-__all__ = ["check_artifact", "configure_parser", "run"]
-
-
-def check_artifact(artifact: str, torches: list[str], venv_root: Path | None = None) -> Report:
-    """The ABI check of ``artifact`` against each torch named in ``torches`` (ReleaseError
-    with status 2 for an unusable argument). The upload gate calls this in-process."""
-    root = venv_root or cache_dir()
-    installs = [resolve(spec, root) for spec in torches]
-    with open_artifact(artifact) as opened:
-        return check(opened, installs)
+__all__ = ["configure_parser", "run"]
 
 
 def configure_parser(sub) -> None:

@@ -13,7 +13,7 @@ import time
 
 from . import sanitize
 from .paths import cache_entry, python_tag
-from .venvs import ensure_venv
+from .venv import ensure_venv
 
 log = logging.getLogger(sanitize.__name__)
 TORCH = "2.13.0"

@@ -9,7 +9,7 @@ import argparse
 import pathlib
 
 from .paths import torch_venv_dir
-from .venvs import ensure_venv
+from .venv import ensure_venv
 
 
 def configure_parser(sub) -> None:

@@ -3,7 +3,7 @@
 Slow suite (``scenario``). One wheel is built with ``TORCHRIG_ABI=stable``
 against the torch of the running interpreter (torch 2.13.0 CPU in CI's .venv),
 then installed unchanged (``pip install --no-deps --target``) beside each torch
-of SCENARIOS, in venvs of the machine-wide cache (torchrig_release.venvs; created
+of SCENARIOS, in venvs of the machine-wide cache (torchrig_release.venv; created
 once, reused by every later run and checkout). In each, from a copy of the unit
 tests that cannot see the source tree, the op, bad-input, fuzz and rig tests run
 (opcheck, float64 gradcheck, agreement with torchrig.reference,
@@ -32,7 +32,7 @@ from torchrig_release.abi.stable import check_stable_symbols
 from torchrig_release.library import library_module
 from torchrig_release.paths import REPO as ROOT
 from torchrig_release.paths import torch_venv_dir
-from torchrig_release.venvs import ensure_venv
+from torchrig_release.venv import ensure_venv
 
 BUILD_TORCH = "2.13.0"
 LATER_TORCH = "2.14.1"  # a torch released after the build's, with a venv for this Python
@@ -162,7 +162,7 @@ def test_abi_check_stable_wheel_against_a_later_torch(stable_wheel, capsys):
     """abi-check's stable mode on the real wheel: torch 2.14.1 (released after the build's
     2.13.0) passes, with a note that the target 2.10 was not among the torches given."""
     from torchrig_release.abi.report import to_text
-    from torchrig_release.main_abi_check import check_artifact
+    from torchrig_release.abi.check import check_artifact
 
     report = check_artifact(str(stable_wheel), [_abi_check_venv(LATER_TORCH)])
     text = to_text(report)
@@ -174,7 +174,7 @@ def test_abi_check_stable_wheel_against_a_later_torch(stable_wheel, capsys):
 
 def test_abi_check_refuses_a_stable_wheel_with_a_classic_pin(stable_wheel, tmp_path):
     """The same binary declaring the classic one-minor pin breaks the stable rule."""
-    from torchrig_release.main_abi_check import check_artifact
+    from torchrig_release.abi.check import check_artifact
 
     repinned = _repin(stable_wheel, tmp_path, "torch<2.14,>=2.13")
     report = check_artifact(str(repinned), [_abi_check_venv(LATER_TORCH)])

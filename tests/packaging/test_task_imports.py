@@ -107,7 +107,7 @@ def test_closure_follows_the_repos_own_modules():
 
 
 def test_other_verbs_count_only_for_what_they_import_at_load_time():
-    """`render` loads main_test_gpu (for the parser) but never runs gpu_tests' `import torch`;
+    """`render` loads main_test_gpu (for the parser) but never runs test_gpu.py's `import torch`;
     `test-gpu` does."""
     def names(cmd):
         files, _, loaded = ic.task_entry_files(REPO, cmd)

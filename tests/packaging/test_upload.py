@@ -282,7 +282,7 @@ def test_torches_default_to_the_venvs_the_pytorch_pin_admits(probes, tmp_path):
     assert abi.torches_for(pinned, tmp_path) == ["2.13.0"]
     assert abi.torches_for(package, tmp_path) == ["2.13.0", "2.14.1"]  # no pin: all of them
     with pytest.raises(UploadError, match="no torch to check"):
-        abi.abi_check([pinned], [], venv_root=tmp_path / f"venv-{py}-torch-other")
+        abi.abi_check([pinned], [], show=print, venv_root=tmp_path / f"venv-{py}-torch-other")
 
 
 def test_yes_without_the_token_variable_uploads_nothing(probes, checkers):

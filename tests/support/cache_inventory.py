@@ -45,13 +45,13 @@ class Entry:
 
 
 ENTRIES = (
-    Entry("venv-py3.11-torch2.13.0", "torchrig_release.venvs.ensure_venv",
+    Entry("venv-py3.11-torch2.13.0", "torchrig_release.venv.ensure_venv",
           "torch from the image's /opt/wheels; test tools from PyPI"),
-    Entry("venv-py3.11-torch2.14.1", "torchrig_release.venvs.ensure_venv",
+    Entry("venv-py3.11-torch2.14.1", "torchrig_release.venv.ensure_venv",
           "torch and most NVIDIA wheels from the image's /opt/pypi-more index; the rest from PyPI"),
-    Entry("venv-py3.*-torch*", "torchrig_release.venvs.ensure_venv",
+    Entry("venv-py3.*-torch*", "torchrig_release.venv.ensure_venv",
           "PyPI (pip, torch pinned exactly, the machine's pip cap lifted)"),
-    Entry("venv-asan-py3.11-torch*", "torchrig_release sanitize (venvs.ensure_venv)",
+    Entry("venv-asan-py3.11-torch*", "torchrig_release sanitize (venv.ensure_venv)",
           "torch from the image's /opt/wheels; test tools from PyPI"),
     Entry("venv-pypiserver-*", "support.pypi_server.server_python", "PyPI (pypiserver, passlib)"),
     Entry("venv-quetz-py3.11", "support.quetz_server.ensure_venv", "PyPI (quetz-server and its pins)"),

@@ -4,7 +4,7 @@
 ``$(pyenv root)/versions/3.X.*``, and for each Python in :data:`TORCH_FOR_PYTHON`:
 
 1. reuses (or creates) the cached venv ``<cache>/venv-py3.X-torch<version>``
-   (torchrig_release.venvs; PyPI's torch is a CUDA build, run here on the CPU) with the
+   (torchrig_release.venv; PyPI's torch is a CUDA build, run here on the CPU) with the
    build tools of pyproject.toml and the test requirements;
 2. builds torchrig (classic) with ``pip install --no-build-isolation --no-deps --target``
    into ``build/pythons/py3.X-torch<version>/site`` (its own build dir beside it), so the
@@ -29,7 +29,7 @@ import time
 
 from torchrig_release import build_requirements
 from torchrig_release.paths import REPO, torch_venv_dir
-from torchrig_release.venvs import ensure_venv
+from torchrig_release.venv import ensure_venv
 
 from support import test_log
 

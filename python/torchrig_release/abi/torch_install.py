@@ -22,11 +22,11 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from ..errors import ReleaseError
+from ..errors import TorchNotFound
 from ..library import torch_version
 from ..paths import python_tag
 
-__all__ = ["TorchInstall", "TorchNotFound", "env_root", "resolve"]
+__all__ = ["TorchInstall", "env_root", "resolve"]
 
 # Prints the facts of the torch found first on sys.path (a site directory to look in first
 # comes through PYTHONPATH).
@@ -54,13 +54,6 @@ print(json.dumps({
     "python_version": "%d.%d" % sys.version_info[:2],
 }))
 """
-
-
-class TorchNotFound(ReleaseError):
-    """A ``--torch`` argument names no usable torch installation (exit status 2)."""
-
-    def __init__(self, message: str):
-        super().__init__(message, 2)
 
 
 @dataclass(frozen=True)

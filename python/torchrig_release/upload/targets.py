@@ -11,8 +11,9 @@ import shutil
 import urllib.parse
 from pathlib import Path
 
-from ..conda.util import run_async
-from .packages import Package, UploadError
+from ..conda.rattler_async import run_async
+from ..errors import UploadError
+from .packages import Package
 
 TOKEN_ENV = {"prefix": "PREFIX_API_KEY", "anaconda": "ANACONDA_API_KEY",
              "quetz": "QUETZ_API_KEY", "artifactory": "ARTIFACTORY_TOKEN", "local": None}
@@ -82,21 +83,22 @@ def upload_local(packages: list[Package], channel: Path) -> None:
     run_async(index_fs(channel))
 
 
-def upload_remote(args, files: list[str], token: str | None) -> None:
-    """Send ``files`` with rattler-build's upload function for ``args.to``."""
+def upload_remote(target: str, files: list[str], token: str | None, *, url: str,
+                  channel: str | None, owner: str | None = None) -> None:
+    """Send ``files`` with rattler-build's upload function for ``target`` (a key of
+    TOKEN_ENV other than ``local``): to ``channel`` on the server ``url``; anaconda.org:
+    to ``owner``, ``channel`` being a label there."""
     import rattler_build as rb
 
     calls = {
-        "prefix": lambda: rb.upload_package_to_prefix(files, args.url, args.channel, api_key=token),
+        "prefix": lambda: rb.upload_package_to_prefix(files, url, channel, api_key=token),
         "anaconda": lambda: rb.upload_package_to_anaconda(
-            files, args.owner, channel=[args.channel] if args.channel else None,
-            api_key=token, url=args.url),
-        "quetz": lambda: rb.upload_package_to_quetz(files, args.url, args.channel, api_key=token),
-        "artifactory": lambda: rb.upload_package_to_artifactory(files, args.url, args.channel,
-                                                                 token=token),
+            files, owner, channel=[channel] if channel else None, api_key=token, url=url),
+        "quetz": lambda: rb.upload_package_to_quetz(files, url, channel, api_key=token),
+        "artifactory": lambda: rb.upload_package_to_artifactory(files, url, channel, token=token),
     }
-    hint = (f"The server at {args.url} refused or failed the upload. Check that "
-            f"${TOKEN_ENV[args.to]} holds a valid token whose user may write to "
-            f"'{args.channel or args.owner}', and that these files are not already there "
+    hint = (f"The server at {url} refused or failed the upload. Check that "
+            f"${TOKEN_ENV[target]} holds a valid token whose user may write to "
+            f"'{channel or owner}', and that these files are not already there "
             "(channels refuse re-uploads; a rebuild needs a new build number).")
-    call_redacted(calls[args.to], token, hint)
+    call_redacted(calls[target], token, hint)

@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path
 
 from ..upload.targets import redact
-from . import WheelError
+from ..errors import WheelError
 from .archive import WheelName, normalize
 
 __all__ = ["Credentials", "credentials", "display_url", "existing", "failure_hint", "simple_url", "twine_upload"]
