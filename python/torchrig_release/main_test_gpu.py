@@ -13,7 +13,7 @@ from . import test_gpu
 def configure_parser(sub) -> None:
     p = sub.add_parser("test-gpu", help="GPU tests; fails when no CUDA device is present",
                        description=test_gpu.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-                       usage="python -m torchrig_release test-gpu [-h] [--memcheck] [pytest arguments ...]")
+                       usage="%(prog)s [-h] [--memcheck] [pytest arguments ...]")
     p.add_argument("--memcheck", action="store_true",
                    help="run the op tests under compute-sanitizer --tool memcheck")
     p.set_defaults(func=run, accepts_extra=True)

@@ -14,7 +14,7 @@ runs without any token variable in its environment.
 The ABI check (the `abi-check` verb, called in-process for each package) must pass
 before anything is sent; there is no option to skip it. The torches it checks
 against are the ``--torch`` options, else the cached ``venv-pyX.Y-torch<version>``
-venvs (``python -m torchrig_release venv``) whose version the package's pytorch
+venvs (``torchrig-release venv``) whose version the package's pytorch
 dependency admits.
 """
 from __future__ import annotations
@@ -44,7 +44,7 @@ targets and what each needs (token: from the environment variable only):
 Every artifact must pass the ABI check first, in the dry run too (the abi-check
 verb, run in-process: `abi-check ARTIFACT --torch TORCH ...`); a failing check refuses
 the upload and shows its report. There is no way to skip it. TORCH: the --torch
-options, else each cached venv-pyX.Y-torch<version> (`python -m torchrig_release venv`)
+options, else each cached venv-pyX.Y-torch<version> (`torchrig-release venv`)
 that the package's pytorch dependency admits.
 
 exit status: 0 done (or dry run ok), 1 refused or upload failed, 2 usage/setup error.

@@ -22,9 +22,9 @@ and scanned. Exit status 0 only if pytest passed and no report was printed.
 The ``torch.compile`` test is included: inductor's g++ subprocesses inherit
 LD_PRELOAD and still finish in about 30 s with a cold cache.
 
-  python -m torchrig_release sanitize                 # build + self-test + tests
-  python -m torchrig_release sanitize --self-test     # only step 3 (no torch needed)
-  python -m torchrig_release sanitize -- -k fuzz -x   # extra pytest arguments
+  torchrig-release sanitize                 # build + self-test + tests
+  torchrig-release sanitize --self-test     # only step 3 (no torch needed)
+  torchrig-release sanitize -- -k fuzz -x   # extra pytest arguments
 """
 from __future__ import annotations
 

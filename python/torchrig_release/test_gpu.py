@@ -3,7 +3,7 @@
 ``pixi run test-gpu`` calls it. Without a CUDA device the `gpu` tests skip,
 which would let a GPU job pass having tested nothing: here that is an error
 (exit 2), and so is a torchrig built without its CUDA kernels. Extra
-arguments go to pytest, e.g. ``python -m torchrig_release test-gpu -x -k skin``.
+arguments go to pytest, e.g. ``torchrig-release test-gpu -x -k skin``.
 
 ``--memcheck`` runs the op, bad-input and fuzz tests on the GPU under
 ``compute-sanitizer --tool memcheck`` instead (CUDA's caching allocator off,

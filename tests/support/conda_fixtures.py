@@ -2,7 +2,7 @@
 
 The fixtures call the tools the way CI and the pixi tasks do (as commands, with
 this interpreter): ``python -m support.local_channel`` for the offline stand-in
-channel, ``python -m torchrig_release build-conda`` for the real rattler-build build
+channel, ``torchrig-release build-conda`` for the real rattler-build build
 of recipe/recipe.yaml into output/, ``render --json`` for the matrix. Solving and installing
 use py-rattler directly, with the ``__cuda`` virtual package always set
 explicitly so results do not depend on whether the machine has a GPU.

@@ -5,7 +5,7 @@ A ``--torch`` argument is one of
   * a site-packages directory holding ``torch/``,
   * a virtual environment or conda prefix (its ``bin/python``), or its python,
   * a version such as ``2.14.1``: the venv ``<venv-root>/venv-py3.11-torch2.14.1`` made by
-    ``python -m torchrig_release venv --torch 2.14.1`` (venv-root: the machine-wide cache).
+    ``torchrig-release venv --torch 2.14.1`` (venv-root: the machine-wide cache).
 Its facts (version, CUDA, cxx11 ABI, Python) come from importing that torch in
 its own interpreter, in a subprocess: the same values torchrig's import-time
 guard will see. Nothing is installed or changed.
