@@ -2,7 +2,7 @@
 
 Steps (each prints its time):
 
-1. a separate venv, ``venv-asan-py3.11-torch2.13.0`` in the machine-wide cache by
+1. a separate venv, ``venv-asan-py3.11-torch<machine.BUILD_TORCH>`` in the machine-wide cache by
    default (venv.py: torch + the build and test tools; never the main ``.venv``);
 2. ``TORCHRIG_SANITIZE=address,undefined pip install --no-build-isolation .``
    into it, CMake build dir ``build/asan`` (RelWithDebInfo), so the normal

@@ -26,14 +26,14 @@ import torch
 
 from support.probes import OPS_PROBE
 from support.venv_clone import clone
-from torchrig_release import build_requirements
+from torchrig_release import build_requirements, machine
 from torchrig_release.paths import REPO, torch_venv_dir
 from torchrig_release.venv import ensure_venv
 
 pytestmark = [pytest.mark.slow, pytest.mark.scenario]
 
-BUILD_TORCH = "2.13.0"
-OTHER_TORCH = "2.14.1"
+BUILD_TORCH = machine.BUILD_TORCH
+OTHER_TORCH = machine.CUDA_TORCH
 # The extras of the shared venvs (also used by the CUDA compile check): keep them
 # identical, or ensure_venv rebuilds the venv.
 SHARED_EXTRAS = ["numpy", "pytest", *build_requirements.names()]

@@ -18,12 +18,13 @@ from pathlib import Path
 import pytest
 
 from support.probes import OPS_PROBE
+from torchrig_release import machine
 from torchrig_release.paths import REPO, torch_venv_dir
 from torchrig_release.venv import ensure_venv
 
 pytestmark = [pytest.mark.slow]
 
-TORCH_VERSION = "2.14.1"
+TORCH_VERSION = machine.CUDA_TORCH
 VENV_EXTRA = ["numpy", "pytest", "scikit-build-core", "pybind11", "cmake", "ninja"]
 
 

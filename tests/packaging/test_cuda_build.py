@@ -27,14 +27,14 @@ import time
 
 import pytest
 import torch
-from torchrig_release import build_requirements
+from torchrig_release import build_requirements, machine
 from torchrig_release.paths import REPO as ROOT
 from torchrig_release.paths import torch_venv_dir
 from torchrig_release.venv import ensure_venv
 
 import torchrig
 
-TORCH_VERSION = "2.14.1"
+TORCH_VERSION = machine.CUDA_TORCH
 VENV_EXTRA = ["numpy", "pytest", *build_requirements.names()]
 ARCH = "9.0"
 OPS = ["forward_kinematics", "forward_kinematics_backward", "skin", "skin_backward"]

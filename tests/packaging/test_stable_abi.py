@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from torchrig_release import machine
 from torchrig_release.abi import elf
 from torchrig_release.abi.stable import check_stable_symbols
 from torchrig_release.library import library_module
@@ -34,8 +35,8 @@ from torchrig_release.paths import REPO as ROOT
 from torchrig_release.paths import torch_venv_dir
 from torchrig_release.venv import ensure_venv
 
-BUILD_TORCH = "2.13.0"
-LATER_TORCH = "2.14.1"  # a torch released after the build's, with a venv for this Python
+BUILD_TORCH = machine.BUILD_TORCH
+LATER_TORCH = machine.CUDA_TORCH  # a torch released after the build's, with a venv for this Python
 UNIT_TESTS = ["test_ops.py", "test_bad_inputs.py", "test_fuzz.py", "test_rig.py"]
 SUPPORT = ["conftest.py", "helpers.py"]
 VENV_EXTRA = ["numpy", "pytest", "hypothesis"]
@@ -52,10 +53,10 @@ class Scenario:
 
 
 SCENARIOS = [
-    Scenario("3.11", "2.13.0"),                 # the build's torch (CPU, /opt/wheels)
-    Scenario("3.11", "2.14.1"),                 # released after the build's; CUDA 13, on the CPU
+    Scenario("3.11", BUILD_TORCH),              # the build's torch (CPU, /opt/wheels)
+    Scenario("3.11", LATER_TORCH),              # released after the build's; CUDA 13, on the CPU
     Scenario("3.10", "2.10.0"),                 # the oldest torch the pin admits; oldest Python
-    Scenario("3.13", "2.15.0"),                 # newest Python (PyPI; ensure_venv lifts the pip cap)
+    Scenario("3.13", machine.NEWEST_TORCH),     # newest Python (PyPI; ensure_venv lifts the pip cap)
 ]
 RESULTS: dict[str, dict] = {}
 pytestmark = [pytest.mark.slow, pytest.mark.scenario]
@@ -275,7 +276,7 @@ def test_print_the_table():
 
 # ---- the CUDA flavour: compiles (sm_90, nvcc 13, torch 2.14.1+cu130 headers) --
 
-CUDA_TORCH = "2.14.1"
+CUDA_TORCH = machine.CUDA_TORCH
 CUDA_BUILD_EXTRA = ["numpy", "pytest", "scikit-build-core", "pybind11", "cmake", "ninja"]
 CUDA_PROBE = """
 import json, torch, torchrig

@@ -25,9 +25,11 @@ import pytest
 
 from support import quetz_server
 from support.conda_fixtures import built_package, local_channel, local_variants  # noqa: F401  (fixtures)
+from torchrig_release import credentials
+from torchrig_release.errors import UploadError
 from torchrig_release.paths import cache_entry, python_tag
 from torchrig_release.upload import abi, targets
-from torchrig_release.upload.packages import UploadError, read_package
+from torchrig_release.upload.packages import read_package
 
 REPO = Path(__file__).resolve().parents[2]
 STANDIN = "stand-in ABI check"  # a key of run_upload's env: run with tests/support/upload_standin.py
@@ -309,7 +311,7 @@ def test_token_is_cut_out_of_a_server_error_that_echoes_it(probes, checkers):
 def test_redact_covers_encoded_forms():
     secret = 'a/b+c"d e'
     text = f'raw {secret} quoted a%2Fb%2Bc%22d%20e plus a%2Fb%2Bc%22d+e json "a/b+c\\"d e"'
-    assert targets.redact(text, secret) == 'raw *** quoted *** plus *** json "***"'
+    assert credentials.redact(text, secret) == 'raw *** quoted *** plus *** json "***"'
 
 
 def test_a_token_that_cannot_be_redacted_reliably_is_refused(probes, checkers):

@@ -48,6 +48,7 @@ import subprocess
 import sys
 import zipfile
 
+from torchrig_release import machine
 from torchrig_release.conda import build as conda_build
 from torchrig_release.conda import channel as conda_channel
 from torchrig_release.errors import ReleaseError
@@ -57,7 +58,7 @@ from support import standins as si
 
 log = logging.getLogger("cuda_channel")
 
-TORCH = "2.14.1"
+TORCH = machine.CUDA_TORCH
 CUDA = "13.0"
 TARGET = "linux-64"
 MANIFEST = "torchrig-channel.json"

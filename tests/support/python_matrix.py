@@ -27,7 +27,7 @@ import subprocess
 import sys
 import time
 
-from torchrig_release import build_requirements
+from torchrig_release import build_requirements, machine
 from torchrig_release.paths import REPO, torch_venv_dir
 from torchrig_release.venv import ensure_venv
 
@@ -36,8 +36,8 @@ from support import test_log
 # The torch each Python is tested with: a classic pytorch minor of recipe/variants.yaml,
 # the newest PyPI has for that Python (torch 2.15.0 has no cp310 wheel: 3.10 gets 2.14.1);
 # 3.11 is .venv (tools/dev-setup: the CPU torch 2.13.0 on disk).
-TORCH_FOR_PYTHON = {"3.10": "2.14.1", "3.12": "2.15.0", "3.13": "2.15.0"}
-MAIN_RUN = ("3.11", "2.13.0")  # .venv, README's test command
+TORCH_FOR_PYTHON = {"3.10": machine.CUDA_TORCH, "3.12": machine.NEWEST_TORCH, "3.13": machine.NEWEST_TORCH}
+MAIN_RUN = ("3.11", machine.BUILD_TORCH)  # .venv, README's test command
 # test + demo extras, and what the release-tooling unit tests (abi, wheel, variants) import;
 # tests/packaging/test_python_matrix.py checks this against tests/unit's import closure
 TEST_EXTRAS = ["numpy", "pytest", "hypothesis", "pillow", "matplotlib", "packaging", "pyelftools",

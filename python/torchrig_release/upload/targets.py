@@ -1,17 +1,17 @@
 """Sending: rattler-build's upload functions, or a copy into a local file channel.
 
-Token hygiene lives here: the token comes from the target's environment variable
-only, and any error text is passed through ``redact`` before anyone sees it.
+Token hygiene: the token comes from the target's environment variable only (read by
+credentials.py, which the index upload shares), and any error text is passed through
+``credentials.redact`` before anyone sees it.
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import urllib.parse
 from pathlib import Path
 
 from ..conda.rattler_async import run_async
+from ..credentials import from_environment, redact
 from ..errors import UploadError
 from .packages import Package
 
@@ -25,28 +25,17 @@ def credentials(target: str) -> tuple[str | None, bool, str]:
     name = TOKEN_ENV[target]
     if name is None:
         return None, True, "token: none needed for a local channel"
-    token = os.environ.get(name) or None
-    if token and not (token.isascii() and token.isprintable() and token.split() == [token]):
-        # such a token cannot be right, and could not be reliably cut out of error text
-        raise UploadError(f"${name} is set but is not a token (non-ASCII characters or "
-                          "spaces); check the variable", 2)
+    # a token with spaces or non-ASCII characters cannot be right, and could not be reliably
+    # cut out of error text
+    secret = from_environment([name], UploadError, "${name} is set but is not a token "
+                              "(non-ASCII characters or spaces); check the variable")
+    token = secret.value if secret else None
     if token:
         return token, True, f"token: ${name} is set"
     if target == "prefix" and os.environ.get("GITHUB_ACTIONS") == "true":
         return None, True, (f"token: ${name} is not set; prefix.dev trusted publishing "
                             "(GitHub Actions)")
     return None, False, f"token: ${name} is NOT set"
-
-
-def redact(text: str, secret: str | None) -> str:
-    """``text`` with ``secret`` (as is, URL-encoded or JSON-escaped) replaced by ``***``."""
-    if not secret:
-        return text
-    forms = {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret),
-             json.dumps(secret)[1:-1]}
-    for form in sorted(forms, key=len, reverse=True):
-        text = text.replace(form, "***")
-    return text
 
 
 def call_redacted(upload, token: str | None, hint: str) -> None:
