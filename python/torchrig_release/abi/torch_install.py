@@ -24,7 +24,7 @@ from packaging.version import InvalidVersion, Version
 
 from ..errors import TorchNotFound
 from ..library import torch_version
-from ..paths import python_tag
+from ..paths import torch_venv_name
 
 __all__ = ["TorchInstall", "env_root", "resolve"]
 
@@ -100,7 +100,7 @@ def _locate(spec: str, venv_root: Path) -> tuple[Path, Path | None]:
             Version(spec)
         except InvalidVersion:
             raise TorchNotFound(f"{spec!r} is neither a path nor a torch version") from None
-        venv = venv_root / f"venv-{python_tag()}-torch{spec}"
+        venv = venv_root / torch_venv_name(spec)
         if _env_python(venv) is None:
             raise TorchNotFound(
                 f"no venv for torch {spec} at {venv}; create it with "

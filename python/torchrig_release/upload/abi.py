@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from ..errors import UploadError
-from ..paths import cache_dir, python_tag
+from ..paths import cache_dir, torch_venv_name
 from .packages import Package
 
 __all__ = ["Checker", "abi_check", "real_check", "torches_for"]
@@ -21,7 +21,7 @@ Show = Callable[[str, "str | None"], object]
 
 def torch_venv_pattern() -> re.Pattern[str]:
     """``venv-py3.11-torch<version>``: the cached torch venvs of this Python."""
-    return re.compile(rf"venv-{re.escape(python_tag())}-torch(\d+(?:\.\d+)+)")
+    return re.compile(re.escape(torch_venv_name("@")).replace("@", r"(\d+(?:\.\d+)+)"))
 
 
 def torches_for(package: Package, venv_root: Path | None = None) -> list[str]:
@@ -74,7 +74,7 @@ def abi_check(packages: list[Package], torches: list[str], show: Show, secret_na
             raise UploadError(
                 f"abi-check: no torch to check {package.path.name} against: pass --torch (an "
                 "environment with the torch it was built for, e.g. .venv) or create "
-                f"{venv_root}/venv-{python_tag()}-torch<version> with "
+                f"{venv_root / torch_venv_name('<version>')} with "
                 "`python -m torchrig_release venv --torch <version>`", 2)
         try:
             with _without(secret_names):
