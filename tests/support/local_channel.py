@@ -114,7 +114,7 @@ def channel_inputs(versions: dict[str, str]) -> dict:
             cuda_only |= recipe_requirements({**cpu, "cuda_compiler_version": cuda}, local)
         cuda_compiler = values["cuda_compiler"][0]
         cuda_only -= recipe_requirements(cpu, local) | {"cuda-version", f"{cuda_compiler}_{TARGET}"}
-    code = "".join(pathlib.Path(m.__file__).read_text() for m in (cu, si, variants)) + \
+    code = "".join(pathlib.Path(m.__file__).read_text() for m in (conda_build, conda_channel, si, variants)) + \
         pathlib.Path(__file__).read_text()
     return {
         "code": hashlib.sha256(code.encode()).hexdigest(),
