@@ -25,7 +25,8 @@ EXCEPTION_BASES = {"Exception", "BaseException"}
 
 def imported_modules(tree: ast.AST, rel: pathlib.Path) -> list[str]:
     """Every module an import statement of ``tree`` names, as a dotted name relative to the
-    package; ``rel``: the module's path in it (``from . import main_x`` -> ``main_x``; ``from ..abi.check import x`` -> ``abi.check``)."""
+    package; ``rel``: the module's path in it (``from . import main_x`` -> ``main_x``;
+    ``from ..abi.check import x`` in wheel/ -> ``abi.check``)."""
     here = rel.parent.parts
     names = []
     for node in ast.walk(tree):
