@@ -13,7 +13,7 @@ flavour (cpu|cuda), build_string,
 abi_check (whether the abi-check verb can check the package: it reads ELF, so
 Linux only; `upload` publishes nothing it has not checked).
 The output is one line of JSON, {"include": [...]}, ready for
-`echo "build=$(python -m torchrig_release ci-matrix)" >> "$GITHUB_OUTPUT"` and
+`echo "build=$(torchrig-release ci-matrix)" >> "$GITHUB_OUTPUT"` and
 `strategy.matrix: ${{ fromJSON(...) }}`. --abi-checkable keeps the entries
 with abi_check true (those the release can publish). --gpu prints instead
 the pixi environments that run the `test-gpu` task, as {"environment": [...]}.

@@ -1,4 +1,4 @@
-"""The command line ``python -m torchrig_release <verb>``: one subparser per verb module.
+"""The command line ``torchrig-release <verb>`` (or ``python -m torchrig_release <verb>``): one subparser per verb module.
 
 Each verb is ``main_<verb>.py`` with ``configure_parser(sub)`` (which sets
 ``func``) and ``run(args) -> int``. Progress goes to stderr through ``logging``
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import pathlib
 import sys
 
 from . import (main_abi_check, main_build_conda, main_build_wheel, main_check, main_ci_matrix,
@@ -22,7 +23,9 @@ VERBS = (main_render, main_build_conda, main_abi_check, main_upload, main_build_
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m torchrig_release", description=__doc__.splitlines()[0]
+    # the console script (python/pyproject.toml) or `python -m torchrig_release`, as called
+    prog = "torchrig-release" if pathlib.Path(sys.argv[0]).name == "torchrig-release" else "python -m torchrig_release"
+    p = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0]
                                 + "\n\nThe release tooling of torchrig (not shipped with it).",
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr")

@@ -31,7 +31,7 @@ conda prefix) or that environment's python.
 TORCH (repeatable) is a torch installation: a .../site-packages/torch directory,
 a site-packages directory, an environment (venv/conda prefix) or its python, or
 a version like 2.14.1 meaning the venv VENV_ROOT/venv-py3.11-torch2.14.1 (this
-Python) created by `python -m torchrig_release venv --torch 2.14.1`. Its facts
+Python) created by `torchrig-release venv --torch 2.14.1`. Its facts
 come from importing it in its own interpreter (nothing is installed).
 
 Exit status: 0 when the build loads in every torch given and the declared range
@@ -39,11 +39,11 @@ holds; 1 on any problem (each is listed under RESULT); 2 on bad arguments.
 
 Examples:
   # before uploading a wheel built in .venv (torch 2.13): exits 0
-  python -m torchrig_release abi-check dist/torchrig-0.1.0-cp311-cp311-linux_x86_64.whl --torch .venv
+  torchrig-release abi-check dist/torchrig-0.1.0-cp311-cp311-linux_x86_64.whl --torch .venv
   # the same wheel against torch 2.14.1 (the cached venv-py3.11-torch2.14.1): why it is refused, exit 1
-  python -m torchrig_release abi-check dist/torchrig-0.1.0-cp311-cp311-linux_x86_64.whl --torch 2.14.1
+  torchrig-release abi-check dist/torchrig-0.1.0-cp311-cp311-linux_x86_64.whl --torch 2.14.1
   # a stable wheel (TORCHRIG_ABI=stable) against a torch released after its build: exits 0
-  python -m torchrig_release abi-check dist/torchrig-0.1.0-py3-none-linux_x86_64.whl --torch 2.15.0
+  torchrig-release abi-check dist/torchrig-0.1.0-py3-none-linux_x86_64.whl --torch 2.15.0
 """
 from __future__ import annotations
 
@@ -51,22 +51,10 @@ import argparse
 import json
 from pathlib import Path
 
-from .abi.artifact import open_artifact
-from .abi.check import Report, check
+from .abi.check import check_artifact
 from .abi.report import to_json, to_text
-from .abi.torch_install import resolve
-from .paths import cache_dir
 
-__all__ = ["check_artifact", "configure_parser", "run"]
-
-
-def check_artifact(artifact: str, torches: list[str], venv_root: Path | None = None) -> Report:
-    """The ABI check of ``artifact`` against each torch named in ``torches`` (ReleaseError
-    with status 2 for an unusable argument). The upload gate calls this in-process."""
-    root = venv_root or cache_dir()
-    installs = [resolve(spec, root) for spec in torches]
-    with open_artifact(artifact) as opened:
-        return check(opened, installs)
+__all__ = ["configure_parser", "run"]
 
 
 def configure_parser(sub) -> None:

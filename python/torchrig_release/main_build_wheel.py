@@ -9,9 +9,9 @@ dist/$PIXI_ENVIRONMENT_NAME, or dist/local); next: `repair`.
 --python builds against the torch of another interpreter (a venv's python), e.g. the CUDA
 flavour from a venv holding PyPI's CUDA torch while the tooling runs here.
 
-Examples:  TORCHRIG_CUDA=OFF python -m torchrig_release build-wheel
-           TORCHRIG_ABI=stable python -m torchrig_release build-wheel --dist dist/stable-cpu
-           TORCHRIG_CUDA=ON python -m torchrig_release build-wheel --python venv-cu13/bin/python
+Examples:  TORCHRIG_CUDA=OFF torchrig-release build-wheel
+           TORCHRIG_ABI=stable torchrig-release build-wheel --dist dist/stable-cpu
+           TORCHRIG_CUDA=ON torchrig-release build-wheel --python venv-cu13/bin/python
 """
 from __future__ import annotations
 

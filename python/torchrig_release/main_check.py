@@ -8,13 +8,12 @@ default: this Python's environment. Exit status 1 when any check fails.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from .wheel import dist_dir, wheels_in
-from .wheel.check import check_wheel, refuse_failed
+from .wheel.check import check_wheels
 
-__all__ = ["configure_parser", "run", "run_checks"]
+__all__ = ["configure_parser", "run"]
 
 
 def configure_parser(sub) -> None:
@@ -27,20 +26,6 @@ def configure_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def run_checks(wheels: list[Path], torches: list[str]) -> None:
-    """Check and print each wheel; WheelError (nothing may be published) if any check fails."""
-    checked = {}
-    for wheel in wheels:
-        checked[wheel] = results = check_wheel(wheel, torches or [sys.prefix])
-        print(wheel.name)
-        for r in results:
-            first, *rest = r.detail.splitlines() or [""]
-            print(f"  {'ok    ' if r.ok else 'FAILED'} {r.check:9} {first}")
-            for line in rest if not r.ok or r.check == "twine" else []:
-                print(f"         {line}")
-    refuse_failed(checked)
-
-
 def run(args: argparse.Namespace) -> int:
-    run_checks(wheels_in(args.wheels, (args.dist or dist_dir()) / "repaired"), args.torches)
+    check_wheels(wheels_in(args.wheels, (args.dist or dist_dir()) / "repaired"), args.torches, show=print)
     return 0

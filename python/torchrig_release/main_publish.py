@@ -15,8 +15,9 @@ import argparse
 import os
 from pathlib import Path
 
-from .main_check import run_checks
-from .wheel import WheelError, dist_dir, wheels_in
+from .errors import WheelError
+from .wheel import dist_dir, wheels_in
+from .wheel.check import check_wheels
 from .wheel.publish import URL_ENV, credentials, display_url, twine_upload
 
 __all__ = ["configure_parser", "run"]
@@ -46,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"{'publish' if args.yes else 'dry run (nothing is sent; add --yes to upload)'}: "
           f"{len(wheels)} wheel(s) to {shown}")
     print(creds.describe())
-    run_checks(wheels, args.torches)
+    check_wheels(wheels, args.torches, show=print)
     if not args.yes:
         print("dry run: checks passed; nothing uploaded")
         return 0

@@ -12,11 +12,12 @@ import pathlib
 import time
 
 from . import sanitize
+from .machine import BUILD_TORCH
 from .paths import cache_entry, python_tag
-from .venvs import ensure_venv
+from .venv import ensure_venv
 
 log = logging.getLogger(sanitize.__name__)
-TORCH = "2.13.0"
+TORCH = BUILD_TORCH  # the CPU torch on this machine's disk
 
 
 def configure_parser(sub) -> None:

@@ -1,23 +1,24 @@
 """`test-gpu`: run the GPU tests (pytest -m gpu); an error (exit 2) when no GPU can run them.
 
 Extra arguments go to pytest. --memcheck runs the op, bad-input and fuzz tests under
-compute-sanitizer --tool memcheck instead. See gpu_tests.py.
+compute-sanitizer --tool memcheck instead. See test_gpu.py.
 """
 from __future__ import annotations
 
 import argparse
 
-from . import gpu_tests
+from . import test_gpu
 
 
 def configure_parser(sub) -> None:
     p = sub.add_parser("test-gpu", help="GPU tests; fails when no CUDA device is present",
-                       description=gpu_tests.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-                       usage="python -m torchrig_release test-gpu [-h] [--memcheck] [pytest arguments ...]")
+                       description=test_gpu.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                       usage="%(prog)s [-h] [--memcheck] [pytest arguments ...]")
     p.add_argument("--memcheck", action="store_true",
                    help="run the op tests under compute-sanitizer --tool memcheck")
     p.set_defaults(func=run, accepts_extra=True)
 
 
 def run(args: argparse.Namespace) -> int:
-    return gpu_tests.run_gpu_tests(args.memcheck, args.extra)
+    print(test_gpu.device_line())
+    return test_gpu.run_gpu_tests(args.memcheck, args.extra)

@@ -14,18 +14,20 @@ runs without any token variable in its environment.
 The ABI check (the `abi-check` verb, called in-process for each package) must pass
 before anything is sent; there is no option to skip it. The torches it checks
 against are the ``--torch`` options, else the cached ``venv-pyX.Y-torch<version>``
-venvs (``python -m torchrig_release venv``) whose version the package's pytorch
+venvs (``torchrig-release venv``) whose version the package's pytorch
 dependency admits.
 """
 from __future__ import annotations
 
 import argparse
+import sys
 import urllib.parse
 from pathlib import Path
 
+from .errors import UploadError
 from .paths import OUTPUT_DIR
 from .upload.abi import abi_check
-from .upload.packages import UploadError, find_artifacts, read_package
+from .upload.packages import find_artifacts, read_package
 from .upload.targets import TOKEN_ENV, credentials, upload_local, upload_remote
 
 DEFAULT_URL = {"prefix": "https://prefix.dev", "anaconda": "https://api.anaconda.org"}
@@ -42,7 +44,7 @@ targets and what each needs (token: from the environment variable only):
 Every artifact must pass the ABI check first, in the dry run too (the abi-check
 verb, run in-process: `abi-check ARTIFACT --torch TORCH ...`); a failing check refuses
 the upload and shows its report. There is no way to skip it. TORCH: the --torch
-options, else each cached venv-pyX.Y-torch<version> (`python -m torchrig_release venv`)
+options, else each cached venv-pyX.Y-torch<version> (`torchrig-release venv`)
 that the package's pytorch dependency admits.
 
 exit status: 0 done (or dry run ok), 1 refused or upload failed, 2 usage/setup error.
@@ -101,6 +103,13 @@ def destination(args) -> str:
     return f"{args.url}/{args.channel}"  # prefix.dev, Artifactory
 
 
+def show_abi(line: str, report: str | None) -> None:
+    """One package's ABI verdict on stdout; a failed one's report on stderr."""
+    print(line)
+    if report is not None:
+        print(report, file=sys.stderr)
+
+
 def run(args, checker=None) -> int:
     """``checker``: the ABI check to call (default: the real one; tests pass a stand-in)."""
     check_args(args)
@@ -122,7 +131,7 @@ def run(args, checker=None) -> int:
     if args.yes and not may_upload:
         raise UploadError(f"${TOKEN_ENV[args.to]} is not set: export it for this command "
                           "(see docs/publishing.md); nothing uploaded", 2)
-    abi_check(packages, args.torch, secret_names=[v for v in TOKEN_ENV.values() if v],
+    abi_check(packages, args.torch, show=show_abi, secret_names=[v for v in TOKEN_ENV.values() if v],
               checker=checker)
     if not args.yes:
         print("dry run: ABI check passed; nothing uploaded")
@@ -130,6 +139,7 @@ def run(args, checker=None) -> int:
     if args.to == "local":
         upload_local(packages, local_channel(args.channel))
     else:
-        upload_remote(args, [str(p.path) for p in packages], token)
+        upload_remote(args.to, [str(p.path) for p in packages], token, url=args.url,
+                      channel=args.channel, owner=args.owner)
     print(f"uploaded {len(packages)} package(s) to {where}")
     return 0

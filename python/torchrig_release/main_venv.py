@@ -1,6 +1,6 @@
 """`venv`: create (or reuse) a venv with one torch version in the machine-wide cache; print its python.
 
-e.g. ``python -m torchrig_release venv --torch 2.14.1`` -> <cache>/venv-py3.11-torch2.14.1,
+e.g. ``torchrig-release venv --torch 2.14.1`` -> <cache>/venv-py3.11-torch2.14.1,
 the venv `abi-check --torch 2.14.1` and `upload` look for.
 """
 from __future__ import annotations
@@ -9,7 +9,7 @@ import argparse
 import pathlib
 
 from .paths import torch_venv_dir
-from .venvs import ensure_venv
+from .venv import ensure_venv
 
 
 def configure_parser(sub) -> None:

@@ -20,7 +20,7 @@ OUTPUT_DIR = REPO / "output"
 LIBRARY = REPO / "python" / "torchrig"
 
 __all__ = ["LIBRARY", "MANIFEST", "OUTPUT_DIR", "RECIPE", "REPO", "VARIANTS", "cache_dir",
-           "cache_entry", "python_tag", "torch_venv_dir"]
+           "cache_entry", "python_tag", "torch_venv_dir", "torch_venv_name"]
 # With this variable naming a file, every cache_entry() call appends one JSON line to it:
 # {"entry", "existed", "by"} ("by": the pytest test running, from PYTEST_CURRENT_TEST, which
 # subprocesses inherit). tests/conftest.py reads it for the cache report of the slow suites.
@@ -53,7 +53,13 @@ def python_tag(version_info=sys.version_info) -> str:
     return f"py{version_info[0]}.{version_info[1]}"
 
 
+def torch_venv_name(torch_version: str, python: str | None = None) -> str:
+    """``venv-py3.11-torch2.14.1``: the name of the venv holding ``torch==torch_version`` for a
+    Python ('3.11'; default this one), in the cache or any other venv root."""
+    tag = f"py{python}" if python else python_tag()
+    return f"venv-{tag}-torch{torch_version}"
+
+
 def torch_venv_dir(torch_version: str, python: str | None = None) -> pathlib.Path:
     """The cached venv holding ``torch==torch_version`` for a Python ('3.11'; default this one)."""
-    tag = f"py{python}" if python else python_tag()
-    return cache_entry(f"venv-{tag}-torch{torch_version}")
+    return cache_entry(torch_venv_name(torch_version, python))

@@ -2,8 +2,8 @@
 
 Steps (each prints its time):
 
-1. a separate venv, ``venv-asan-py3.11-torch2.13.0`` in the machine-wide cache by
-   default (venvs.py: torch + the build and test tools; never the main ``.venv``);
+1. a separate venv, ``venv-asan-py3.11-torch<machine.BUILD_TORCH>`` in the machine-wide cache by
+   default (venv.py: torch + the build and test tools; never the main ``.venv``);
 2. ``TORCHRIG_SANITIZE=address,undefined pip install --no-build-isolation .``
    into it, CMake build dir ``build/asan`` (RelWithDebInfo), so the normal
    build dir is left alone; the build record must say it is sanitized;
@@ -22,9 +22,9 @@ and scanned. Exit status 0 only if pytest passed and no report was printed.
 The ``torch.compile`` test is included: inductor's g++ subprocesses inherit
 LD_PRELOAD and still finish in about 30 s with a cold cache.
 
-  python -m torchrig_release sanitize                 # build + self-test + tests
-  python -m torchrig_release sanitize --self-test     # only step 3 (no torch needed)
-  python -m torchrig_release sanitize -- -k fuzz -x   # extra pytest arguments
+  torchrig-release sanitize                 # build + self-test + tests
+  torchrig-release sanitize --self-test     # only step 3 (no torch needed)
+  torchrig-release sanitize -- -k fuzz -x   # extra pytest arguments
 """
 from __future__ import annotations
 
@@ -51,7 +51,9 @@ def venv_requirements() -> list[str]:
     """What the sanitizer venv holds besides torch: pyproject.toml's build tools + the tests'."""
     return [*build_requirements.specs(), *TEST_REQUIREMENTS]
 
-TESTS = ["tests/unit/test_ops.py", "tests/unit/test_bad_inputs.py", "tests/unit/test_fuzz.py"]
+# The tests run under a sanitizer: here under ASan + UBSan, and on the GPU under
+# compute-sanitizer memcheck (test_gpu.py).
+SANITIZER_TESTS = ("tests/unit/test_ops.py", "tests/unit/test_bad_inputs.py", "tests/unit/test_fuzz.py")
 REPORT_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 ASAN_OPTIONS = [
     "detect_leaks=0",               # CPython and torch keep allocations until exit by design
@@ -154,7 +156,7 @@ def run_tests(python: pathlib.Path, log_file: pathlib.Path, examples: int,
     """
     env = sanitizer_env()
     env["TORCHRIG_FUZZ_EXAMPLES"] = str(examples)
-    cmd = [str(python), "-m", "pytest", "-q", "--capture=sys", *TESTS, *extra]
+    cmd = [str(python), "-m", "pytest", "-q", "--capture=sys", *SANITIZER_TESTS, *extra]
     log.info("LD_PRELOAD=%s ASAN_OPTIONS=%s UBSAN_OPTIONS=%s TORCHRIG_FUZZ_EXAMPLES=%d %s",
              env["LD_PRELOAD"], env["ASAN_OPTIONS"], env["UBSAN_OPTIONS"], examples, " ".join(cmd))
     with subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

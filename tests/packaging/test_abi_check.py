@@ -27,7 +27,7 @@ from torchrig_release.paths import REPO
 
 
 def abi_check(argv: list[str]) -> int:
-    """``python -m torchrig_release abi-check ARGV`` in-process; its exit status."""
+    """``torchrig-release abi-check ARGV`` in-process; its exit status."""
     return release_main(["abi-check", *argv])
 
 SYM_NE = "_ZNK3c106SymInt6sym_neERKS0_"

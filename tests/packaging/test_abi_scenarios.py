@@ -2,7 +2,7 @@
 met by torch 2.13.0 (CPU) and torch 2.14.1 (CUDA 13), each in its own venv.
 
 Slow (venvs of 1-5 GB, one wheel build): runs with --run-slow / TORCHRIG_RUN_SLOW=1.
-Venvs are made by torchrig_release.venvs in the machine-wide cache and reused across
+Venvs are made by torchrig_release.venv in the machine-wide cache and reused across
 runs; the torch 2.14.1 one (<cache>/venv-py3.11-torch2.14.1, same extras as the CUDA compile
 check, so it is shared) is only *read*: pip runs there with --dry-run, and the
 build is copied into a separate directory put on PYTHONPATH. Everything else
@@ -26,14 +26,14 @@ import torch
 
 from support.probes import OPS_PROBE
 from support.venv_clone import clone
-from torchrig_release import build_requirements
+from torchrig_release import build_requirements, machine
 from torchrig_release.paths import REPO, torch_venv_dir
-from torchrig_release.venvs import ensure_venv
+from torchrig_release.venv import ensure_venv
 
 pytestmark = [pytest.mark.slow, pytest.mark.scenario]
 
-BUILD_TORCH = "2.13.0"
-OTHER_TORCH = "2.14.1"
+BUILD_TORCH = machine.BUILD_TORCH
+OTHER_TORCH = machine.CUDA_TORCH
 # The extras of the shared venvs (also used by the CUDA compile check): keep them
 # identical, or ensure_venv rebuilds the venv.
 SHARED_EXTRAS = ["numpy", "pytest", *build_requirements.names()]

@@ -79,7 +79,7 @@ def test_report_names_each_test_entry_and_source_and_refuses_an_unlisted_entry(t
             {"entry": "leftovers", "existed": True, "by": "tests/z.py::test_c"}]
     log.write_text("".join(json.dumps(r) + "\n" for r in rows))
     lines, problems = inv.report(inv.read_log(log))
-    assert "tests/x.py::test_a: venv-py3.11-torch2.15.0 MADE (by torchrig_release.venvs.ensure_venv;" \
+    assert "tests/x.py::test_a: venv-py3.11-torch2.15.0 MADE (by torchrig_release.venv.ensure_venv;" \
            " from PyPI (pip, torch pinned exactly, the machine's pip cap lifted))" in lines
     assert any(line.startswith("tests/y.py::test_b: venv-py3.11-torch2.15.0 reused") for line in lines)
     assert problems == ["tests/z.py::test_c used <cache>/leftovers, which support/cache_inventory.py "

@@ -30,10 +30,12 @@ import sys
 import pytest
 from support import cuda_channel
 from support.conda_fixtures import (  # noqa: F401  (fixtures)
-    REPO, built_package, by_name, cu, local_channel, local_variants, run_tool,
+    REPO, built_package, by_name, local_channel, local_variants, run_tool,
 )
 from rattler import MatchSpec, Version, VersionSpec
 from rattler.exceptions import SolverError
+from torchrig_release.conda import channel as conda_channel
+from torchrig_release.conda.rattler_async import run_async
 from torchrig_release.paths import OUTPUT_DIR
 
 pytestmark = pytest.mark.conda
@@ -72,7 +74,7 @@ def solve(channels, specs, *, cuda: str | None):
     from rattler import solve as rattler_solve
 
     overrides = VirtualPackageOverrides(cuda=Override.string(cuda or ""))
-    return cu.run_async(rattler_solve([cu.channel_url(str(c)) for c in channels], specs,
+    return run_async(rattler_solve([conda_channel.channel_url(str(c)) for c in channels], specs,
                                       platforms=["linux-64", "noarch"],
                                       channel_priority=ChannelPriority.Disabled,
                                       virtual_packages=VirtualPackage.detect(overrides)))
@@ -160,7 +162,7 @@ def cuda_prefix(cuda_package, channels, tmp_path_factory) -> tuple[pathlib.Path,
 
     prefix = tmp_path_factory.mktemp("cuda-env") / "env"
     records = solve([OUTPUT, *channels], ["torchrig"], cuda=CUDA)
-    cu.run_async(install(records, target_prefix=prefix, show_progress=False))
+    run_async(install(records, target_prefix=prefix, show_progress=False))
     return prefix, by_name(records)
 
 

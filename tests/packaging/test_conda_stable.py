@@ -22,7 +22,8 @@ from support.conda_fixtures import (  # noqa: F401  (fixtures)
     by_name, create_env, local_channel, local_variants, run_tool, solve,
 )
 from torchrig_release import variants
-from torchrig_release.conda import util as cu
+from torchrig_release.conda import build as conda_build
+from torchrig_release.conda import channel as conda_channel
 
 pytestmark = pytest.mark.slow
 OLD_TORCH = "2.9.0"  # below the stable target
@@ -54,9 +55,9 @@ def old_torch_channel(local_channel, tmp_path_factory) -> pathlib.Path:
     assert py in python
     for i, standin in enumerate(si.old_pytorch_standins(OLD_TORCH)):
         recipe = Stage0Recipe.from_dict(standin.recipe, recipe_dir=work / f"{i}-{standin.name}")
-        cu.build_recipe(recipe, channel, [str(channel), str(local_channel)],
+        conda_build.build_recipe(recipe, channel, [str(channel), str(local_channel)],
                         variants=VariantConfig({"python": [py]}), package_format="conda:1")
-    cu.index_channel(channel)
+    conda_channel.index_channel(channel)
     return channel
 
 

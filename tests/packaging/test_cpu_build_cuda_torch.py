@@ -3,7 +3,7 @@ toolkit: cmake/torch.cmake must not need nvcc, and the library must not link tor
 libraries. A CUDA build there must fail saying exactly what to install.
 
 Slow (one CPU compile, ~2-4 min on 2 cores) in the cached venv-py3.11-torch2.14.1 (CUDA 13,
-made by torchrig_release.venvs; shared with test_cuda_build.py, hence the same extras), with
+made by torchrig_release.venv; shared with test_cuda_build.py, hence the same extras), with
 PATH lacking every CUDA bin folder and CUDA_HOME/CUDA_PATH/CUDACXX unset; its own build
 folder (build/cpu-on-cuda-torch), so the other builds are never touched.
 """
@@ -18,12 +18,13 @@ from pathlib import Path
 import pytest
 
 from support.probes import OPS_PROBE
+from torchrig_release import machine
 from torchrig_release.paths import REPO, torch_venv_dir
-from torchrig_release.venvs import ensure_venv
+from torchrig_release.venv import ensure_venv
 
 pytestmark = [pytest.mark.slow]
 
-TORCH_VERSION = "2.14.1"
+TORCH_VERSION = machine.CUDA_TORCH
 VENV_EXTRA = ["numpy", "pytest", "scikit-build-core", "pybind11", "cmake", "ninja"]
 
 

@@ -2,7 +2,7 @@
 
 * Build (slow suite, ``cudabuild``): compiles torchrig with TORCHRIG_CUDA=ON
   for sm_90 against torch 2.14.1 (CUDA 13) in its own venv
-  (``<cache>/venv-py3.11-torch2.14.1``, made by torchrig_release.venvs and reused), in a
+  (``<cache>/venv-py3.11-torch2.14.1``, made by torchrig_release.venv and reused), in a
   build directory of its own (``build/cuda-<wheel tag>``, so the CPU build in
   ``build/<wheel tag>`` is never touched), installs the wheel into a scratch
   directory and imports it from outside the source tree. A .cu file that does
@@ -27,14 +27,14 @@ import time
 
 import pytest
 import torch
-from torchrig_release import build_requirements
+from torchrig_release import build_requirements, machine
 from torchrig_release.paths import REPO as ROOT
 from torchrig_release.paths import torch_venv_dir
-from torchrig_release.venvs import ensure_venv
+from torchrig_release.venv import ensure_venv
 
 import torchrig
 
-TORCH_VERSION = "2.14.1"
+TORCH_VERSION = machine.CUDA_TORCH
 VENV_EXTRA = ["numpy", "pytest", *build_requirements.names()]
 ARCH = "9.0"
 OPS = ["forward_kinematics", "forward_kinematics_backward", "skin", "skin_backward"]

@@ -7,7 +7,7 @@ import sys
 import pytest
 import torch
 
-from torchrig_release import gpu_tests as tool
+from torchrig_release import test_gpu as tool
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA device is present")
@@ -24,6 +24,6 @@ def test_memcheck_command_covers_the_op_tests_with_the_allocator_off():
     argv, env = tool.memcheck_command(sanitizer, ["-x"])
     assert argv[:4] == [sanitizer, "--tool", "memcheck", "--error-exitcode"]
     assert argv[argv.index("gpu") - 1] == "-m" and argv[-1] == "-x"
-    for name in tool.MEMCHECK_TESTS:
+    for name in tool.SANITIZER_TESTS:
         assert str(tool.ROOT / name) in argv and (tool.ROOT / name).is_file()
     assert env["PYTORCH_NO_CUDA_MEMORY_CACHING"] == "1"

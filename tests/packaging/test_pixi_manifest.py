@@ -17,6 +17,7 @@ import subprocess
 import sys
 
 import pytest
+from support import import_closure as ic
 
 from torchrig_release import pixi as pm
 from torchrig_release.paths import REPO as ROOT
@@ -233,10 +234,19 @@ def test_build_directory_is_per_environment():
 
 
 # ---- task commands: one script or module each, present and answering --help ---------------------
-def _help_command(cmd: str) -> list[str]:
-    """`python path/x.py ...` -> [python, path/x.py, --help]; `python -m mod sub ...` ->
-    [python, -m, mod, sub, --help]."""
+SCRIPTS = ic.console_scripts(ROOT)  # torchrig-release -> torchrig_release (python/pyproject.toml)
+
+
+def _words(cmd: str) -> list[str]:
+    """The task's command, a console script of this repository read as `python -m` its package."""
     words = shlex.split(cmd)
+    return ["python", "-m", SCRIPTS[words[0]], *words[1:]] if words[0] in SCRIPTS else words
+
+
+def _help_command(cmd: str) -> list[str]:
+    """`python path/x.py ...` -> [python, path/x.py, --help]; `python -m mod sub ...` (or a
+    console script of this repository) -> [python, -m, mod, sub, --help]."""
+    words = _words(cmd)
     if words[1] == "-m":
         sub = words[3:4] if len(words) > 3 and re.match(r"^[a-z][\w-]*$", words[3]) else []
         return [sys.executable, "-m", words[2], *sub, "--help"]
@@ -245,14 +255,14 @@ def _help_command(cmd: str) -> list[str]:
 
 @pytest.mark.parametrize("task", COMMAND_TASKS, ids=lambda t: t.name)
 def test_task_is_one_python_command(task):
-    words = shlex.split(task.cmd)
+    words = _words(task.cmd)
     assert words[0] == "python" and len(words) > 1, task.cmd
     assert not SHELL_OPERATORS & set(words), f"{task.name}: call a script instead of a shell line"
 
 
 @pytest.mark.parametrize("task", COMMAND_TASKS, ids=lambda t: t.name)
 def test_task_target_exists(task):
-    words = shlex.split(task.cmd)
+    words = _words(task.cmd)
     if words[1] != "-m":
         assert (ROOT / words[1]).is_file(), f"{task.name}: {words[1]} does not exist"
     elif (ROOT / "python" / words[2]).is_dir():  # this project's package
@@ -272,3 +282,16 @@ def test_task_command_answers_help(task):
     assert result.returncode == 0 and "usage" in result.stdout.lower(), (
         f"{task.name}: {' '.join(_help_command(task.cmd))} -> rc {result.returncode}\n"
         f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+
+
+def test_the_release_tasks_run_the_installed_console_script():
+    """Every task of the release tooling calls `torchrig-release`, and every environment that
+    offers one installs the distribution editable from python/ (no link task of its own)."""
+    for name, env in ENVS.items():
+        for task in pm.tasks_in(MANIFEST, env).values():
+            if task.cmd and "torchrig_release" in task.cmd:
+                raise AssertionError(f"{task.name}: call `torchrig-release`, not the module")
+            if task.cmd and shlex.split(task.cmd)[0] in SCRIPTS:
+                pypi = pm.merged(MANIFEST, env, "pypi-dependencies")
+                assert pypi.get("torchrig-release") == {"path": "python", "editable": True}, (name, task.name)
+    assert "link-release" not in {t.name for t in pm.task_definitions(MANIFEST)}

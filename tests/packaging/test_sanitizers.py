@@ -1,6 +1,6 @@
 """The AddressSanitizer + UBSan build: findings get reported, and the ops run clean.
 
-``python -m torchrig_release sanitize`` builds torchrig instrumented into its own venv
+``torchrig-release sanitize`` builds torchrig instrumented into its own venv
 (``<cache>/venv-asan-py3.11-torch2.13.0``, CMake dir ``build/asan``) and runs tests/unit/test_ops.py,
 test_bad_inputs.py and test_fuzz.py under the sanitizers: about 4 minutes from
 scratch on 2 cores, 1.5 once built, hence ``slow`` (CI runs it). Its self-test

@@ -3,7 +3,7 @@
 Slow suite (``scenario``). One wheel is built with ``TORCHRIG_ABI=stable``
 against the torch of the running interpreter (torch 2.13.0 CPU in CI's .venv),
 then installed unchanged (``pip install --no-deps --target``) beside each torch
-of SCENARIOS, in venvs of the machine-wide cache (torchrig_release.venvs; created
+of SCENARIOS, in venvs of the machine-wide cache (torchrig_release.venv; created
 once, reused by every later run and checkout). In each, from a copy of the unit
 tests that cannot see the source tree, the op, bad-input, fuzz and rig tests run
 (opcheck, float64 gradcheck, agreement with torchrig.reference,
@@ -27,15 +27,16 @@ from pathlib import Path
 
 import pytest
 import torch
+from torchrig_release import machine
 from torchrig_release.abi import elf
 from torchrig_release.abi.stable import check_stable_symbols
 from torchrig_release.library import library_module
 from torchrig_release.paths import REPO as ROOT
 from torchrig_release.paths import torch_venv_dir
-from torchrig_release.venvs import ensure_venv
+from torchrig_release.venv import ensure_venv
 
-BUILD_TORCH = "2.13.0"
-LATER_TORCH = "2.14.1"  # a torch released after the build's, with a venv for this Python
+BUILD_TORCH = machine.BUILD_TORCH
+LATER_TORCH = machine.CUDA_TORCH  # a torch released after the build's, with a venv for this Python
 # test_skin_lanes: the batch-in-lanes kernels of every instruction set this CPU runs, which the
 # stable build shares with the classic one (csrc/launch); test_derivatives: every order and
 # mode, the stable build's reverse mode going through its own Functions (_derivatives._Reverse)
@@ -56,10 +57,10 @@ class Scenario:
 
 
 SCENARIOS = [
-    Scenario("3.11", "2.13.0"),                 # the build's torch (CPU, /opt/wheels)
-    Scenario("3.11", "2.14.1"),                 # released after the build's; CUDA 13, on the CPU
+    Scenario("3.11", BUILD_TORCH),              # the build's torch (CPU, /opt/wheels)
+    Scenario("3.11", LATER_TORCH),              # released after the build's; CUDA 13, on the CPU
     Scenario("3.10", "2.10.0"),                 # the oldest torch the pin admits; oldest Python
-    Scenario("3.13", "2.15.0"),                 # newest Python (PyPI; ensure_venv lifts the pip cap)
+    Scenario("3.13", machine.NEWEST_TORCH),     # newest Python (PyPI; ensure_venv lifts the pip cap)
 ]
 RESULTS: dict[str, dict] = {}
 pytestmark = [pytest.mark.slow, pytest.mark.scenario]
@@ -166,7 +167,7 @@ def test_abi_check_stable_wheel_against_a_later_torch(stable_wheel, capsys):
     """abi-check's stable mode on the real wheel: torch 2.14.1 (released after the build's
     2.13.0) passes, with a note that the target 2.10 was not among the torches given."""
     from torchrig_release.abi.report import to_text
-    from torchrig_release.main_abi_check import check_artifact
+    from torchrig_release.abi.check import check_artifact
 
     report = check_artifact(str(stable_wheel), [_abi_check_venv(LATER_TORCH)])
     text = to_text(report)
@@ -178,7 +179,7 @@ def test_abi_check_stable_wheel_against_a_later_torch(stable_wheel, capsys):
 
 def test_abi_check_refuses_a_stable_wheel_with_a_classic_pin(stable_wheel, tmp_path):
     """The same binary declaring the classic one-minor pin breaks the stable rule."""
-    from torchrig_release.main_abi_check import check_artifact
+    from torchrig_release.abi.check import check_artifact
 
     repinned = _repin(stable_wheel, tmp_path, "torch<2.14,>=2.13")
     report = check_artifact(str(repinned), [_abi_check_venv(LATER_TORCH)])
@@ -282,7 +283,7 @@ def test_print_the_table():
 
 # ---- the CUDA flavour: compiles (sm_90, nvcc 13, torch 2.14.1+cu130 headers) --
 
-CUDA_TORCH = "2.14.1"
+CUDA_TORCH = machine.CUDA_TORCH
 CUDA_BUILD_EXTRA = ["numpy", "pytest", "scikit-build-core", "pybind11", "cmake", "ninja"]
 CUDA_PROBE = """
 import json, torch, torchrig

@@ -97,23 +97,25 @@ def test_a_guarded_optional_import_is_not_required_but_a_plain_one_is(tmp_path):
         ic.Requirement(r.names, str(tmp_path / r.where)) for r in ic.closure(tmp_path, [plain], (3, 12))]
 
 
-def test_closure_follows_the_repos_own_modules():
-    """`python -m torchrig_release abi-check` reaches elftools through the abi subpackage."""
+@pytest.mark.parametrize("cmd", ["torchrig-release abi-check x", "python -m torchrig_release abi-check x"])
+def test_closure_follows_the_repos_own_modules(cmd):
+    """`torchrig-release abi-check` (the console script of python/pyproject.toml, as `python -m
+    torchrig_release`) reaches elftools through the abi subpackage."""
     release = REPO / "python" / "torchrig_release"
-    files, modules, loaded = ic.task_entry_files(REPO, "python -m torchrig_release abi-check x")
+    files, modules, loaded = ic.task_entry_files(REPO, cmd)
     assert (files, modules, loaded) == ([release / "main_abi_check.py"], [], [release / "__main__.py"])
     names = {n for r in ic.closure(REPO, files, (3, 12), loaded) for n in r.names}
     assert {"elftools", "conda_package_handling"} <= names and "torchrig_release" not in names
 
 
 def test_other_verbs_count_only_for_what_they_import_at_load_time():
-    """`render` loads main_test_gpu (for the parser) but never runs gpu_tests' `import torch`;
+    """`render` loads main_test_gpu (for the parser) but never runs test_gpu.py's `import torch`;
     `test-gpu` does."""
     def names(cmd):
         files, _, loaded = ic.task_entry_files(REPO, cmd)
         return {n for r in ic.closure(REPO, files, (3, 12), loaded) for n in r.names}
-    assert "torch" not in names("python -m torchrig_release render")
-    assert "torch" in names("python -m torchrig_release test-gpu")
+    assert "torch" not in names("torchrig-release render")
+    assert "torch" in names("torchrig-release test-gpu")
 
 
 def _interpreters() -> list[pathlib.Path]:

@@ -25,9 +25,11 @@ import pytest
 
 from support import quetz_server
 from support.conda_fixtures import built_package, local_channel, local_variants  # noqa: F401  (fixtures)
+from torchrig_release import credentials
+from torchrig_release.errors import UploadError
 from torchrig_release.paths import cache_entry, python_tag
 from torchrig_release.upload import abi, targets
-from torchrig_release.upload.packages import UploadError, read_package
+from torchrig_release.upload.packages import read_package
 
 REPO = Path(__file__).resolve().parents[2]
 STANDIN = "stand-in ABI check"  # a key of run_upload's env: run with tests/support/upload_standin.py
@@ -282,7 +284,7 @@ def test_torches_default_to_the_venvs_the_pytorch_pin_admits(probes, tmp_path):
     assert abi.torches_for(pinned, tmp_path) == ["2.13.0"]
     assert abi.torches_for(package, tmp_path) == ["2.13.0", "2.14.1"]  # no pin: all of them
     with pytest.raises(UploadError, match="no torch to check"):
-        abi.abi_check([pinned], [], venv_root=tmp_path / f"venv-{py}-torch-other")
+        abi.abi_check([pinned], [], show=print, venv_root=tmp_path / f"venv-{py}-torch-other")
 
 
 def test_yes_without_the_token_variable_uploads_nothing(probes, checkers):
@@ -309,7 +311,7 @@ def test_token_is_cut_out_of_a_server_error_that_echoes_it(probes, checkers):
 def test_redact_covers_encoded_forms():
     secret = 'a/b+c"d e'
     text = f'raw {secret} quoted a%2Fb%2Bc%22d%20e plus a%2Fb%2Bc%22d+e json "a/b+c\\"d e"'
-    assert targets.redact(text, secret) == 'raw *** quoted *** plus *** json "***"'
+    assert credentials.redact(text, secret) == 'raw *** quoted *** plus *** json "***"'
 
 
 def test_a_token_that_cannot_be_redacted_reliably_is_refused(probes, checkers):

@@ -33,12 +33,13 @@ from support.cache_inventory import IMAGE_INDEXES, IMAGE_WHEELS
 from support.probes import OPS_PROBE
 from support.venv_clone import clone
 from support.pypi_server import running_index
+from torchrig_release import machine
 from torchrig_release.paths import REPO
 
 pytestmark = [pytest.mark.slow, pytest.mark.scenario]
 
 WORK = REPO / ".cache" / "wheels"
-BUILD_TORCH, NEXT_TORCH = "2.13.0", "2.14.1"
+BUILD_TORCH, NEXT_TORCH = machine.BUILD_TORCH, machine.CUDA_TORCH
 # The stable build's folder: the one tests/packaging/test_stable_abi.py builds in (scikit-build-core
 # reads SKBUILD_BUILD_DIR), so whichever of the two runs second rebuilds nothing.
 STABLE_BUILD = {"TORCHRIG_CUDA": "OFF", "TORCHRIG_ABI": "stable",

@@ -24,7 +24,7 @@ def test_publish_is_trusted_publishing_on_tags_after_the_checks():
     assert any(s.get("uses", "").startswith("pypa/gh-action-pypi-publish@") for s in publish["steps"])
     run = "\n".join(s.get("run", "") for s in jobs["build"]["steps"])
     for verb in ("build-wheel", "repair", "check"):
-        assert f"torchrig_release {verb}" in run
+        assert f"torchrig-release {verb}" in run
 
 
 def test_the_stable_abi_wheels_are_built_once_per_flavour_beside_the_classic_ones():

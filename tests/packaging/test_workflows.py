@@ -3,7 +3,7 @@ recipe/variants.yaml.
 
 actionlint and zizmor (offline) must report nothing on .github/workflows; each is also
 shown a broken copy, to prove it is looking. The matrix the `matrix` job emits is
-produced here by the very command the workflow runs (`python -m torchrig_release ci-matrix`) and compared
+produced here by the very command the workflow runs (`torchrig-release ci-matrix`) and compared
 with variants.yaml, pixi.toml's platforms and, as an independent oracle for the
 recipe's `build.skip`, rattler-build's own CLI renderer. Copies of the tool tree show
 that editing variants.yaml (or letting the recipe build Windows) changes the matrix with
@@ -207,7 +207,7 @@ def test_the_workflow_takes_its_matrices_from_the_matrix_job():
     workflow = yaml.safe_load(PACKAGES.read_text())
     jobs = workflow["jobs"]
     emitted = " ".join(s.get("run", "") for s in jobs["matrix"]["steps"])
-    assert "pixi run -e package render" in emitted and "torchrig_release ci-matrix" in emitted
+    assert "pixi run -e package render" in emitted and "torchrig-release ci-matrix" in emitted
     for job, output in [("build", "build"), ("publish", "publish"), ("test-gpu", "gpu")]:
         assert jobs[job]["strategy"]["matrix"] == f"${{{{ fromJSON(needs.matrix.outputs.{output}) }}}}"
     # every matrix.<key> a job reads is a key the tool emits (actionlint cannot know them)

@@ -26,14 +26,16 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from torchrig_release.machine import BUILD_TORCH, CUDA_TORCH
+
 # The machine image of this kind (/etc/pip.conf: find-links /opt/wheels, extra-index-url the
 # two file:// indexes; the env skill's machines/python.md: "a file of PyTorch 2.13.0, CPU build,
 # for Python 3.11, lies on disk"; the indexes hold torch 2.14.1 cp311 and its CUDA 13 wheels).
 IMAGE_WHEELS = Path("/opt/wheels")
 IMAGE_INDEXES = ("file:///opt/pypi/simple", "file:///opt/pypi-more/simple")
 IMAGE = {
-    ("torch", "2.13.0"): (IMAGE_WHEELS, "torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl"),
-    ("torch", "2.14.1"): (Path("/opt/pypi-more/files"), "torch-2.14.1-cp311-cp311-manylinux_2_28_x86_64.whl"),
+    ("torch", BUILD_TORCH): (IMAGE_WHEELS, f"torch-{BUILD_TORCH}+cpu-cp311-cp311-manylinux_2_28_x86_64.whl"),
+    ("torch", CUDA_TORCH): (Path("/opt/pypi-more/files"), f"torch-{CUDA_TORCH}-cp311-cp311-manylinux_2_28_x86_64.whl"),
 }
 
 
@@ -45,13 +47,13 @@ class Entry:
 
 
 ENTRIES = (
-    Entry("venv-py3.11-torch2.13.0", "torchrig_release.venvs.ensure_venv",
+    Entry(f"venv-py3.11-torch{BUILD_TORCH}", "torchrig_release.venv.ensure_venv",
           "torch from the image's /opt/wheels; test tools from PyPI"),
-    Entry("venv-py3.11-torch2.14.1", "torchrig_release.venvs.ensure_venv",
+    Entry(f"venv-py3.11-torch{CUDA_TORCH}", "torchrig_release.venv.ensure_venv",
           "torch and most NVIDIA wheels from the image's /opt/pypi-more index; the rest from PyPI"),
-    Entry("venv-py3.*-torch*", "torchrig_release.venvs.ensure_venv",
+    Entry("venv-py3.*-torch*", "torchrig_release.venv.ensure_venv",
           "PyPI (pip, torch pinned exactly, the machine's pip cap lifted)"),
-    Entry("venv-asan-py3.11-torch*", "torchrig_release sanitize (venvs.ensure_venv)",
+    Entry("venv-asan-py3.11-torch*", "torchrig_release sanitize (venv.ensure_venv)",
           "torch from the image's /opt/wheels; test tools from PyPI"),
     Entry("venv-pypiserver-*", "support.pypi_server.server_python", "PyPI (pypiserver, passlib)"),
     Entry("venv-quetz-py3.11", "support.quetz_server.ensure_venv", "PyPI (quetz-server and its pins)"),
@@ -61,7 +63,7 @@ ENTRIES = (
           "rattler-build stand-ins of the wheels pip downloads at .venv's versions "
           "(torch from the image, the rest from PyPI)"),
     Entry("conda-channel-cuda*-torch*-py3.11", "support.cuda_channel",
-          "rattler-build stand-ins repacked from venv-py3.11-torch2.14.1 and /usr/local/cuda"),
+          f"rattler-build stand-ins repacked from venv-py3.11-torch{CUDA_TORCH} and /usr/local/cuda"),
 )
 
 

@@ -2,7 +2,7 @@
 
 The fixtures call the tools the way CI and the pixi tasks do (as commands, with
 this interpreter): ``python -m support.local_channel`` for the offline stand-in
-channel, ``python -m torchrig_release build-conda`` for the real rattler-build build
+channel, ``torchrig-release build-conda`` for the real rattler-build build
 of recipe/recipe.yaml into output/, ``render --json`` for the matrix. Solving and installing
 use py-rattler directly, with the ``__cuda`` virtual package always set
 explicitly so results do not depend on whether the machine has a GPU.
@@ -20,7 +20,9 @@ import pytest
 import yaml
 
 from torchrig_release import variants
-from torchrig_release.conda import util as cu
+from torchrig_release.conda import build as conda_build
+from torchrig_release.conda import channel as conda_channel
+from torchrig_release.conda.rattler_async import run_async
 from torchrig_release.conda.build import local_variant
 from torchrig_release.paths import OUTPUT_DIR, RECIPE, REPO
 
@@ -45,7 +47,7 @@ def solve(channels, specs, *, cuda: str | None = None) -> list:
     from rattler import solve as rattler_solve
 
     overrides = VirtualPackageOverrides(cuda=Override.string(cuda or ""))
-    return cu.run_async(rattler_solve([cu.channel_url(str(c)) for c in channels], specs,
+    return run_async(rattler_solve([conda_channel.channel_url(str(c)) for c in channels], specs,
                                       platforms=["linux-64", "noarch"],
                                       virtual_packages=VirtualPackage.detect(overrides)))
 
@@ -55,7 +57,7 @@ def create_env(channels, specs, prefix: pathlib.Path) -> list:
     from rattler import install
 
     records = solve(channels, specs)
-    cu.run_async(install(records, target_prefix=prefix, show_progress=False))
+    run_async(install(records, target_prefix=prefix, show_progress=False))
     return records
 
 
@@ -132,8 +134,8 @@ def cuda_record(local_channel, local_variants, tmp_path_factory) -> dict:
     stage0 = Stage0Recipe.from_file(work / "recipe" / "recipe.yaml")
     variant = local_variant(CUDA_VARIANT_CUDA)
     with environ(CONDA_OVERRIDE_CUDA=CUDA_VARIANT_CUDA):
-        (result,) = cu.build_recipe(stage0, work / "channel", [str(local_channel)],
+        (result,) = conda_build.build_recipe(stage0, work / "channel", [str(local_channel)],
                                     variants=variants.variant_config(variant, local_variants))
-    cu.index_channel(work / "channel")
-    return {**cu.package_metadata(pathlib.Path(result.packages[0])), "variant": variant,
+    conda_channel.index_channel(work / "channel")
+    return {**conda_channel.package_metadata(pathlib.Path(result.packages[0])), "variant": variant,
             "channel": work / "channel"}

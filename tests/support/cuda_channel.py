@@ -48,7 +48,9 @@ import subprocess
 import sys
 import zipfile
 
-from torchrig_release.conda import util as cu
+from torchrig_release import machine
+from torchrig_release.conda import build as conda_build
+from torchrig_release.conda import channel as conda_channel
 from torchrig_release.errors import ReleaseError
 from torchrig_release.paths import cache_entry
 
@@ -56,7 +58,7 @@ from support import standins as si
 
 log = logging.getLogger("cuda_channel")
 
-TORCH = "2.14.1"
+TORCH = machine.CUDA_TORCH
 CUDA = "13.0"
 TARGET = "linux-64"
 MANIFEST = "torchrig-channel.json"
@@ -327,22 +329,22 @@ def build_channel(channel: pathlib.Path, force: bool = False) -> dict:
             [sys.executable, "-m", "support.local_channel"], check=True, stdout=subprocess.PIPE,
             text=True, cwd=pathlib.Path(__file__).resolve().parents[1]).stdout.strip())
         packages = []
-        with cu.Timer() as total:
+        with conda_build.Timer() as total:
             for i, standin in enumerate(standins):
                 recipe = Stage0Recipe.from_dict(standin.recipe,
                                                 recipe_dir=work / "recipes" / f"{i:02d}-{standin.name}")
-                with cu.Timer() as t:
-                    cu.ensure_patchelf()
+                with conda_build.Timer() as t:
+                    conda_build.ensure_patchelf()
                     (result,) = recipe.run_build(
                         variant_config=VariantConfig({"python": [xy]}),
                         tool_config=ToolConfiguration(test_strategy="skip", channel_priority="disabled"),
                         output_dir=channel, channels=[channel.as_uri(), cpu_channel.as_uri()],
                         package_format="conda:1")
-                packages += [{**cu.package_metadata(pathlib.Path(p)), "kind": standin.kind,
+                packages += [{**conda_channel.package_metadata(pathlib.Path(p)), "kind": standin.kind,
                               "bytes": pathlib.Path(p).stat().st_size} for p in result.packages]
                 log.info(f"{standin.kind:>13}  {result.name} {result.version} {result.build_string}"
                              f"  {packages[-1]['bytes'] / 2**20:.0f} MiB ({t.seconds:.1f}s)")
-        cu.index_channel(channel)
+        conda_channel.index_channel(channel)
         for leftover in channel.iterdir():
             if leftover.name not in (TARGET, "noarch", MARKER):
                 shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()

@@ -21,8 +21,10 @@ import pathlib
 import shlex
 import sys
 
-__all__ = ["PROVIDERS", "STDLIB_CHANGES", "Requirement", "closure", "is_stdlib", "providers",
-           "repo_module_file", "task_entry_files"]
+from torchrig_release.pixi import load_toml
+
+__all__ = ["PROVIDERS", "STDLIB_CHANGES", "Requirement", "closure", "console_scripts", "is_stdlib",
+           "providers", "repo_module_file", "task_entry_files"]
 
 # import name -> packages (conda or PyPI name) any of which provides it; a name not listed
 # is provided by the package of the same name (underscores as dashes).
@@ -236,6 +238,14 @@ def closure(repo: pathlib.Path, entries: list[pathlib.Path], python: tuple[int, 
     return [Requirement(names, where) for names, where in sorted(found.items())]
 
 
+def console_scripts(repo: pathlib.Path) -> dict[str, str]:
+    """{console script: the package it runs} of the repo's own distributions besides torchrig
+    (python/pyproject.toml's [project.scripts]: ``torchrig-release`` -> ``torchrig_release``)."""
+    pyproject = repo / "python" / "pyproject.toml"
+    scripts = load_toml(pyproject).get("project", {}).get("scripts", {}) if pyproject.is_file() else {}
+    return {name: target.split(":")[0].split(".")[0] for name, target in scripts.items()}
+
+
 def task_entry_files(repo: pathlib.Path, cmd: str,
                      cwd: str = ".") -> tuple[list[pathlib.Path], list[str], list[pathlib.Path]]:
     """(repo .py files a `python ...` task runs, third-party modules it runs, repo files it
@@ -245,9 +255,14 @@ def task_entry_files(repo: pathlib.Path, cmd: str,
     repo_pkg verb`` with a ``repo_pkg/main_verb.py`` (a dispatcher, one module per verb)
     -> main_verb.py, and __main__.py only imported (it loads every verb to build its
     parser); ``python -m other`` -> the module ``other`` itself; every argument naming a
-    repo .py file or folder adds its .py files (``pytest tests`` collects tests/).
+    repo .py file or folder adds its .py files (``pytest tests`` collects tests/). A console
+    script of the repo's (:func:`console_scripts`: ``torchrig-release verb``) counts as
+    ``python -m`` its package.
     """
     words = shlex.split(cmd)
+    scripts = console_scripts(repo)
+    if words and words[0] in scripts:
+        words = ["python", "-m", scripts[words[0]], *words[1:]]
     base = repo / cwd
     files: list[pathlib.Path] = []
     loaded: list[pathlib.Path] = []

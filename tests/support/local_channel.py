@@ -43,7 +43,8 @@ import sys
 import tempfile
 
 from torchrig_release import build_requirements, variants
-from torchrig_release.conda import util as cu
+from torchrig_release.conda import build as conda_build
+from torchrig_release.conda import channel as conda_channel
 from torchrig_release.errors import ReleaseError
 from torchrig_release.library import torch_version
 from torchrig_release.paths import RECIPE, cache_entry, python_tag
@@ -113,7 +114,7 @@ def channel_inputs(versions: dict[str, str]) -> dict:
             cuda_only |= recipe_requirements({**cpu, "cuda_compiler_version": cuda}, local)
         cuda_compiler = values["cuda_compiler"][0]
         cuda_only -= recipe_requirements(cpu, local) | {"cuda-version", f"{cuda_compiler}_{TARGET}"}
-    code = "".join(pathlib.Path(m.__file__).read_text() for m in (cu, si, variants)) + \
+    code = "".join(pathlib.Path(m.__file__).read_text() for m in (conda_build, conda_channel, si, variants)) + \
         pathlib.Path(__file__).read_text()
     return {
         "code": hashlib.sha256(code.encode()).hexdigest(),
@@ -187,17 +188,17 @@ def build_channel(channel: pathlib.Path | None = None, force: bool = False) -> t
     work.mkdir(parents=True)
     variants = VariantConfig({"python": [inputs["python_minor"]]})
     packages = []
-    with cu.Timer() as total:
+    with conda_build.Timer() as total:
         for i, standin in enumerate(plan(inputs, work)):
             recipe = Stage0Recipe.from_dict(standin.recipe, recipe_dir=work / "recipes" / f"{i:02d}-{standin.name}")
-            with cu.Timer() as t:
-                (result,) = cu.build_recipe(recipe, channel, [str(channel)], variants=variants,
+            with conda_build.Timer() as t:
+                (result,) = conda_build.build_recipe(recipe, channel, [str(channel)], variants=variants,
                                             package_format="conda:1")
             log.info("%13s  %s %s %s  (%.1fs)", standin.kind, result.name, result.version,
                      result.build_string, t.seconds)
-            packages += [{**cu.package_metadata(pathlib.Path(p)), "kind": standin.kind}
+            packages += [{**conda_channel.package_metadata(pathlib.Path(p)), "kind": standin.kind}
                          for p in result.packages]
-    cu.index_channel(channel)
+    conda_channel.index_channel(channel)
     for leftover in channel.iterdir():  # rattler-build's work folders and log
         if leftover.name not in (TARGET, "noarch", MARKER):
             shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()

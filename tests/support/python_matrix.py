@@ -4,12 +4,12 @@
 ``$(pyenv root)/versions/3.X.*``, and for each Python in :data:`TORCH_FOR_PYTHON`:
 
 1. reuses (or creates) the cached venv ``<cache>/venv-py3.X-torch<version>``
-   (torchrig_release.venvs; PyPI's torch is a CUDA build, run here on the CPU) with the
+   (torchrig_release.venv; PyPI's torch is a CUDA build, run here on the CPU) with the
    build tools of pyproject.toml and the test requirements;
 2. builds torchrig (classic) with ``pip install --no-build-isolation --no-deps --target``
    into ``build/pythons/py3.X-torch<version>/site`` (its own build dir beside it), so the
-   shared venv itself never holds a torchrig; a link there to this checkout's
-   python/torchrig_release serves the release-tooling unit tests;
+   shared venv itself never holds a torchrig; the release tooling (torchrig-release,
+   python/pyproject.toml) is installed there too, editable, for the release-tooling unit tests;
 3. runs ``pytest tests/unit`` with that folder first on PYTHONPATH.
 
 Prints one line per Python: ``[pythons] 3.12 torch 2.15.0: passed (214 passed in 80s; build 95s)``
@@ -27,17 +27,17 @@ import subprocess
 import sys
 import time
 
-from torchrig_release import build_requirements
+from torchrig_release import build_requirements, machine
 from torchrig_release.paths import REPO, torch_venv_dir
-from torchrig_release.venvs import ensure_venv
+from torchrig_release.venv import ensure_venv
 
 from support import test_log
 
 # The torch each Python is tested with: a classic pytorch minor of recipe/variants.yaml,
 # the newest PyPI has for that Python (torch 2.15.0 has no cp310 wheel: 3.10 gets 2.14.1);
 # 3.11 is .venv (tools/dev-setup: the CPU torch 2.13.0 on disk).
-TORCH_FOR_PYTHON = {"3.10": "2.14.1", "3.12": "2.15.0", "3.13": "2.15.0"}
-MAIN_RUN = ("3.11", "2.13.0")  # .venv, README's test command
+TORCH_FOR_PYTHON = {"3.10": machine.CUDA_TORCH, "3.12": machine.NEWEST_TORCH, "3.13": machine.NEWEST_TORCH}
+MAIN_RUN = ("3.11", machine.BUILD_TORCH)  # .venv, README's test command
 # test + demo extras, and what the release-tooling unit tests (abi, wheel, variants) import;
 # tests/packaging/test_python_matrix.py checks this against tests/unit's import closure
 TEST_EXTRAS = ["numpy", "pytest", "hypothesis", "pillow", "matplotlib", "packaging", "pyelftools",
@@ -80,8 +80,8 @@ def run_one(python: str, interpreter: pathlib.Path, torch: str) -> tuple[bool, s
                             f"--config-settings=build-dir={work / 'cmake'}", "."],
                            cwd=REPO, capture_output=True, text=True)
     build_s = time.monotonic() - start
-    # the release tooling is not a distribution: this checkout's, beside the built torchrig
-    (site / "torchrig_release").symlink_to(REPO / "python" / "torchrig_release", target_is_directory=True)
+    if build.returncode == 0:
+        build = install_release_tool(venv_python, site)
     if build.returncode != 0:
         sys.stderr.write(build.stdout[-4000:] + build.stderr[-4000:])
         return False, f"build failed (rc {build.returncode}, {build_s:.0f}s)"
@@ -106,6 +106,20 @@ def run_one(python: str, interpreter: pathlib.Path, torch: str) -> tuple[bool, s
                          + "\n".join((stdout + stderr).splitlines()[-30:]) + "\n"
                          + "".join(f"[pythons] {python}: {line}\n" for line in test_log.digest(log, rc)))
     return rc == 0, f"{summary}; venv {venv_s:.0f}s, build {build_s:.0f}s, tests {test_s:.0f}s"
+
+
+def install_release_tool(venv_python: pathlib.Path, site: pathlib.Path) -> subprocess.CompletedProcess:
+    """torchrig-release (this checkout's, editable) into ``site`` beside the built torchrig.
+
+    ``site`` reaches the tests through PYTHONPATH, where Python reads no .pth file, so the
+    editable install's own .pth (its import hook) is read by a sitecustomize.py there."""
+    done = subprocess.run([str(venv_python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                           "--no-deps", "--target", str(site), "-e", "python"],
+                          cwd=REPO, capture_output=True, text=True)
+    (site / "sitecustomize.py").write_text(
+        "# written by tests/support/python_matrix.py: read the .pth files of this folder\n"
+        "import os, site\nsite.addsitedir(os.path.dirname(os.path.abspath(__file__)))\n")
+    return done
 
 
 def _text(data) -> str:

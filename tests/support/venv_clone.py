@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 from torchrig_release.paths import torch_venv_dir
-from torchrig_release.venvs import ensure_venv
+from torchrig_release.venv import ensure_venv
 
 
 def clone(torch_version: str, target: Path, extras: list[str] | None = None) -> Path:

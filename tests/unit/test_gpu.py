@@ -6,7 +6,7 @@ gradcheck, opcheck and torch.compile are device-parametrised tests of test_ops.p
 (their CUDA cases are `gpu`-marked). Small cases come from helpers.py (shared with the CPU tests); the
 mesh-scale cases below use SMPL-X's tree and vertex orders that exercise the
 kernels' per-run caching (coherent) and defeat it (random).
-``python -m torchrig_release test-gpu`` runs the `gpu` tests and fails when no GPU is present.
+``torchrig-release test-gpu`` runs the `gpu` tests and fails when no GPU is present.
 """
 from __future__ import annotations
 

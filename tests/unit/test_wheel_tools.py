@@ -14,7 +14,7 @@ from packaging.specifiers import SpecifierSet
 
 from torchrig import _guard
 from torchrig._torch_version import distribution, requirement
-from torchrig_release.wheel import WheelError
+from torchrig_release.errors import WheelError
 from torchrig_release.wheel.archive import WheelName, build_info, metadata, rename
 from torchrig_release.wheel.build import flavour_name
 from torchrig_release.wheel.check import check_name, check_pin, check_platform

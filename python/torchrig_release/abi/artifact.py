@@ -24,22 +24,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ReleaseError
+from ..errors import ArtifactError
 from ..library import library_module
 from .declared import CondaRange, Declared, PipRange
 from .torch_install import env_root
 
-__all__ = ["Artifact", "ArtifactError", "open_artifact"]
+__all__ = ["Artifact", "open_artifact"]
 
 PACKAGE = "torchrig"
 CONDA_SUFFIXES = (".conda", ".tar.bz2")
-
-
-class ArtifactError(ReleaseError):
-    """The argument is not a usable torchrig artifact (exit status 2)."""
-
-    def __init__(self, message: str):
-        super().__init__(message, 2)
 
 
 @dataclass

@@ -28,13 +28,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..library import torch_version
+from ..paths import cache_dir
 from . import elf
-from .artifact import Artifact
+from .artifact import Artifact, open_artifact
 from .declared import CondaRange, admitted_minors, format_minors, minors_from
 from .stable import check_stable_symbols
-from .torch_install import TorchInstall
+from .torch_install import TorchInstall, resolve
 
-__all__ = ["ExtensionSymbols", "Report", "TargetResult", "check"]
+__all__ = ["ExtensionSymbols", "Report", "TargetResult", "check", "check_artifact"]
 
 
 @dataclass
@@ -226,3 +227,14 @@ def check(artifact: Artifact, torches: list[TorchInstall]) -> Report:
     else:
         problems, notes = _range_problems(artifact, targets, minors, unbounded), []
     return Report(artifact, extensions, targets, minors, unbounded, problems, notes)
+
+
+def check_artifact(artifact: str, torches: list[str], venv_root: Path | None = None) -> Report:
+    """The ABI check of ``artifact`` (a path, see :func:`.artifact.open_artifact`) against each
+    torch named in ``torches`` (see :func:`.torch_install.resolve`; versions are looked up in
+    ``venv_root``, default the machine-wide cache). ReleaseError (status 2) for an unusable
+    argument."""
+    root = venv_root or cache_dir()
+    installs = [resolve(spec, root) for spec in torches]
+    with open_artifact(artifact) as opened:
+        return check(opened, installs)

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from .check import Report, TargetResult
+from pathlib import Path
+
+from ..errors import ReleaseError
+from .check import Report, TargetResult, check_artifact
 from .declared import CondaRange, format_minors
 from .torch_install import TorchInstall
 
@@ -102,3 +105,13 @@ def to_json(report: Report) -> dict:
         "notes": report.notes,
         "ok": report.ok,
     }
+
+
+def verdict(artifact: Path | str, torches: list[str], venv_root: Path | None = None) -> tuple[bool, str]:
+    """The ABI check as a gate (upload, wheel check): (passed, its text report). An unusable
+    argument (not a torchrig artifact, no such torch) fails with its message."""
+    try:
+        report = check_artifact(str(artifact), torches, venv_root)
+    except ReleaseError as err:
+        return False, f"abi-check: error: {err}"
+    return report.ok, to_text(report)

@@ -5,7 +5,7 @@ A ``--torch`` argument is one of
   * a site-packages directory holding ``torch/``,
   * a virtual environment or conda prefix (its ``bin/python``), or its python,
   * a version such as ``2.14.1``: the venv ``<venv-root>/venv-py3.11-torch2.14.1`` made by
-    ``python -m torchrig_release venv --torch 2.14.1`` (venv-root: the machine-wide cache).
+    ``torchrig-release venv --torch 2.14.1`` (venv-root: the machine-wide cache).
 Its facts (version, CUDA, cxx11 ABI, Python) come from importing that torch in
 its own interpreter, in a subprocess: the same values torchrig's import-time
 guard will see. Nothing is installed or changed.
@@ -22,11 +22,11 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from ..errors import ReleaseError
+from ..errors import TorchNotFound
 from ..library import torch_version
-from ..paths import python_tag
+from ..paths import torch_venv_name
 
-__all__ = ["TorchInstall", "TorchNotFound", "env_root", "resolve"]
+__all__ = ["TorchInstall", "env_root", "resolve"]
 
 # Prints the facts of the torch found first on sys.path (a site directory to look in first
 # comes through PYTHONPATH).
@@ -54,13 +54,6 @@ print(json.dumps({
     "python_version": "%d.%d" % sys.version_info[:2],
 }))
 """
-
-
-class TorchNotFound(ReleaseError):
-    """A ``--torch`` argument names no usable torch installation (exit status 2)."""
-
-    def __init__(self, message: str):
-        super().__init__(message, 2)
 
 
 @dataclass(frozen=True)
@@ -107,7 +100,7 @@ def _locate(spec: str, venv_root: Path) -> tuple[Path, Path | None]:
             Version(spec)
         except InvalidVersion:
             raise TorchNotFound(f"{spec!r} is neither a path nor a torch version") from None
-        venv = venv_root / f"venv-{python_tag()}-torch{spec}"
+        venv = venv_root / torch_venv_name(spec)
         if _env_python(venv) is None:
             raise TorchNotFound(
                 f"no venv for torch {spec} at {venv}; create it with "

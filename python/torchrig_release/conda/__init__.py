@@ -1,2 +1,2 @@
-"""Conda side of the release: rattler-build helpers (util), rendering the matrix (render),
-building one variant (build)."""
+"""Conda side of the release: rendering the matrix (render), building with rattler-build (build),
+local channels (channel), py-rattler's coroutines run safely (rattler_async)."""

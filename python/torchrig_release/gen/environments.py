@@ -16,7 +16,7 @@ from ..paths import REPO
 
 OUT_DIR = REPO / "environments"
 ENV_NAME = re.compile(r"^py3\d+-(cpu|cuda)\d*$")  # the per-Python x flavour environments
-HEADER = "# Generated from pixi.toml by `python -m torchrig_release gen environments`; do not edit."
+HEADER = "# Generated from pixi.toml by `torchrig-release gen environments`; do not edit."
 FUZZY = re.compile(r"^(\d+(?:\.\d+)*)\.\*$")  # "3.12.*" -> conda's "=3.12"
 
 __all__ = ["conda_spec", "generate", "render", "sync"]
@@ -43,8 +43,14 @@ def conda_spec(name: str, spec: Any) -> str:
 
 
 def _pip_spec(name: str, spec: Any) -> str:
+    """A pixi pypi spec as a pip requirement line: "*" -> name, ">=1" -> name>=1, a path of
+    this repository {path, editable} -> ``-e ../<path>`` (conda runs pip beside the file, in
+    environments/)."""
+    if isinstance(spec, Mapping) and set(spec) <= {"path", "editable"} and "path" in spec:
+        return f"{'-e ' if spec.get('editable') else ''}../{spec['path']}"
     if not isinstance(spec, str):
-        raise ValueError(f"{name}: only plain version specs can go to a conda file's pip list")
+        raise ValueError(f"{name}: only plain version specs and repository paths can go to a "
+                         "conda file's pip list")
     return name if spec == "*" else f"{name}{spec}"
 
 

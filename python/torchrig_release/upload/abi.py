@@ -4,23 +4,24 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from ..errors import ReleaseError
-from ..paths import cache_dir, python_tag
-from .packages import Package, UploadError
+from ..errors import UploadError
+from ..paths import cache_dir, torch_venv_name
+from .packages import Package
 
 __all__ = ["Checker", "abi_check", "real_check", "torches_for"]
 
 # (package file, torch specs) -> (passed, the report text to show when it did not)
 Checker = Callable[[Path, list[str]], tuple[bool, str]]
+# (the line saying how one package fared, its report when it failed / None)
+Show = Callable[[str, "str | None"], object]
 
 
 def torch_venv_pattern() -> re.Pattern[str]:
     """``venv-py3.11-torch<version>``: the cached torch venvs of this Python."""
-    return re.compile(rf"venv-{re.escape(python_tag())}-torch(\d+(?:\.\d+)+)")
+    return re.compile(re.escape(torch_venv_name("@")).replace("@", r"(\d+(?:\.\d+)+)"))
 
 
 def torches_for(package: Package, venv_root: Path | None = None) -> list[str]:
@@ -39,17 +40,10 @@ def torches_for(package: Package, venv_root: Path | None = None) -> list[str]:
 
 
 def real_check(venv_root: Path | None = None) -> Checker:
-    """The ABI check of main_abi_check, called in-process; its text report on failure."""
-    from ..abi.report import to_text
-    from ..main_abi_check import check_artifact
+    """The ABI check (abi.report.verdict), called in-process; its text report on failure."""
+    from ..abi.report import verdict
 
-    def check(path: Path, torches: list[str]) -> tuple[bool, str]:
-        try:
-            report = check_artifact(str(path), torches, venv_root)
-        except ReleaseError as err:  # not a torchrig artifact, no such torch, ...
-            return False, f"abi-check: error: {err}"
-        return report.ok, to_text(report)
-    return check
+    return lambda path, torches: verdict(path, torches, venv_root)
 
 
 @contextlib.contextmanager
@@ -62,10 +56,11 @@ def _without(names: Iterable[str]) -> Iterator[None]:
         os.environ.update(saved)
 
 
-def abi_check(packages: list[Package], torches: list[str], secret_names: Iterable[str] = (),
+def abi_check(packages: list[Package], torches: list[str], show: Show, secret_names: Iterable[str] = (),
               venv_root: Path | None = None, checker: Checker | None = None) -> None:
     """Run the ABI check on every package against ``torches`` (else the admitted torch
-    venvs); refuse (UploadError) if any fails. While it runs, the environment lacks the
+    venvs), handing ``show`` a line per package (and the report of a failed one) as it is
+    done; refuse (UploadError) if any fails. While it runs, the environment lacks the
     variables ``secret_names``: the check has no use for a token."""
     venv_root = venv_root or cache_dir()
     try:
@@ -79,17 +74,16 @@ def abi_check(packages: list[Package], torches: list[str], secret_names: Iterabl
             raise UploadError(
                 f"abi-check: no torch to check {package.path.name} against: pass --torch (an "
                 "environment with the torch it was built for, e.g. .venv) or create "
-                f"{venv_root}/venv-{python_tag()}-torch<version> with "
+                f"{venv_root / torch_venv_name('<version>')} with "
                 "`python -m torchrig_release venv --torch <version>`", 2)
         try:
             with _without(secret_names):
                 passed, text = check(package.path, against)
         except (ImportError, FileNotFoundError) as err:
             raise UploadError(f"abi-check not available ({err}); nothing is uploaded without it", 2)
-        print(f"abi-check: {'ok    ' if passed else 'FAILED'} {package.path.name} "
-              f"(torch: {', '.join(against)})")
+        show(f"abi-check: {'ok    ' if passed else 'FAILED'} {package.path.name} "
+             f"(torch: {', '.join(against)})", None if passed else text.rstrip())
         if not passed:
-            print(text.rstrip(), file=sys.stderr)
             failed.append(package.path.name)
     if failed:
         raise UploadError(f"refused: the ABI check failed for {', '.join(failed)}; "

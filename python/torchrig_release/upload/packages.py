@@ -1,18 +1,14 @@
 """The packages to upload: found in rattler-build's output folder, read from their
-info/index.json with py-rattler; and the upload's error type (a ReleaseError)."""
+info/index.json with py-rattler (errors: errors.UploadError)."""
 from __future__ import annotations
 
 import dataclasses
 import re
 from pathlib import Path
 
-from ..errors import ReleaseError
+from ..errors import UploadError
 
 SUBDIR = re.compile(r"noarch|[a-z0-9]+-[a-z0-9_]+")
-
-
-class UploadError(ReleaseError):
-    """A refusal or failure of the upload, already worded for the user and free of secrets."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,18 +1,19 @@
 """Sending: rattler-build's upload functions, or a copy into a local file channel.
 
-Token hygiene lives here: the token comes from the target's environment variable
-only, and any error text is passed through ``redact`` before anyone sees it.
+Token hygiene: the token comes from the target's environment variable only (read by
+credentials.py, which the index upload shares), and any error text is passed through
+``credentials.redact`` before anyone sees it.
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import urllib.parse
 from pathlib import Path
 
-from ..conda.util import run_async
-from .packages import Package, UploadError
+from ..conda.rattler_async import run_async
+from ..credentials import from_environment, redact
+from ..errors import UploadError
+from .packages import Package
 
 TOKEN_ENV = {"prefix": "PREFIX_API_KEY", "anaconda": "ANACONDA_API_KEY",
              "quetz": "QUETZ_API_KEY", "artifactory": "ARTIFACTORY_TOKEN", "local": None}
@@ -24,28 +25,17 @@ def credentials(target: str) -> tuple[str | None, bool, str]:
     name = TOKEN_ENV[target]
     if name is None:
         return None, True, "token: none needed for a local channel"
-    token = os.environ.get(name) or None
-    if token and not (token.isascii() and token.isprintable() and token.split() == [token]):
-        # such a token cannot be right, and could not be reliably cut out of error text
-        raise UploadError(f"${name} is set but is not a token (non-ASCII characters or "
-                          "spaces); check the variable", 2)
+    # a token with spaces or non-ASCII characters cannot be right, and could not be reliably
+    # cut out of error text
+    secret = from_environment([name], UploadError, "${name} is set but is not a token "
+                              "(non-ASCII characters or spaces); check the variable")
+    token = secret.value if secret else None
     if token:
         return token, True, f"token: ${name} is set"
     if target == "prefix" and os.environ.get("GITHUB_ACTIONS") == "true":
         return None, True, (f"token: ${name} is not set; prefix.dev trusted publishing "
                             "(GitHub Actions)")
     return None, False, f"token: ${name} is NOT set"
-
-
-def redact(text: str, secret: str | None) -> str:
-    """``text`` with ``secret`` (as is, URL-encoded or JSON-escaped) replaced by ``***``."""
-    if not secret:
-        return text
-    forms = {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret),
-             json.dumps(secret)[1:-1]}
-    for form in sorted(forms, key=len, reverse=True):
-        text = text.replace(form, "***")
-    return text
 
 
 def call_redacted(upload, token: str | None, hint: str) -> None:
@@ -82,21 +72,22 @@ def upload_local(packages: list[Package], channel: Path) -> None:
     run_async(index_fs(channel))
 
 
-def upload_remote(args, files: list[str], token: str | None) -> None:
-    """Send ``files`` with rattler-build's upload function for ``args.to``."""
+def upload_remote(target: str, files: list[str], token: str | None, *, url: str,
+                  channel: str | None, owner: str | None = None) -> None:
+    """Send ``files`` with rattler-build's upload function for ``target`` (a key of
+    TOKEN_ENV other than ``local``): to ``channel`` on the server ``url``; anaconda.org:
+    to ``owner``, ``channel`` being a label there."""
     import rattler_build as rb
 
     calls = {
-        "prefix": lambda: rb.upload_package_to_prefix(files, args.url, args.channel, api_key=token),
+        "prefix": lambda: rb.upload_package_to_prefix(files, url, channel, api_key=token),
         "anaconda": lambda: rb.upload_package_to_anaconda(
-            files, args.owner, channel=[args.channel] if args.channel else None,
-            api_key=token, url=args.url),
-        "quetz": lambda: rb.upload_package_to_quetz(files, args.url, args.channel, api_key=token),
-        "artifactory": lambda: rb.upload_package_to_artifactory(files, args.url, args.channel,
-                                                                 token=token),
+            files, owner, channel=[channel] if channel else None, api_key=token, url=url),
+        "quetz": lambda: rb.upload_package_to_quetz(files, url, channel, api_key=token),
+        "artifactory": lambda: rb.upload_package_to_artifactory(files, url, channel, token=token),
     }
-    hint = (f"The server at {args.url} refused or failed the upload. Check that "
-            f"${TOKEN_ENV[args.to]} holds a valid token whose user may write to "
-            f"'{args.channel or args.owner}', and that these files are not already there "
+    hint = (f"The server at {url} refused or failed the upload. Check that "
+            f"${TOKEN_ENV[target]} holds a valid token whose user may write to "
+            f"'{channel or owner}', and that these files are not already there "
             "(channels refuse re-uploads; a rebuild needs a new build number).")
-    call_redacted(calls[args.to], token, hint)
+    call_redacted(calls[target], token, hint)

@@ -6,14 +6,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import ReleaseError
+from ..errors import WheelError
 from ..paths import REPO
 
-__all__ = ["WheelError", "dist_dir", "wheels_in"]
-
-
-class WheelError(ReleaseError):
-    """A refusal or failure of the wheel pipeline, worded for the user and free of secrets."""
+__all__ = ["dist_dir", "wheels_in"]
 
 
 def dist_dir(env_name: str | None = None) -> Path:

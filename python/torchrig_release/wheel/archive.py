@@ -15,7 +15,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import WheelError
+from ..errors import WheelError
 
 __all__ = ["WheelName", "build_info", "metadata", "normalize", "rename"]
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..library import library_module
 from ..paths import REPO
-from . import WheelError
+from ..errors import WheelError
 from .archive import build_info, rename
 
 __all__ = ["build_wheel", "flavour_name"]

@@ -18,17 +18,17 @@ import dataclasses
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from packaging.requirements import Requirement
 
-from ..errors import ReleaseError
+from ..errors import WheelError
 from ..library import library_module
-from . import WheelError
 from .archive import WheelName, build_info, metadata, normalize
 from .build import flavour_name
 
-__all__ = ["Result", "check_wheel", "refuse_failed"]
+__all__ = ["Result", "check_wheel", "check_wheels", "refuse_failed", "results_text"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,14 +80,10 @@ def check_platform(path: Path) -> Result:
 
 
 def check_abi(path: Path, torches: list[str]) -> Result:
-    from ..abi.report import to_text
-    from ..main_abi_check import check_artifact
+    from ..abi.report import verdict
 
-    try:
-        report = check_artifact(str(path), torches)
-    except ReleaseError as err:
-        return Result("abi", False, f"abi-check: error: {err}")
-    return Result("abi", report.ok, f"against {', '.join(torches)}" if report.ok else to_text(report))
+    ok, text = verdict(path, torches)
+    return Result("abi", ok, f"against {', '.join(torches)}" if ok else text)
 
 
 def check_wheel(path: Path, torches: list[str]) -> list[Result]:
@@ -109,3 +105,24 @@ def refuse_failed(checked: dict[Path, list[Result]]) -> None:
     failed = [f"{p.name}: {r.check}" for p, rs in checked.items() for r in rs if not r.ok]
     if failed:
         raise WheelError("refused: checks failed (" + "; ".join(failed) + "); nothing published")
+
+
+def results_text(wheel: Path, results: list[Result]) -> str:
+    """The wheel's name, then one line per check (a failed check's detail, and twine's, in full)."""
+    lines = [wheel.name]
+    for r in results:
+        first, *rest = r.detail.splitlines() or [""]
+        lines.append(f"  {'ok    ' if r.ok else 'FAILED'} {r.check:9} {first}")
+        lines += [f"         {line}" for line in (rest if not r.ok or r.check == "twine" else [])]
+    return "\n".join(lines)
+
+
+def check_wheels(wheels: list[Path], torches: list[str], show: Callable[[str], object]) -> None:
+    """Check every wheel (the ABI check against ``torches``, default this environment), handing
+    each one's :func:`results_text` to ``show`` as it is done; WheelError (nothing may be
+    published) if any check failed. The `check` and `publish` verbs share it."""
+    checked = {}
+    for wheel in wheels:
+        checked[wheel] = results = check_wheel(wheel, torches or [sys.prefix])
+        show(results_text(wheel, results))
+    refuse_failed(checked)

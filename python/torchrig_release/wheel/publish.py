@@ -16,8 +16,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from ..upload.targets import redact
-from . import WheelError
+from ..credentials import from_environment, redact
+from ..errors import WheelError
 from .archive import WheelName, normalize
 
 __all__ = ["Credentials", "credentials", "display_url", "existing", "failure_hint", "simple_url", "twine_upload"]
@@ -46,13 +46,14 @@ class Credentials:
 
 
 def credentials(environ=os.environ) -> Credentials:
-    for user_var, pass_var in PAIRS:
-        if environ.get(pass_var):
-            password = environ[pass_var]
-            if not (password.isascii() and password.isprintable()):
-                raise WheelError(f"${pass_var} is set but holds non-printable characters", 2)
-            return Credentials(environ.get(user_var) or "__token__", password, pass_var)
-    return Credentials(None, None, "")
+    """The first pair of PAIRS whose password is set (user default ``__token__``), else none."""
+    secret = from_environment([p for _, p in PAIRS], WheelError,
+                              "${name} is set but holds non-printable characters", spaces=True,
+                              environ=environ)
+    if secret is None:
+        return Credentials(None, None, "")
+    user_var = dict((p, u) for u, p in PAIRS)[secret.variable]
+    return Credentials(environ.get(user_var) or "__token__", secret.value, secret.variable)
 
 
 def display_url(url: str, password: str | None = None) -> str:

@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import WheelError
+from ..errors import WheelError
 
 __all__ = ["EXCLUDE", "PLAT", "best_plat", "repair", "show"]
 

@@ -3,7 +3,7 @@
 ``pixi run test-gpu`` calls it. Without a CUDA device the `gpu` tests skip,
 which would let a GPU job pass having tested nothing: here that is an error
 (exit 2), and so is a torchrig built without its CUDA kernels. Extra
-arguments go to pytest, e.g. ``python -m torchrig_release test-gpu -x -k skin``.
+arguments go to pytest, e.g. ``torchrig-release test-gpu -x -k skin``.
 
 ``--memcheck`` runs the op, bad-input and fuzz tests on the GPU under
 ``compute-sanitizer --tool memcheck`` instead (CUDA's caching allocator off,
@@ -20,6 +20,7 @@ import sys
 
 from .errors import ReleaseError
 from .paths import REPO as ROOT
+from .sanitize import SANITIZER_TESTS
 
 log = logging.getLogger(__name__)
 
@@ -40,26 +41,28 @@ def preflight() -> str | None:
     return None
 
 
-MEMCHECK_TESTS = ("tests/unit/test_ops.py", "tests/unit/test_bad_inputs.py", "tests/unit/test_fuzz.py")
-
-
 def memcheck_command(sanitizer: str, pytest_args: list[str]) -> tuple[list[str], dict[str, str]]:
     """The compute-sanitizer memcheck run of the GPU op tests: (argv, extra environment)."""
     argv = [sanitizer, "--tool", "memcheck", "--error-exitcode", "1", "--target-processes", "all",
             sys.executable, "-m", "pytest", "-m", "gpu", "-k", "not compile",
-            *(str(ROOT / t) for t in MEMCHECK_TESTS), *pytest_args]
+            *(str(ROOT / t) for t in SANITIZER_TESTS), *pytest_args]
     return argv, {"PYTORCH_NO_CUDA_MEMORY_CACHING": "1", "TORCHRIG_FUZZ_EXAMPLES": "200"}
 
 
-def run_gpu_tests(memcheck: bool, pytest_args: list[str]) -> int:
-    """pytest's exit status; ReleaseError (status 2) when the GPU tests cannot run here."""
+def device_line() -> str:
+    """``test-gpu: <device> (capability X.Y), torch <version>``; ReleaseError (status 2) when
+    the GPU tests cannot run here (:func:`preflight`)."""
     why = preflight()
     if why is not None:
         raise ReleaseError(f"test-gpu: {why}", 2)
     import torch
 
-    print(f"test-gpu: {torch.cuda.get_device_name()} (capability "
-          f"{'.'.join(map(str, torch.cuda.get_device_capability()))}), torch {torch.__version__}")
+    return (f"test-gpu: {torch.cuda.get_device_name()} (capability "
+            f"{'.'.join(map(str, torch.cuda.get_device_capability()))}), torch {torch.__version__}")
+
+
+def run_gpu_tests(memcheck: bool, pytest_args: list[str]) -> int:
+    """pytest's exit status (call :func:`device_line` first: it refuses a machine without a GPU)."""
     command = [sys.executable, "-m", "pytest", "-m", "gpu", str(ROOT / "tests"), *pytest_args]
     env = dict(os.environ)
     if memcheck:

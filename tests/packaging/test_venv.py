@@ -1,9 +1,9 @@
-"""The shared venv cache (torchrig_release.venvs): a venv other checkouts may use is never cleared."""
+"""The shared venv cache (torchrig_release.venv): a venv other checkouts may use is never cleared."""
 from __future__ import annotations
 
 import json
 
-from torchrig_release.venvs import ensure_venv
+from torchrig_release.venv import ensure_venv
 
 
 def _fake_venv(path, torch, extra):
