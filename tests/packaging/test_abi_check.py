@@ -24,6 +24,7 @@ from torchrig_release.abi.declared import CondaRange, PipRange, admitted_minors
 from torchrig_release.abi.torch_install import TorchInstall
 from torchrig_release.main import main as release_main
 from torchrig_release.paths import REPO
+from support.timeouts import COMMAND_S
 
 
 def abi_check(argv: list[str]) -> int:
@@ -62,7 +63,7 @@ class _C:
 
 
 def _gxx(*args: str | Path) -> None:
-    subprocess.run(["g++", "-shared", "-fPIC", *map(str, args)], check=True)
+    subprocess.run(["g++", "-shared", "-fPIC", *map(str, args)], check=True, timeout=COMMAND_S)
 
 
 @pytest.fixture(scope="module")

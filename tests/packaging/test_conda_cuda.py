@@ -32,6 +32,7 @@ from support import cuda_channel
 from support.conda_fixtures import (  # noqa: F401  (fixtures)
     REPO, built_package, by_name, local_channel, local_variants, run_tool,
 )
+from support.timeouts import COMMAND_S
 from rattler import MatchSpec, Version, VersionSpec
 from rattler.exceptions import SolverError
 from torchrig_release.conda import channel as conda_channel
@@ -110,7 +111,7 @@ def test_build_sh_arch_list_precedence(tmp_path, override, from_pytorch, want):
            "TORCHRIG_CUDA_ARCH_LIST": override, "CF_TORCH_CUDA_ARCH_LIST": from_pytorch,
            "PYTHON": "true", "SRC_DIR": str(REPO)}
     proc = subprocess.run(["bash", str(REPO / "recipe" / "build.sh")], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, check=True)
+                          capture_output=True, text=True, check=True, timeout=COMMAND_S)
     shown = want or next(line.split()[1] for line in
                          (REPO / "cmake" / "cuda-arch-lists.txt").read_text().splitlines()
                          if line.split()[:1] == [CUDA])
@@ -124,7 +125,7 @@ def cuda_standin_channel() -> pathlib.Path:
     if not (pathlib.Path(os.environ.get("CUDA_HOME") or "/usr/local/cuda") / "bin" / "nvcc").is_file():
         pytest.skip("no nvcc (set CUDA_HOME to a CUDA 13.0 toolkit)")
     proc = subprocess.run([sys.executable, "-m", "support.cuda_channel"],
-                          cwd=REPO / "tests", stdout=subprocess.PIPE, text=True)
+                          cwd=REPO / "tests", stdout=subprocess.PIPE, text=True, timeout=COMMAND_S)
     if proc.returncode:
         pytest.fail(f"tests/support/cuda_channel.py exited {proc.returncode}")
     return pathlib.Path(proc.stdout.strip())
@@ -199,7 +200,7 @@ def test_fresh_prefix_gets_cuda_pytorch_and_cuda_kernels(cuda_package, cuda_pref
     assert str(records["libtorch"].build).startswith("cuda130_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     out = subprocess.run([str(prefix / "bin" / "python"), "-c", PROBE], env=env, cwd=prefix,
-                         check=True, capture_output=True, text=True).stdout
+                         check=True, capture_output=True, text=True, timeout=COMMAND_S).stdout
     result = json.loads(out.strip().splitlines()[-1])
     print(f"\nprobe in {prefix}: {result}")
     assert result["file"].startswith(str(prefix))
@@ -231,7 +232,7 @@ def test_cpu_torchrig_refused_beside_the_cuda_pytorch(built_package, cuda_packag
 
 def _abi_check(package: str, torch: pathlib.Path) -> subprocess.CompletedProcess:
     proc = subprocess.run([sys.executable, "-m", "torchrig_release", "abi-check", package,
-                           "--torch", str(torch)], cwd=REPO, capture_output=True, text=True)
+                           "--torch", str(torch)], cwd=REPO, capture_output=True, text=True, timeout=COMMAND_S)
     print(f"\n--- abi-check {pathlib.Path(package).name} --torch {torch}: exit {proc.returncode}\n"
           f"{proc.stdout}{proc.stderr}")
     return proc

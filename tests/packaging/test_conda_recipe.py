@@ -31,6 +31,7 @@ from torchrig_release import variants as cu
 from torchrig_release.library import torch_version
 from torchrig_release.paths import OUTPUT_DIR, RECIPE, REPO
 from torchrig_release.pixi import load_toml
+from support.timeouts import COMMAND_S
 
 pytestmark = pytest.mark.conda
 slow = pytest.mark.slow
@@ -81,7 +82,7 @@ def test_a_derived_variant_config_replaces_only_the_keys_asked(tmp_path):
 
 def test_build_conda_outside_the_matrix_says_how_to_fix():
     proc = subprocess.run([sys.executable, "-m", "torchrig_release", "build-conda", "--pytorch", "2.9",
-                           "--channel", "/nonexistent"], capture_output=True, text=True, cwd=REPO)
+                           "--channel", "/nonexistent"], capture_output=True, text=True, cwd=REPO, timeout=COMMAND_S)
     assert proc.returncode == 2, proc.stderr
     assert "pytorch 2.9" in proc.stderr and "--variants" in proc.stderr, proc.stderr
 
@@ -166,7 +167,7 @@ def test_installs_from_the_channel_and_matches_the_reference(built_package, loca
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     out = subprocess.run([str(prefix / "bin" / "python"), "-c", check], env=env, cwd=tmp_path,
-                         check=True, capture_output=True, text=True).stdout
+                         check=True, capture_output=True, text=True, timeout=COMMAND_S).stdout
     result = json.loads(out.strip().splitlines()[-1])
     assert result["torchrig"].startswith(str(prefix))
     assert _minor(result["torch"]) == _minor(str(records["pytorch"].version))

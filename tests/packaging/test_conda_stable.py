@@ -24,6 +24,7 @@ from support.conda_fixtures import (  # noqa: F401  (fixtures)
 from torchrig_release import variants
 from torchrig_release.conda import build as conda_build
 from torchrig_release.conda import channel as conda_channel
+from support.timeouts import COMMAND_S
 
 pytestmark = pytest.mark.slow
 OLD_TORCH = "2.9.0"  # below the stable target
@@ -86,7 +87,7 @@ def test_stable_package_installs_and_runs_beside_pytorch_2_13(stable_package, lo
              "print(json.dumps({'torch': torch.__version__, 'abi': torchrig.BUILD_INFO['abi']}))\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     out = subprocess.run([str(prefix / "bin" / "python"), "-c", check], env=env, cwd=tmp_path,
-                         check=True, capture_output=True, text=True).stdout
+                         check=True, capture_output=True, text=True, timeout=COMMAND_S).stdout
     result = json.loads(out.strip().splitlines()[-1])
     assert result["torch"].startswith("2.13") and result["abi"] == "stable"
 

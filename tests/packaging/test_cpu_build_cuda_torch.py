@@ -21,6 +21,7 @@ from support.probes import OPS_PROBE
 from torchrig_release import machine
 from torchrig_release.paths import REPO, torch_venv_dir
 from torchrig_release.venv import ensure_venv
+from support.timeouts import COMMAND_S
 
 pytestmark = [pytest.mark.slow]
 
@@ -60,10 +61,10 @@ def test_cpu_build_against_the_cuda_torch_needs_no_nvcc(python, tmp_path):
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     so = next((site / "torchrig").glob("_C*.so"))
-    needed = subprocess.run(["readelf", "-d", str(so)], capture_output=True, text=True).stdout
+    needed = subprocess.run(["readelf", "-d", str(so)], capture_output=True, text=True, timeout=COMMAND_S).stdout
     assert "libc10.so" in needed and "cuda" not in needed, needed
     ops = subprocess.run([str(python), "-c", OPS_PROBE], capture_output=True, text=True,
-                         cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(site)})
+                         cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(site)}, timeout=COMMAND_S)
     assert "OPS OK" in ops.stdout, ops.stdout + ops.stderr
 
 

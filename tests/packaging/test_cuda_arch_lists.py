@@ -14,6 +14,7 @@ import pytest
 
 from torchrig_release import variants
 from torchrig_release.paths import REPO
+from support.timeouts import COMMAND_S
 
 TABLE = REPO / "cmake" / "cuda-arch-lists.txt"
 ARCH_LIST = re.compile(r"^\d+\.\d+(\+PTX)?(;\d+\.\d+(\+PTX)?)*$")
@@ -46,7 +47,7 @@ def test_build_sh_picks_the_table_line_or_fails(cuda, tmp_path):
     script = (REPO / "recipe" / "build.sh").read_text().split("export CMAKE_GENERATOR")[0]
     script += 'echo "ARCH=${TORCH_CUDA_ARCH_LIST}"\n'
     env = {**os.environ, "TORCHRIG_CUDA": "ON", "TORCHRIG_CUDA_VERSION": cuda, "SRC_DIR": str(REPO)}
-    proc = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, cwd=tmp_path)
+    proc = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, cwd=tmp_path, timeout=COMMAND_S)
     if cuda in table():
         assert proc.returncode == 0, proc.stderr
         assert f"ARCH={table()[cuda]}" in proc.stdout

@@ -31,6 +31,7 @@ from torchrig_release import build_requirements, machine
 from torchrig_release.paths import REPO as ROOT
 from torchrig_release.paths import torch_venv_dir
 from torchrig_release.venv import ensure_venv
+from support.timeouts import COMMAND_S
 
 import torchrig
 
@@ -67,7 +68,7 @@ def find_nvcc() -> str | None:
 
 
 def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
-    proc = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    proc = subprocess.run(cmd, capture_output=True, text=True, **kw, timeout=COMMAND_S)
     if proc.returncode != 0:
         pytest.fail(f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n"
                     f"{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}")

@@ -10,6 +10,7 @@ import yaml
 
 from torchrig_release import machine
 from torchrig_release.paths import REPO
+from support.timeouts import COMMAND_S
 
 MODULE = REPO / "python" / "torchrig_release" / "machine.py"
 
@@ -22,7 +23,7 @@ def test_tools_dev_setup_reads_the_build_torch_from_machine_py():
     line = re.search(r"\$\(\"\$PY\" (-c '[^']*') \\\n\s*(\S+)\)", script)
     assert line, "tools/dev-setup: the BUILD_TORCH line changed shape"
     out = subprocess.run(["python3", "-c", line.group(1)[4:-1], line.group(2)], cwd=REPO,
-                         capture_output=True, text=True, check=True).stdout.strip()
+                         capture_output=True, text=True, check=True, timeout=COMMAND_S).stdout.strip()
     assert out == machine.BUILD_TORCH
 
 

@@ -14,6 +14,7 @@ import re
 import subprocess
 
 from torchrig_release.paths import REPO
+from support.timeouts import COMMAND_S
 
 NAMED = re.compile(r"(?<![\w./-])((?:tests|python|tools|docs|csrc|recipe|environments|build_tools"
                    r"|requirements|cmake|\.github)"
@@ -47,7 +48,7 @@ def module_exists(dotted: str) -> bool:
 
 def _texts():
     tracked = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True,
-                             check=True).stdout.split()
+                             check=True, timeout=COMMAND_S).stdout.split()
     own = str(pathlib.Path(__file__).relative_to(REPO))   # its examples are stale on purpose
     for name in tracked:
         if (name.endswith(TEXT) or name.startswith(".ci/")) and name != own:

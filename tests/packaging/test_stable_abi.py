@@ -34,6 +34,7 @@ from torchrig_release.library import library_module
 from torchrig_release.paths import REPO as ROOT
 from torchrig_release.paths import torch_venv_dir
 from torchrig_release.venv import ensure_venv
+from support.timeouts import COMMAND_S
 
 BUILD_TORCH = machine.BUILD_TORCH
 LATER_TORCH = machine.CUDA_TORCH  # a torch released after the build's, with a venv for this Python
@@ -76,14 +77,14 @@ def _python(minor: str) -> str | None:
     if minor == "{}.{}".format(*sys.version_info[:2]):
         return sys.executable
     pyenv = shutil.which("pyenv")
-    root = Path(subprocess.run([pyenv, "root"], capture_output=True, text=True).stdout.strip()) \
+    root = Path(subprocess.run([pyenv, "root"], capture_output=True, text=True, timeout=COMMAND_S).stdout.strip()) \
         if pyenv else Path.home() / ".pyenv"
     found = sorted((root / "versions").glob(f"{minor}.*/bin/python{minor}"))
     return str(found[-1]) if found else None
 
 
 def _run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
-    proc = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    proc = subprocess.run(cmd, capture_output=True, text=True, **kw, timeout=COMMAND_S)
     if proc.returncode != 0:
         pytest.fail(f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n"
                     f"{proc.stdout[-8000:]}\n{proc.stderr[-4000:]}")
@@ -254,7 +255,7 @@ def test_stable_wheel_passes_the_unit_tests(scenario, stable_wheel, test_copy, t
     start = time.monotonic()
     proc = subprocess.run([str(venv_py), "-m", "pytest", "-q", "-p", "no:cacheprovider",
                            *[f"tests/{t}" for t in UNIT_TESTS]],
-                          capture_output=True, text=True, env=env, cwd=test_copy)
+                          capture_output=True, text=True, env=env, cwd=test_copy, timeout=COMMAND_S)
     row["tests_s"] = time.monotonic() - start
     summary = (proc.stdout.strip().splitlines() or ["(no output)"])[-1]
     row["summary"] = summary.strip("= ")

@@ -20,6 +20,7 @@ from support import import_closure as ic
 from torchrig_release import build_requirements
 from torchrig_release import pixi as pm
 from torchrig_release.paths import REPO
+from support.timeouts import COMMAND_S
 
 MANIFEST = pm.load_manifest()
 CONDA_NAMES = {"torch": ("pytorch-cpu", "pytorch-gpu", "pytorch")}
@@ -119,7 +120,7 @@ def test_other_verbs_count_only_for_what_they_import_at_load_time():
 
 
 def _interpreters() -> list[pathlib.Path]:
-    root = subprocess.run(["pyenv", "root"], capture_output=True, text=True).stdout.strip() \
+    root = subprocess.run(["pyenv", "root"], capture_output=True, text=True, timeout=COMMAND_S).stdout.strip() \
         if os.environ.get("PATH") else ""
     found = sorted(pathlib.Path(root or "/nonexistent").glob("versions/3.1[0-9]*/bin/python3"))
     return found
@@ -132,7 +133,7 @@ def test_stdlib_changes_table_matches_the_interpreters(python):
         pytest.skip("no pyenv interpreters on this machine")
     out = subprocess.run([str(python), "-c", "import sys; print(sys.version_info[:2]);"
                           "print(' '.join(sorted(sys.stdlib_module_names)))"],
-                         capture_output=True, text=True, check=True).stdout.splitlines()
+                         capture_output=True, text=True, check=True, timeout=COMMAND_S).stdout.splitlines()
     version = tuple(int(p) for p in out[0].strip("()").split(", "))
     theirs = set(out[1].split())
     wrong = [name for name in ic.STDLIB_CHANGES

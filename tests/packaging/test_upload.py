@@ -30,6 +30,7 @@ from torchrig_release.errors import UploadError
 from torchrig_release.paths import cache_entry, python_tag
 from torchrig_release.upload import abi, targets
 from torchrig_release.upload.packages import read_package
+from support.timeouts import COMMAND_S
 
 REPO = Path(__file__).resolve().parents[2]
 STANDIN = "stand-in ABI check"  # a key of run_upload's env: run with tests/support/upload_standin.py
@@ -87,7 +88,7 @@ def probe_smoke(version: str) -> Callable[[Path], None]:
         code = "import upload_probe; print(upload_probe.VERSION)"
         result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                 env={**os.environ, "PYTHONPATH": str(prefix / "share" / PROBE)},
-                                check=True)
+                                check=True, timeout=COMMAND_S)
         assert result.stdout.strip() == version
     return smoke
 
@@ -179,7 +180,7 @@ def torchrig_smoke(prefix: Path) -> None:
             "print(torchrig.__file__, float(err))\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     result = subprocess.run([str(prefix / "bin" / "python"), "-c", code], capture_output=True,
-                            text=True, env=env, cwd=prefix, check=True)
+                            text=True, env=env, cwd=prefix, check=True, timeout=COMMAND_S)
     where, err = result.stdout.split()
     assert where.startswith(str(prefix)) and float(err) < 1e-10
 

@@ -35,6 +35,7 @@ from support.venv_clone import clone
 from support.pypi_server import running_index
 from torchrig_release import machine
 from torchrig_release.paths import REPO
+from support.timeouts import COMMAND_S
 
 pytestmark = [pytest.mark.slow, pytest.mark.scenario]
 
@@ -80,7 +81,7 @@ def _clone(torch_version: str, name: str) -> Path:
 def _fresh(name: str) -> Path:
     target = WORK / "venvs" / name
     shutil.rmtree(target, ignore_errors=True)
-    subprocess.run([sys.executable, "-m", "venv", str(target)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", str(target)], check=True, timeout=COMMAND_S)
     return target / "bin" / "python"
 
 

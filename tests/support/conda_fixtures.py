@@ -25,6 +25,7 @@ from torchrig_release.conda import channel as conda_channel
 from torchrig_release.conda.rattler_async import run_async
 from torchrig_release.conda.build import local_variant
 from torchrig_release.paths import OUTPUT_DIR, RECIPE, REPO
+from support.timeouts import COMMAND_S
 
 # A CUDA variant whose torchrig record the CUDA tests build metadata-only.
 CUDA_VARIANT_CUDA = "13.0"
@@ -35,7 +36,7 @@ def run_tool(module: str, *args: str) -> str:
     (stderr shows on failure)."""
     env = {**os.environ, "PYTHONPATH": str(REPO / "tests")}
     proc = subprocess.run([sys.executable, "-m", *module.split(), *args], cwd=REPO, env=env,
-                          stdout=subprocess.PIPE, text=True)
+                          stdout=subprocess.PIPE, text=True, timeout=COMMAND_S)
     if proc.returncode:
         pytest.fail(f"python -m {module} {' '.join(args)} exited {proc.returncode}")
     return proc.stdout

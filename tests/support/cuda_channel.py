@@ -55,6 +55,7 @@ from torchrig_release.errors import ReleaseError
 from torchrig_release.paths import cache_entry
 
 from support import standins as si
+from support.timeouts import COMMAND_S
 
 log = logging.getLogger("cuda_channel")
 
@@ -108,7 +109,7 @@ def local_indexes() -> list[str]:
     """pip's configured index URLs that are local folders (file://), as pip options:
     ranges such as nvjitlink's ``>=13.0.88,<14`` must resolve to the wheel on disk."""
     proc = subprocess.run([sys.executable, "-m", "pip", "config", "list"], check=True,
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, timeout=COMMAND_S)
     urls = []
     for line in proc.stdout.splitlines():
         key, _, value = line.partition("=")
@@ -125,7 +126,7 @@ def locate_wheels(requirements: list[str]) -> dict[str, pathlib.Path]:
     proc = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--no-deps",
          "--only-binary=:all:", "--quiet", "--disable-pip-version-check", "--report", "-",
-         *local_indexes(), *requirements], check=True, capture_output=True, text=True)
+         *local_indexes(), *requirements], check=True, capture_output=True, text=True, timeout=COMMAND_S)
     out = {}
     for item in json.loads(proc.stdout)["install"]:
         url = item["download_info"]["url"]
@@ -248,7 +249,7 @@ def pytorch_standins(torch_wheel: pathlib.Path, wheels: dict[str, pathlib.Path],
 def toolchain_standins(nvcc: pathlib.Path) -> list[si.StandIn]:
     """cuda-version 13.0 and cuda-nvcc_linux-64 (activation -> this machine's nvcc)."""
     release = subprocess.run([str(nvcc), "--version"], check=True, capture_output=True,
-                             text=True).stdout
+                             text=True, timeout=COMMAND_S).stdout
     found = re.search(r"release (\d+\.\d+), V(\d+\.\d+\.\d+)", release)
     if not found or found.group(1) != CUDA:
         raise ReleaseError(f"{nvcc} is not nvcc {CUDA} ({release.strip()}); set CUDA_HOME to a "
@@ -327,7 +328,7 @@ def build_channel(channel: pathlib.Path, force: bool = False) -> dict:
         # python, pip, ... come from the CPU stand-in channel (tests/support/local_channel.py)
         cpu_channel = pathlib.Path(subprocess.run(
             [sys.executable, "-m", "support.local_channel"], check=True, stdout=subprocess.PIPE,
-            text=True, cwd=pathlib.Path(__file__).resolve().parents[1]).stdout.strip())
+            text=True, cwd=pathlib.Path(__file__).resolve().parents[1], timeout=COMMAND_S).stdout.strip())
         packages = []
         with conda_build.Timer() as total:
             for i, standin in enumerate(standins):

@@ -50,6 +50,7 @@ from torchrig_release.library import torch_version
 from torchrig_release.paths import RECIPE, cache_entry, python_tag
 
 from support import standins as si
+from support.timeouts import COMMAND_S
 
 log = logging.getLogger("local_channel")
 MANIFEST = "torchrig-channel.json"
@@ -78,7 +79,7 @@ def download_wheels(dest: pathlib.Path, versions: dict[str, str]) -> list[pathli
                                    if n != "torchrig"))
     subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--disable-pip-version-check",
                     "--only-binary=:all:", "--dest", str(dest), "-c", str(constraints),
-                    *(f"{r}=={versions[r]}" for r in ROOTS)], check=True)
+                    *(f"{r}=={versions[r]}" for r in ROOTS)], check=True, timeout=COMMAND_S)
     return sorted(dest.glob("*.whl"))
 
 

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from torchrig_release.paths import cache_entry
+from support.timeouts import COMMAND_S
 
 PYPISERVER = "pypiserver==2.3.2"
 REQUIREMENTS = [PYPISERVER, "passlib==1.7.4"]
@@ -54,8 +55,8 @@ def server_python() -> Path:
     py, stamp = venv / "bin" / "python", venv / "torchrig-venv.json"
     if py.exists() and stamp.is_file() and json.loads(stamp.read_text()) == REQUIREMENTS:
         return py
-    subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-    subprocess.run([str(py), "-m", "pip", "install", "-q", *REQUIREMENTS], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True, timeout=COMMAND_S)
+    subprocess.run([str(py), "-m", "pip", "install", "-q", *REQUIREMENTS], check=True, timeout=COMMAND_S)
     stamp.write_text(json.dumps(REQUIREMENTS))
     return py
 
@@ -83,7 +84,7 @@ def running_index(workdir: Path, user: str = "publisher") -> Iterator[Index]:
     packages.mkdir(parents=True, exist_ok=True)
     password = secrets.token_urlsafe(16)
     subprocess.run([str(py), "-c", _HTPASSWD, str(htpasswd), user], check=True,
-                   env={**os.environ, "PYPI_SERVER_PASSWORD": password})
+                   env={**os.environ, "PYPI_SERVER_PASSWORD": password}, timeout=COMMAND_S)
     port = _free_port()
     log = (workdir / "server.log").open("w")
     proc = subprocess.Popen(

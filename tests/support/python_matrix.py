@@ -32,6 +32,7 @@ from torchrig_release.paths import REPO, torch_venv_dir
 from torchrig_release.venv import ensure_venv
 
 from support import test_log
+from support.timeouts import COMMAND_S
 
 # The torch each Python is tested with: a classic pytorch minor of recipe/variants.yaml,
 # the newest PyPI has for that Python (torch 2.15.0 has no cp310 wheel: 3.10 gets 2.14.1);
@@ -50,7 +51,7 @@ def pyenv_interpreters() -> dict[str, pathlib.Path]:
     """{'3.12': .../versions/3.12.1/bin/python3.12} for every pyenv CPython 3.X, then any
     other python3.X on PATH (CI's setup-python) for the Pythons of TORCH_FOR_PYTHON."""
     root = os.environ.get("PYENV_ROOT") or (shutil.which("pyenv") and subprocess.run(
-        ["pyenv", "root"], capture_output=True, text=True).stdout.strip()) or str(pathlib.Path.home() / ".pyenv")
+        ["pyenv", "root"], capture_output=True, text=True, timeout=COMMAND_S).stdout.strip()) or str(pathlib.Path.home() / ".pyenv")
     found = {}
     for version in sorted(pathlib.Path(root).glob("versions/3.*")):
         match = re.match(r"^(3\.\d+)\.\d+$", version.name)
@@ -78,7 +79,7 @@ def run_one(python: str, interpreter: pathlib.Path, torch: str) -> tuple[bool, s
     build = subprocess.run([str(venv_python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
                             "--no-build-isolation", "--no-deps", "--target", str(site),
                             f"--config-settings=build-dir={work / 'cmake'}", "."],
-                           cwd=REPO, capture_output=True, text=True)
+                           cwd=REPO, capture_output=True, text=True, timeout=COMMAND_S)
     build_s = time.monotonic() - start
     if build.returncode == 0:
         build = install_release_tool(venv_python, site)
@@ -115,7 +116,7 @@ def install_release_tool(venv_python: pathlib.Path, site: pathlib.Path) -> subpr
     editable install's own .pth (its import hook) is read by a sitecustomize.py there."""
     done = subprocess.run([str(venv_python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
                            "--no-deps", "--target", str(site), "-e", "python"],
-                          cwd=REPO, capture_output=True, text=True)
+                          cwd=REPO, capture_output=True, text=True, timeout=COMMAND_S)
     (site / "sitecustomize.py").write_text(
         "# written by tests/support/python_matrix.py: read the .pth files of this folder\n"
         "import os, site\nsite.addsitedir(os.path.dirname(os.path.abspath(__file__)))\n")

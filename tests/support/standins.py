@@ -32,6 +32,7 @@ from typing import Any
 from packaging.requirements import Requirement
 from torchrig_release.errors import ReleaseError
 from packaging.utils import canonicalize_name, parse_wheel_filename
+from support.timeouts import COMMAND_S
 
 # PyPI distribution -> conda-forge package, where the names differ.
 CONDA_NAMES = {"torch": "pytorch", "typing-extensions": "typing_extensions"}
@@ -266,7 +267,7 @@ def gxx_standins(stage: pathlib.Path, target: str, versions=()) -> list[StandIn]
     if not cxx or not cc:
         raise ReleaseError("no g++/gcc on PATH: the compiler stand-in wraps the system compiler")
     system = subprocess.run([cxx, "-dumpfullversion"], check=True, capture_output=True,
-                            text=True).stdout.strip()
+                            text=True, timeout=COMMAND_S).stdout.strip()
     activate = stage / "etc" / "conda" / "activate.d" / f"~gxx_{target}-standin.sh"
     activate.parent.mkdir(parents=True)
     activate.write_text(f'# torchrig offline stand-in: the system compiler (gcc {system})\n'

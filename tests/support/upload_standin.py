@@ -13,6 +13,7 @@ from pathlib import Path
 
 from torchrig_release import main as cli
 from torchrig_release.upload import abi
+from support.timeouts import COMMAND_S
 
 
 def script_checker(script: Path) -> abi.Checker:
@@ -21,7 +22,7 @@ def script_checker(script: Path) -> abi.Checker:
             raise FileNotFoundError(f"{script} is missing")
         result = subprocess.run([sys.executable, str(script), str(package),
                                  *(a for t in torches for a in ("--torch", t))],
-                                capture_output=True, text=True, check=False)
+                                capture_output=True, text=True, check=False, timeout=COMMAND_S)
         return result.returncode == 0, result.stdout + result.stderr
     return check
 

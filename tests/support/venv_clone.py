@@ -13,6 +13,7 @@ from pathlib import Path
 
 from torchrig_release.paths import torch_venv_dir
 from torchrig_release.venv import ensure_venv
+from support.timeouts import COMMAND_S
 
 
 def clone(torch_version: str, target: Path, extras: list[str] | None = None) -> Path:
@@ -21,7 +22,7 @@ def clone(torch_version: str, target: Path, extras: list[str] | None = None) -> 
     source = ensure_venv(torch_venv_dir(torch_version), torch_version, extras or []).parents[1]
     shutil.rmtree(target, ignore_errors=True)
     target.parent.mkdir(parents=True, exist_ok=True)
-    cp = subprocess.run(["cp", "-al", str(source), str(target)], capture_output=True)
+    cp = subprocess.run(["cp", "-al", str(source), str(target)], capture_output=True, timeout=COMMAND_S)
     if cp.returncode != 0:  # another disk: a real copy
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(source, target, symlinks=True)

@@ -12,6 +12,7 @@ import torch
 
 import torchrig
 from torchrig import _guard
+from support.timeouts import COMMAND_S
 
 PKG = pathlib.Path(torchrig.__file__).parent
 
@@ -29,7 +30,7 @@ def _import_in_subprocess(site: pathlib.Path, env_extra=None):
     import os
     env = {**os.environ, "PYTHONPATH": str(site), **(env_extra or {})}
     return subprocess.run([sys.executable, "-c", "import torchrig; print('imported')"],
-                          capture_output=True, text=True, env=env, cwd=site)
+                          capture_output=True, text=True, env=env, cwd=site, timeout=COMMAND_S)
 
 
 def test_build_info_records_the_running_torch():
@@ -98,7 +99,7 @@ def test_info_works_when_the_guard_refuses(tmp_path):
     import os
     site = _copy_package_with(tmp_path, torch_version="2.8.0+cpu")
     proc = subprocess.run([sys.executable, "-m", "torchrig", "info"], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(site)}, cwd=site)
+                          env={**os.environ, "PYTHONPATH": str(site)}, cwd=site, timeout=COMMAND_S)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
     assert "torch_version          2.8.0+cpu" in proc.stdout            # the build record
@@ -108,7 +109,7 @@ def test_info_works_when_the_guard_refuses(tmp_path):
     assert "not loaded" in proc.stdout
     # any other command still refuses at import, with the guard's message
     other = subprocess.run([sys.executable, "-m", "torchrig", "demo", "--help"], capture_output=True,
-                           text=True, env={**os.environ, "PYTHONPATH": str(site)}, cwd=site)
+                           text=True, env={**os.environ, "PYTHONPATH": str(site)}, cwd=site, timeout=COMMAND_S)
     assert other.returncode == 1 and "torchrig was built for torch 2.8.0+cpu" in other.stderr
 
 
