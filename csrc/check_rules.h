@@ -67,6 +67,17 @@ void check_index_range(int64_t lo, int64_t hi, int64_t J);
 /// they find min and max on the tensor's device for check_index_range's message.
 bool indices_in_range(const int64_t* indices, int64_t n, int64_t J);
 
+/// indices_in_range over a binding's tensor (at::Tensor, torch::stable::Tensor): false
+/// unless it is a contiguous CPU tensor whose values all lie in [0, J). The bindings' fast
+/// path of the index-range check: a plain loop instead of aminmax and two copies back (each
+/// a dispatcher round trip, ~2 us: most of a small call's time); false sends them to the
+/// general check, which finds min and max on the device and raises with them.
+template <class Tensor>
+bool cpu_indices_in_range(const Tensor& indices, int64_t J) {
+  return indices.is_cpu() && indices.is_contiguous() &&
+         indices_in_range(indices.template const_data_ptr<int64_t>(), indices.numel(), J);
+}
+
 /// `grad` (named `name`) has exactly `sizes`, the dtype and device of `like`.
 void check_grad(const TensorDesc& grad, const char* name,
                 const std::vector<int64_t>& sizes, const TensorDesc& like);

@@ -38,15 +38,6 @@ auto checked(F&& f) -> decltype(f()) {
   }
 }
 
-// Fast path of the index-range check: a plain loop over a CPU tensor instead of
-// aminmax + two item() calls (each a dispatcher round trip, ~2 us: most of a small
-// call's time). It only ever says "valid"; false (invalid, or not a contiguous CPU
-// tensor) sends the caller to the general check, which raises.
-bool cpu_indices_in_range(const at::Tensor& indices, int64_t J) {
-  return indices.is_cpu() && indices.is_contiguous() &&
-         rules::indices_in_range(indices.const_data_ptr<int64_t>(), indices.numel(), J);
-}
-
 }  // namespace
 
 FkShape check_fk_inputs(const at::Tensor& rotations, const at::Tensor& offsets,
@@ -67,7 +58,7 @@ SkinShape check_skin_inputs(const at::Tensor& rest_vertices, const at::Tensor& t
     return rules::check_skin(describe(rest_vertices), describe(transforms), describe(indices),
                              describe(weights));
   });
-  if (indices.numel() > 0 && !cpu_indices_in_range(indices, s.J)) {  // else min/max on the device
+  if (indices.numel() > 0 && !rules::cpu_indices_in_range(indices, s.J)) {  // else min/max on the device
     auto [lo, hi] = at::aminmax(indices);
     const int64_t l = lo.item<int64_t>(), h = hi.item<int64_t>();
     checked([&] { rules::check_index_range(l, h, s.J); });

@@ -49,6 +49,15 @@ bool skin_uses_lanes(const kernels::SkinDims& d) {
 struct LaneSplit {
   int64_t lanes, blocks, chunks, per_chunk;
   int64_t tasks() const { return blocks * chunks; }
+
+  /// Task t's batch elements [b0, b0 + nb) and vertices [v0, v1) (v1 >= v0), and its chunk c.
+  struct Task {
+    int64_t c, b0, nb, v0, v1;
+  };
+  Task task(const kernels::SkinDims& d, int64_t t) const {
+    const int64_t c = t % chunks, b0 = (t / chunks) * lanes, v0 = c * per_chunk;
+    return {c, b0, std::min(lanes, d.B - b0), v0, std::max(v0, std::min(d.V, v0 + per_chunk))};
+  }
 };
 
 inline LaneSplit lane_split(const kernels::SkinDims& d, int64_t lanes, int64_t threads) {
@@ -77,11 +86,9 @@ void skin_forward(const Pool& pool, const kernels::SkinDims& d, const T* rest, c
   const LaneSplit s = lane_split(d, kern.lanes, pool.threads());
   run(pool, 0, s.tasks(), task_grain(d, s.tasks()), [&](int64_t begin, int64_t end) {
     std::unique_ptr<T[]> scratch(new T[d.J * 12 * s.lanes]);
-    for (int64_t task = begin; task < end; ++task) {
-      const int64_t blk = task / s.chunks, c = task % s.chunks;
-      const int64_t b0 = blk * s.lanes, nb = std::min(s.lanes, d.B - b0);
-      const int64_t v0 = c * s.per_chunk, v1 = std::min(d.V, v0 + s.per_chunk);
-      if (v0 < v1) kern.forward(d, rest, tf, idx, w, y, b0, nb, v0, v1, scratch.get());
+    for (int64_t t = begin; t < end; ++t) {
+      const LaneSplit::Task k = s.task(d, t);
+      if (k.v0 < k.v1) kern.forward(d, rest, tf, idx, w, y, k.b0, k.nb, k.v0, k.v1, scratch.get());
     }
   });
 }
@@ -113,15 +120,14 @@ void skin_grad_transforms(const Pool& pool, const kernels::SkinDims& d, const T*
   T* S = s.chunks > 1 ? slabs.data() : grad_tf;
   run(pool, 0, s.tasks(), task_grain(d, s.tasks()), [&](int64_t begin, int64_t end) {
     std::unique_ptr<T[]> scratch(lanes ? new T[slab * s.lanes] : nullptr);
-    for (int64_t task = begin; task < end; ++task) {
-      const int64_t blk = task / s.chunks, c = task % s.chunks;
-      const int64_t b0 = blk * s.lanes, nb = std::min(s.lanes, d.B - b0);
-      const int64_t v0 = c * s.per_chunk, v1 = std::max(v0, std::min(d.V, v0 + s.per_chunk));
-      T* out = S + (c * d.B + b0) * slab;
+    for (int64_t t = begin; t < end; ++t) {
+      const LaneSplit::Task k = s.task(d, t);
+      T* out = S + (k.c * d.B + k.b0) * slab;
       if (lanes) {
-        kern.grad_transforms(d, grad, rest, idx, w, b0, nb, v0, v1, scratch.get(), out, slab);
+        kern.grad_transforms(d, grad, rest, idx, w, k.b0, k.nb, k.v0, k.v1, scratch.get(), out,
+                             slab);
       } else {
-        kernels::skin_backward_transforms(d, grad, rest, idx, w, b0, v0, v1, out);
+        kernels::skin_backward_transforms(d, grad, rest, idx, w, k.b0, k.v0, k.v1, out);
       }
     }
   });

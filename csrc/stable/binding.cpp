@@ -92,10 +92,7 @@ SkinShape check_skin_inputs(const Tensor& rest_vertices, const Tensor& transform
     return rules::check_skin(describe(rest_vertices), describe(transforms), describe(indices),
                              describe(weights));
   });
-  const bool cpu_in_range = indices.is_cpu() && indices.is_contiguous() &&
-                            rules::indices_in_range(indices.const_data_ptr<int64_t>(),
-                                                    s.V * s.K, s.J);
-  if (s.V * s.K > 0 && !cpu_in_range) {  // else min/max on the device, for the message
+  if (s.V * s.K > 0 && !rules::cpu_indices_in_range(indices, s.J)) {  // min/max on the device
     const auto [lo, hi] = min_max(indices);
     checked([&] { rules::check_index_range(lo, hi, s.J); });
   }

@@ -43,7 +43,13 @@ class _EagerOps:
             setattr(self, op, _stable.eager(op) if stable else getattr(_ops, op).default)
 
 
-_eager = _EagerOps(_stable.loaded())
+# The stable build has no C++ autograd (torch's stable C API has none): its ops' autograd is
+# Python either way. The reverse-only Functions of _Reverse (below) cost less than half of
+# the ops' register_autograd kernel: no redispatch, no Python bridge of the public op, and
+# no setup_context, for which Function.apply binds forward's signature with inspect on
+# every call (python -m torchrig bench --compare-abi).
+_PY_AUTOGRAD = _stable.loaded()
+_eager = _EagerOps(stable=_PY_AUTOGRAD)
 
 
 # --- the four ops, differentiable in every mode ------------------------------
@@ -86,13 +92,6 @@ def _check_forward_mode() -> None:
     if _forward_levels() > 1:
         raise NotImplementedError(_NESTED_FORWARD)
 
-
-# The stable build has no C++ autograd (torch's stable C API has none): its ops' autograd is
-# Python either way. The reverse-only Functions of _Reverse (below) cost less than half of
-# the ops' register_autograd kernel: no redispatch, no Python bridge of the public op, and
-# no setup_context, for which Function.apply binds forward's signature with inspect on
-# every call (python -m torchrig bench --compare-abi).
-_PY_AUTOGRAD = _stable.loaded()
 
 
 def _wants_grad(*tensors: Tensor) -> bool:
@@ -148,12 +147,12 @@ def skin_backward(grad: Tensor, rest: Tensor, transforms: Tensor, indices: Tenso
                   weights: Tensor, mask: list[bool]) -> tuple[Tensor, Tensor, Tensor]:
     if torch.compiler.is_compiling():
         return _ops.skin_backward.default(grad, rest, transforms, indices, weights, mask)
-    if _PY_AUTOGRAD and not _needs_function() and _wants_grad(grad, rest, transforms, weights):
-        return _Reverse.skin_backward.apply(grad, rest, transforms, indices, weights, list(mask))
     if _needs_function():
         _check_forward_mode()
         bits = int(mask[0]) | int(mask[1]) << 1 | int(mask[2]) << 2  # one leaf, not a pytree
         return _SkinBackward.apply(grad, rest, transforms, indices, weights, bits)
+    if _PY_AUTOGRAD and _wants_grad(grad, rest, transforms, weights):
+        return _Reverse.skin_backward.apply(grad, rest, transforms, indices, weights, list(mask))
     return _eager.skin_backward(grad, rest, transforms, indices, weights, list(mask))
 
 

@@ -27,7 +27,7 @@ OPS = ("forward_kinematics", "forward_kinematics_backward", "skin", "skin_backwa
 TAGS: dict[str, type[Exception]] = {"ValueError: ": ValueError, "TypeError: ": TypeError}
 
 _registrations: list[torch.library.Library] = []
-_loaded: list[pathlib.Path] = []
+_path = LIBRARY  # the library load() loaded
 
 
 def _retyped(exc: Exception) -> Exception:
@@ -109,7 +109,7 @@ def cpu_isa() -> str:
     """Instruction set of the CPU skinning kernels on this machine (baseline, avx2, avx512;
     ``TORCHRIG_CPU_ISA`` caps it): the library's plain C function ``torchrig_cpu_isa``
     (csrc/stable/library.cpp), the twin of the classic build's ``_C.cpu_isa()``."""
-    fn = ctypes.CDLL(str(_loaded[0] if _loaded else LIBRARY)).torchrig_cpu_isa
+    fn = ctypes.CDLL(str(_path)).torchrig_cpu_isa
     fn.restype = ctypes.c_char_p
     return fn().decode()
 
@@ -118,8 +118,9 @@ def load(path: pathlib.Path = LIBRARY) -> None:
     """Load the library and register the public ops' kernels (once)."""
     if _registrations:
         return
+    global _path
     torch.ops.load_library(str(path))
-    _loaded.append(pathlib.Path(path))
+    _path = pathlib.Path(path)
     lib = torch.library.Library("torchrig", "IMPL")
     keys = ["CPU", "CUDA"] if compiled_with_cuda() else ["CPU"]
     for op in OPS:

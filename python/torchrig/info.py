@@ -25,9 +25,9 @@ def _declared_requirement() -> str:
 def cpu_isa() -> str:
     """Instruction set of the CPU skinning kernels the loaded build runs on this machine
     (baseline, avx2, avx512; ``TORCHRIG_CPU_ISA`` caps it), from either build."""
-    if _guard.load_build_info().get("abi") == "stable":
-        from . import _stable
+    from . import _stable
 
+    if _stable.loaded():
         return _stable.cpu_isa()
     from . import _C
 
@@ -47,12 +47,12 @@ def main(refusal: _guard.GuardRefusal | None = None) -> int:
 
         print(f"  {'library':<22} {_stable.LIBRARY.name} (torch stable ABI)")
         print(f"  {'cuda kernels':<22} {_stable.compiled_with_cuda()}")
-        print(f"  {'cpu kernels':<22} {cpu_isa()}")
     elif refusal is None:
         from . import _C
 
         print(f"  {'library torch (macro)':<22} {_C.compiled_torch_version()}")
         print(f"  {'cuda kernels':<22} {_C.compiled_with_cuda()}")
+    if refusal is None:
         print(f"  {'cpu kernels':<22} {cpu_isa()}")
     else:
         print(f"  {'library':<22} not loaded (the import guard refused this torch)")
