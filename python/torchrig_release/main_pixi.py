@@ -1,4 +1,10 @@
-"""`pixi`: print pixi.toml's environments and task graph (what pixi would resolve; no pixi needed)."""
+"""`pixi`: print pixi.toml's environments and task graph (what pixi would resolve; no pixi needed).
+
+For each environment: its features, the packages and settings those features merge
+into, and the tasks it can run; then the depends-on graph of the tasks. The same
+reader serves the environment and docs generators (`gen`), `ci-matrix` and the
+manifest tests.
+"""
 from __future__ import annotations
 
 import argparse
@@ -9,7 +15,7 @@ from . import pixi
 
 def configure_parser(sub) -> None:
     p = sub.add_parser("pixi", help="print pixi.toml's environments and task graph",
-                       description=__doc__ + "\n\n" + pixi.__doc__,
+                       description=__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--manifest", type=pathlib.Path, default=pixi.MANIFEST, help="pixi.toml to read")
     p.set_defaults(func=run)
