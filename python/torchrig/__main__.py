@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import GUARD_REFUSAL, info
+from . import _GUARD_REFUSAL, info
 
 
 def parser() -> argparse.ArgumentParser:
@@ -25,8 +25,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    if GUARD_REFUSAL is not None:  # only kept for `python -m torchrig info` (see __init__)
-        return info.main(GUARD_REFUSAL)
+    if _GUARD_REFUSAL is not None:  # only kept for `python -m torchrig info` (see __init__)
+        return info.main(_GUARD_REFUSAL)
     from .bench import command as bench, demo
 
     args = parser().parse_args(argv)
