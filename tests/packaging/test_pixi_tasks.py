@@ -39,11 +39,11 @@ from torchrig_release.paths import REPO as ROOT
 MANIFEST = pm.load_manifest()
 ENVS = pm.environments(MANIFEST)
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-COMMAND = re.compile(r"pixi run((?: -e [\w-]+)?) ([a-z][\w-]*)([^`#|\n]*)")
+COMMAND = re.compile(r"pixi run((?: -e [\w-]+)?) ([a-z][\w-]*)([^`#|,\n]*)")
 PLACEHOLDER = re.compile(r"X\.Y|\.\.\.|<|>")
 
 # Where each documented task is meant to run when no -e is given (README, docs/).
-INTENDED = {"test": "default", "demo": "default", "test-all": "default", "abi-check": "default",
+INTENDED = {"build": "default", "test": "default", "demo": "default", "test-all": "default", "abi-check": "default",
             "test-gpu": "py314-cuda", "gen-environments": "default", "gen-compat-docs": "default",
             "render": "package", "build-conda": "package", "upload": "package",
             "local-channel": "package"}
