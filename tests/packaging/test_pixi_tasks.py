@@ -136,6 +136,29 @@ def test_documented_command_runs_its_chain_in_the_intended_environment(where, co
     assert chain_problems(MANIFEST, command, machine) == [], where
 
 
+def test_the_checks_catch_the_old_task_graph():
+    """pixi.toml before issue 25: test-gpu depended on build, test-all on test in each
+    environment; link-release was defined in three features."""
+    old = copy.deepcopy(MANIFEST)
+    old["feature"]["cuda"]["tasks"]["test-gpu"] = {"cmd": "torchrig-release test-gpu", "depends-on": ["build"],
+                                                   "default-environment": "py314-cuda"}
+    old["tasks"]["test-all"]["depends-on"] = [{"task": "test", "environment": e} for e in ENVS
+                                             if re.fullmatch(r"py3\d+-cpu", e)]
+    for name in ("test", "package", "wheel"):
+        old["feature"][name].setdefault("tasks", {})["link-release"] = "pip install -e python"
+    machine = pr.MACHINES[0]
+    assert chain_problems(old, "pixi run test-gpu", machine) == [
+        "pixi run test-gpu on linux-64 with a CUDA 13 driver: build (needed by test-gpu in py314-cuda) "
+        "runs in default, not py314-cuda"]
+    assert len(chain_problems(old, "pixi run test-all", machine)) == 5  # py310..py314-cpu
+    INTENDED["link-release"] = "default"
+    try:
+        (problem,) = chain_problems(old, "pixi run link-release", machine)
+    finally:
+        del INTENDED["link-release"]
+    assert "pixi stops (prompt)" in problem, problem
+
+
 def test_no_task_name_has_two_definitions():
     """Two definitions of one name (e.g. link-release in three features) make pixi ask."""
     owners: dict[str, set[str]] = {}
@@ -179,7 +202,8 @@ def test_another_abi_is_another_cache_entry(task):
     env = _offering(task)[0]
     classic = pr.cache_key(MANIFEST, pr.run(MANIFEST, f"pixi run -e {env} {task}")[-1])
     stable = pr.cache_key(MANIFEST, pr.run(MANIFEST, f"pixi run -e {env} {task} stable")[-1])
-    assert classic["name"] != stable["name"] and classic["command"] != stable["command"]
+    assert classic["name"] != stable["name"]  # another cache file
+    assert "--abi classic" in classic["command"] and "--abi stable" in stable["command"]
 
 
 # ---- platforms ----------------------------------------------------------------------------------
@@ -202,3 +226,13 @@ def test_wheel_cpu_is_solved_for_linux_64_only():
     """docs/compatibility.md and docs/publishing.md: the wheel environments are Linux wheels."""
     assert pm.platform_names(MANIFEST, ENVS["wheel-cpu"]) == ["linux-64"]
     assert pm.platform_names(MANIFEST, ENVS["wheel-cuda"]) == ["linux-64-cuda13"]
+
+
+def test_the_pixi_verb_shows_a_chain(capsys):
+    from torchrig_release.main import main
+
+    assert main(["pixi", "--run", "pixi run test-all"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"build\s+in py310-cpu\s+abi='classic'", out) and "_test-py310-cpu" in out
+    assert main(["pixi", "--run", "pixi run build-wheel"]) == 1  # wheel-cpu or wheel-cuda: pixi asks
+    assert "pixi asks which" in capsys.readouterr().err
