@@ -69,6 +69,7 @@ class Step:
     environment: str
     args: tuple[str, ...] = ()
     typed: tuple[tuple[str, str], ...] = ()  # (name, value) of the task's declared args
+    command: bool = False  # no task of that name anywhere: pixi runs the words as a command
 
 
 def environment_tasks(manifest: Mapping[str, Any], env: pm.Environment) -> dict[str, pm.Task]:
@@ -185,7 +186,8 @@ def run_graph(manifest: Mapping[str, Any], command: str | Sequence[str],
 
     ``-e`` stays in force for every dependency lookup (one ``SearchEnvironments`` serves the
     whole graph); a dependency's own ``environment`` overrides it; nodes are shared by
-    (task, arguments, depends-on environment), not by the environment they resolve to."""
+    (task, arguments, depends-on environment), not by the environment they resolve to. A name
+    that no environment defines as a task runs as a command, in ``-e`` or `default`."""
     words = command.split() if isinstance(command, str) else list(command)
     if words[:2] == ["pixi", "run"]:
         words = words[2:]
@@ -195,7 +197,14 @@ def run_graph(manifest: Mapping[str, Any], command: str | Sequence[str],
     if explicit is not None and explicit not in pm.environments(manifest):
         raise RunError("missing", f"no environment {explicit!r}")
     name, rest = words[0], words[1:]
-    env_name, task = find_task(manifest, name, machine, explicit=explicit)
+    try:
+        env_name, task = find_task(manifest, name, machine, explicit=explicit)
+    except RunError as err:
+        defined = [e for e, env in pm.environments(manifest).items()
+                   if name in environment_tasks(manifest, env)]
+        if err.kind != "missing" or defined:  # pixi: UnrunnableTaskError names them
+            raise RunError(err.kind, f"{err} (defined in {', '.join(defined)})" if defined else str(err)) from None
+        return [Step(name, explicit or "default", tuple(rest), command=True)], []
     typed_given = rest[:rest.index("--")] if "--" in rest else rest
     typed = _merge_args(task, typed_given) if _arg_specs(task) else ()
     if not typed and typed_given and _arg_specs(task):

@@ -38,9 +38,10 @@ from torchrig_release.paths import REPO as ROOT
 
 MANIFEST = pm.load_manifest()
 ENVS = pm.environments(MANIFEST)
-DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-COMMAND = re.compile(r"pixi run((?: -e [\w-]+)?) ([a-z][\w-]*)([^`#|,\n]*)")
-PLACEHOLDER = re.compile(r"X\.Y|\.\.\.|<|>")
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")),
+        *sorted((ROOT / ".github" / "workflows").glob("*.yml"))]
+COMMAND = re.compile(r"pixi run(?: --frozen| --locked)?((?: -e [\w-]+)?) ([a-z][\w-]*)([^`#|,\n]*)")
+PLACEHOLDER = re.compile(r"X\.Y|\.\.\.|<|>|\$")
 
 # Where each documented task is meant to run when no -e is given (README, docs/).
 INTENDED = {"build": "default", "test": "default", "demo": "default", "test-all": "default", "abi-check": "default",
@@ -53,8 +54,8 @@ SWITCHES = ("TORCHRIG_ABI", "TORCH_CUDA_ARCH_LIST", "TORCHRIG_CUDA")
 
 
 def documented_commands() -> list[tuple[str, str]]:
-    """(where, "pixi run [-e ENV] TASK [ARGS]") for every `pixi run` of README.md and docs/
-    (placeholders such as X.Y or <env> left out)."""
+    """(where, "pixi run [-e ENV] TASK [ARGS]") for every `pixi run` of README.md, docs/ and
+    the workflows (placeholders such as X.Y, <env> or $VARIABLE left out)."""
     found: dict[str, set[str]] = {}
     for path in DOCS:
         for match in COMMAND.finditer(path.read_text()):
@@ -75,12 +76,14 @@ def chain_problems(manifest, command: str, machine: pr.Machine) -> list[str]:
     explicit = words[3] if words[2] == "-e" else None
     root = words[4] if explicit else words[2]
     want = explicit or INTENDED.get(root)
-    if want is None:
-        return [f"{command}: the docs run {root!r} without -e; say in INTENDED where it is meant to run"]
     try:
         steps, edges = pr.run_graph(manifest, command, machine)
     except pr.RunError as err:
         return [f"{command} on {machine.name}: pixi stops ({err.kind}): {err}"]
+    if steps[0].command:  # not a task (e.g. `pixi run -e package torchrig-release ...`)
+        return [] if explicit else [f"{command}: {root!r} is no task; name its environment (-e)"]
+    if want is None:
+        return [f"{command}: the docs run {root!r} without -e; say in INTENDED where it is meant to run"]
     problems = []
     if steps[0].environment != want:
         problems.append(f"{command}: {root} runs in {steps[0].environment}, not {want}")
