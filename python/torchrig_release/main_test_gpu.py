@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from . import install, test_gpu
+from . import build_switches, install, test_gpu
 
 
 def configure_parser(sub) -> None:
@@ -24,7 +24,8 @@ def configure_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.build:
+    if args.build:  # the classic build; a TORCHRIG_ABI=stable in the shell is refused
+        build_switches.apply(argparse.Namespace(abi="classic", cuda_arch_list=None))
         install.install(install.build_dir("classic"))
     print(test_gpu.device_line())
     return test_gpu.run_gpu_tests(args.memcheck, args.extra)

@@ -63,3 +63,17 @@ def test_the_build_verb_builds_in_the_folder_of_its_abi(monkeypatch):
     monkeypatch.setattr(install, "install", lambda folder, **k: built.append(folder.as_posix()))
     assert main(["build", "--abi", "stable", "--cuda-arch-list", ""]) == 0
     assert built == ["build/py312-cpu/stable"]
+
+
+def test_test_gpu_builds_classic_before_testing(monkeypatch, capsys):
+    from torchrig_release import test_gpu
+
+    built = []
+    monkeypatch.setenv("PIXI_ENVIRONMENT_NAME", "py314-cuda")
+    monkeypatch.setattr(install, "install", lambda folder, **k: built.append(folder.as_posix()))
+    monkeypatch.setattr(test_gpu, "device_line", lambda: "test-gpu: a device")
+    monkeypatch.setattr(test_gpu, "run_gpu_tests", lambda memcheck, extra: 0)
+    assert main(["test-gpu", "--build"]) == 0
+    assert built == ["build/py314-cuda/classic"] and os.environ["TORCHRIG_ABI"] == "classic"
+    monkeypatch.setenv("TORCHRIG_ABI", "stable")
+    assert main(["test-gpu", "--build"]) == 2 and built == ["build/py314-cuda/classic"]
