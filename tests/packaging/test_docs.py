@@ -1,7 +1,8 @@
 """The docs are checked like code (issue 32): every Python block in README.md and docs/*.md
 runs and asserts what it claims; every torchrig command a shell block shows exists with the
-options it is given (torchrig-release and python -m torchrig verbs and flags; pixi tasks in
-the environment named). Paths the docs name are checked by test_named_paths.py."""
+options it is given (torchrig-release and python -m torchrig verbs and flags). Paths the docs
+name are checked by test_named_paths.py, `pixi run` commands by test_pixi_tasks.py (pixi's own
+rules: which environment each task of the chain runs in)."""
 from __future__ import annotations
 
 import argparse
@@ -12,13 +13,12 @@ import pytest
 
 from support.doc_blocks import blocks, shell_commands, torchrig_argv
 from support.timeouts import COMMAND_S
-from torchrig_release import pixi
 from torchrig_release.paths import REPO
 
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 PYTHON_BLOCKS = [b for d in DOCS for b in blocks(d) if b.lang == "python"]
 COMMANDS = [(b.where, c) for d in DOCS for b in blocks(d) for c in shell_commands(b)
-            if torchrig_argv(c) is not None]
+            if torchrig_argv(c) is not None and torchrig_argv(c)[0] != "pixi"]
 
 
 @pytest.mark.parametrize("block", PYTHON_BLOCKS, ids=[b.where for b in PYTHON_BLOCKS])
@@ -64,35 +64,9 @@ def _torchrig_parser():
     return parser()
 
 
-def _pixi_problem(argv: list[str]) -> str | None:
-    manifest = pixi.load_manifest()
-    envs = pixi.environments(manifest)
-    env_name = None  # pixi picks the environment(s) that have the task
-    while argv and argv[0].startswith("-"):
-        if argv[0] in ("-e", "--environment") and len(argv) > 1:
-            env_name, argv = argv[1], argv[2:]
-        else:
-            argv = argv[1:]
-    if not argv:
-        return "no task named"
-    if env_name is None:
-        if not any(argv[0] in pixi.tasks_in(manifest, env) for env in envs.values()):
-            return f"no environment has a task {argv[0]!r}"
-        return None
-    if env_name not in envs:
-        return f"no environment {env_name!r} in pixi.toml"
-    if argv[0] not in pixi.tasks_in(manifest, envs[env_name]):
-        return f"no task {argv[0]!r} in environment {env_name!r}"
-    return None
-
-
 @pytest.mark.parametrize("where,command", COMMANDS, ids=[f"{w} {c[:60]}" for w, c in COMMANDS])
 def test_shown_command_exists_with_its_options(where, command):
     kind, argv = torchrig_argv(command)
-    if kind == "pixi":
-        problem = _pixi_problem(argv)
-        assert problem is None, f"{where}: `{command}`: {problem}"
-        return
     parser = _release_parser() if kind == "release" else _torchrig_parser()
     unknown = _unknown_options(parser, argv)
     assert not unknown, f"{where}: `{command}`: unknown {', '.join(unknown)}"
@@ -101,4 +75,3 @@ def test_shown_command_exists_with_its_options(where, command):
 def test_the_checks_find_a_wrong_command():
     assert _unknown_options(_release_parser(), ["render", "--no-such-flag"]) == ["--no-such-flag"]
     assert _unknown_options(_release_parser(), ["no-such-verb"]) == ["(no verb 'no-such-verb')"]
-    assert _pixi_problem(["-e", "no-such-env", "test"]) == "no environment 'no-such-env' in pixi.toml"
