@@ -1,7 +1,8 @@
 """`repair`: auditwheel repair DIST/raw/*.whl to manylinux_2_28 into DIST/repaired.
 
-torch's libraries (libtorch*, libc10*, libtorch_python) and the CUDA libraries of torch's
-nvidia wheels are excluded: never vendored, the installed torch's are used. Prints
+torch's libraries (libtorch*, libc10*, libtorch_python), the CUDA libraries of torch's
+nvidia wheels and the OpenMP runtime (libgomp.so.1) are excluded: never vendored, the
+installed torch's are used. Prints
 `auditwheel show` of each repaired wheel. Next: `check`.
 """
 from __future__ import annotations

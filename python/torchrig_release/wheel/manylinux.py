@@ -1,0 +1,136 @@
+"""Is a wheel manylinux_2_28, as auditwheel judges it, like torch's own Linux wheels?
+
+* auditwheel's verdict on symbol versions (``auditwheel show --json``: ``sym_tag``) must be
+  manylinux_2_28 or older, and so must every platform tag of the wheel's name;
+* no OpenMP runtime may be grafted (``<name>.libs/libgomp*``, ``libomp*``, ``libiomp*``): torch's
+  wheels bring their own (torch/lib/libgomp.so.1), and a second one in the process fights it
+  for the threads.
+
+The limits are auditwheel's own (its ``manylinux-policy.json``, e.g. GLIBC 2.28, GLIBCXX
+3.4.24, CXXABI 1.3.11 for manylinux_2_28); a failure names each too-new symbol version, the
+symbols that ask for it and the library of the wheel they are in, read from the ELF files.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import zipfile
+from importlib import resources
+from pathlib import Path, PurePosixPath
+
+from elftools.elf.elffile import ELFFile
+
+from ..errors import WheelError
+from .archive import WheelName
+
+__all__ = ["MAX_GLIBC", "OPENMP_RUNTIMES", "grafted_openmp", "manylinux_problems", "too_new_symbols"]
+
+MAX_GLIBC = (2, 28)          # the tag of torch >= 2.9's Linux wheels
+OPENMP_RUNTIMES = re.compile(r"^lib(gomp|omp|iomp5)([-.]|$)")
+_TAG = re.compile(r"^manylinux_(\d+)_(\d+)_(\w+)$")
+_FIX = ("build with cmake/manylinux.cmake's compat on (TORCHRIG_MANYLINUX_COMPAT=ON, the default) "
+        "or in the quay.io/pypa/manylinux_2_28 image, then `repair --plat manylinux_2_28_<arch>`; "
+        "a symbol the compat source does not cover yet gets a line in csrc/compat/glibc_2_28.cpp "
+        "(docs/publishing.md, \"manylinux_2_28 from a newer builder\")")
+
+
+def _policy(arch: str) -> dict[str, list[str]]:
+    """auditwheel's allowed symbol versions of manylinux_2_28 for ``arch`` (prefix -> versions)."""
+    try:
+        text = (resources.files("auditwheel") / "policy" / "manylinux-policy.json").read_text()
+    except ModuleNotFoundError:
+        raise WheelError("auditwheel is not installed for this Python: pip install auditwheel "
+                         "(requirements/dev.txt)", 2) from None
+    name = "manylinux_{}_{}".format(*MAX_GLIBC)
+    (policy,) = [p for p in json.loads(text) if p["name"] == name]
+    return policy["symbol_versions"][arch]
+
+
+def _elf_files(wheel: Path, into: Path) -> list[tuple[str, Path]]:
+    """The ELF members of ``wheel`` (name in the archive, extracted path)."""
+    out = []
+    with zipfile.ZipFile(wheel) as zf:
+        for name in zf.namelist():
+            if not re.search(r"\.so(\.\d+)*$", name):
+                continue
+            target = into / str(len(out))
+            target.write_bytes(zf.read(name))
+            if target.read_bytes()[:4] == b"\x7fELF":
+                out.append((name, target))
+    return out
+
+
+def too_new_symbols(path: Path, arch: str) -> dict[str, list[str]]:
+    """``{"libc.so.6 GLIBC_2.32": ["__libc_single_threaded"], ...}``: the undefined dynamic
+    symbols of the ELF file ``path`` whose version manylinux_2_28 does not allow."""
+    allowed = _policy(arch)
+    with open(path, "rb") as f:
+        elf = ELFFile(f)
+        verneed, versym, dynsym = (elf.get_section_by_name(n) for n in
+                                   (".gnu.version_r", ".gnu.version", ".dynsym"))
+        if verneed is None or versym is None or dynsym is None:
+            return {}
+        too_new: dict[int, str] = {}
+        for need, auxes in verneed.iter_versions():
+            for aux in auxes:
+                prefix, _, number = aux.name.partition("_")
+                if prefix in allowed and number not in allowed[prefix]:   # auditwheel's rule
+                    too_new[aux["vna_other"]] = f"{need.name} {aux.name}"
+        found: dict[str, list[str]] = {}
+        for i, sym in enumerate(dynsym.iter_symbols()):
+            ndx = versym.get_symbol(i)["ndx"]
+            if isinstance(ndx, int) and (ndx & 0x7FFF) in too_new and sym["st_shndx"] == "SHN_UNDEF":
+                found.setdefault(too_new[ndx & 0x7FFF], []).append(sym.name)
+    return found
+
+
+def grafted_openmp(wheel: Path) -> list[str]:
+    """The OpenMP runtimes auditwheel grafted into ``wheel`` (``<name>.libs/...``)."""
+    with zipfile.ZipFile(wheel) as zf:
+        return [n for n in zf.namelist() if PurePosixPath(n).parent.name.endswith(".libs")
+                and OPENMP_RUNTIMES.match(PurePosixPath(n).name)]
+
+
+def _auditwheel_sym_tag(wheel: Path) -> str:
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    done = subprocess.run([sys.executable, "-m", "auditwheel", "show", "--json", str(wheel)],
+                          capture_output=True, text=True, env={**os.environ, "PATH": path})
+    try:
+        return json.loads(done.stdout[done.stdout.index("{"):])["sym_tag"]
+    except (ValueError, KeyError):       # no JSON (json.JSONDecodeError is a ValueError)
+        raise WheelError(f"auditwheel show --json {wheel.name} failed:\n"
+                         f"{(done.stderr or done.stdout).strip()}") from None
+
+
+def _above(tag: str) -> bool:
+    m = _TAG.match(tag)
+    return m is None or (int(m.group(1)), int(m.group(2))) > MAX_GLIBC
+
+
+def manylinux_problems(wheel: Path) -> tuple[list[str], str]:
+    """(problems, auditwheel's symbol-version tag) of a Linux wheel: empty when it is
+    manylinux_2_28 or older as auditwheel judges it and grafts no OpenMP runtime."""
+    problems = []
+    tags = WheelName.parse(wheel).platform.split(".")
+    arch = next((m.group(3) for m in map(_TAG.match, tags) if m), None)
+    if arch is None:
+        return [f"platform {'.'.join(tags)} is no manylinux tag (run `repair`)"], ""
+    named = [t for t in tags if _above(t)]
+    if named:
+        problems.append(f"the name's tag {', '.join(named)} is above manylinux_2_28 (repair with "
+                        f"--plat manylinux_2_28_{arch})")
+    sym_tag = _auditwheel_sym_tag(wheel)
+    if _above(sym_tag):
+        problems.append(f"auditwheel: its symbol versions need {sym_tag}; {_FIX}")
+        with tempfile.TemporaryDirectory(prefix="torchrig-manylinux-") as tmp:
+            for member, path in _elf_files(wheel, Path(tmp)):
+                for version, symbols in sorted(too_new_symbols(path, arch).items()):
+                    problems.append(f"{member} needs {version} ({', '.join(sorted(symbols))})")
+    for member in grafted_openmp(wheel):
+        problems.append(f"{member}: a grafted OpenMP runtime (torch's own must be used: repair "
+                        f"excludes libgomp.so.1 since this release; repair the raw wheel again)")
+    return problems, sym_tag
