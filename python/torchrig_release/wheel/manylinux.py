@@ -1,7 +1,8 @@
 """Is a wheel manylinux_2_28, as auditwheel judges it, like torch's own Linux wheels?
 
-* auditwheel's verdict on symbol versions (``auditwheel show --json``: ``sym_tag``) must be
-  manylinux_2_28 or older, and so must every platform tag of the wheel's name;
+* auditwheel's verdict on symbol versions (its ``analyze_wheel_abi``, with `repair`'s
+  exclusions: the ``sym_tag`` of ``auditwheel show --json``) must be manylinux_2_28 or older,
+  and so must every platform tag of the wheel's name;
 * no OpenMP runtime may be grafted (``<name>.libs/libgomp*``, ``libomp*``, ``libiomp*``): torch's
   wheels bring their own (torch/lib/libgomp.so.1), and a second one in the process fights it
   for the threads.
@@ -13,10 +14,8 @@ symbols that ask for it and the library of the wheel they are in, read from the 
 from __future__ import annotations
 
 import json
-import os
+import logging
 import re
-import subprocess
-import sys
 import tempfile
 import zipfile
 from importlib import resources
@@ -96,14 +95,29 @@ def grafted_openmp(wheel: Path) -> list[str]:
 
 
 def _auditwheel_sym_tag(wheel: Path) -> str:
-    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    done = subprocess.run([sys.executable, "-m", "auditwheel", "show", "--json", str(wheel)],
-                          capture_output=True, text=True, env={**os.environ, "PATH": path})
+    """auditwheel's verdict on the symbol versions of ``wheel`` with `repair`'s exclusions (what
+    `auditwheel repair` judges; `auditwheel show` has no --exclude and would judge the builder's
+    own libgomp.so.1, which the wheel never carries)."""
+    from .repair import EXCLUDE
+
     try:
-        return json.loads(done.stdout[done.stdout.index("{"):])["sym_tag"]
-    except (ValueError, KeyError):       # no JSON (json.JSONDecodeError is a ValueError)
-        raise WheelError(f"auditwheel show --json {wheel.name} failed:\n"
-                         f"{(done.stderr or done.stdout).strip()}") from None
+        from auditwheel.wheel_abi import analyze_wheel_abi
+        from auditwheel.wheeltools import get_wheel_architecture, get_wheel_libc
+    except ImportError:
+        raise WheelError("auditwheel is not installed for this Python: pip install auditwheel "
+                         "(requirements/dev.txt)", 2) from None
+    quiet = logging.getLogger("auditwheel")
+    level, quiet.level = quiet.level, logging.WARNING
+    try:
+        info = analyze_wheel_abi(get_wheel_libc(wheel.name), get_wheel_architecture(wheel.name),
+                                 wheel, frozenset(EXCLUDE), disable_isa_ext_check=False,
+                                 allow_graft=False)
+        return info.sym_policy.name
+    except (TypeError, AttributeError) as err:    # its Python API moved (written for 6.8)
+        raise WheelError(f"auditwheel's analyze_wheel_abi is not the one of auditwheel 6.8 "
+                         f"({err}): pin auditwheel 6.8 or update wheel/manylinux.py", 2) from None
+    finally:
+        quiet.level = level
 
 
 def _above(tag: str) -> bool:
