@@ -26,7 +26,8 @@ from elftools.elf.elffile import ELFFile
 from ..errors import WheelError
 from .archive import WheelName
 
-__all__ = ["MAX_GLIBC", "OPENMP_RUNTIMES", "grafted_openmp", "manylinux_problems", "too_new_symbols"]
+__all__ = ["MAX_GLIBC", "OPENMP_RUNTIMES", "grafted_openmp", "manylinux_problems", "symbol_tag",
+           "too_new_symbols"]
 
 MAX_GLIBC = (2, 28)          # the tag of torch >= 2.9's Linux wheels
 OPENMP_RUNTIMES = re.compile(r"^lib(gomp|omp|iomp5)([-.]|$)")
@@ -94,7 +95,18 @@ def grafted_openmp(wheel: Path) -> list[str]:
                 and OPENMP_RUNTIMES.match(PurePosixPath(n).name)]
 
 
-def _auditwheel_sym_tag(wheel: Path) -> str:
+def _from_name(read, wheel: Path):
+    """auditwheel's reading of the wheel's name (libc, architecture), None where the name has
+    none (a raw ``linux_x86_64`` wheel), as ``auditwheel show`` does."""
+    from auditwheel.error import AuditwheelError
+
+    try:
+        return read(wheel.name)
+    except AuditwheelError:
+        return None
+
+
+def symbol_tag(wheel: Path) -> str:
     """auditwheel's verdict on the symbol versions of ``wheel`` with `repair`'s exclusions (what
     `auditwheel repair` judges; `auditwheel show` has no --exclude and would judge the builder's
     own libgomp.so.1, which the wheel never carries)."""
@@ -109,7 +121,8 @@ def _auditwheel_sym_tag(wheel: Path) -> str:
     quiet = logging.getLogger("auditwheel")
     level, quiet.level = quiet.level, logging.WARNING
     try:
-        info = analyze_wheel_abi(get_wheel_libc(wheel.name), get_wheel_architecture(wheel.name),
+        info = analyze_wheel_abi(_from_name(get_wheel_libc, wheel),
+                                 _from_name(get_wheel_architecture, wheel),
                                  wheel, frozenset(EXCLUDE), disable_isa_ext_check=False,
                                  allow_graft=False)
         return info.sym_policy.name
@@ -137,7 +150,7 @@ def manylinux_problems(wheel: Path) -> tuple[list[str], str]:
     if named:
         problems.append(f"the name's tag {', '.join(named)} is above manylinux_2_28 (repair with "
                         f"--plat manylinux_2_28_{arch})")
-    sym_tag = _auditwheel_sym_tag(wheel)
+    sym_tag = symbol_tag(wheel)
     if _above(sym_tag):
         problems.append(f"auditwheel: its symbol versions need {sym_tag}; {_FIX}")
         with tempfile.TemporaryDirectory(prefix="torchrig-manylinux-") as tmp:

@@ -58,13 +58,15 @@ def show(wheel: Path) -> str:
 
 
 def best_plat(wheel: Path) -> str:
-    """The most compatible manylinux tag the wheel's binary allows (``auditwheel show``)."""
-    text = " ".join(show(wheel).split())
-    m = re.search(r'constrains the platform tag to "([^"]+)"', text) or \
-        re.search(r'consistent with the following platform tag: "([^"]+)"', text)
-    if not m or not m.group(1).startswith("manylinux"):
+    """The most compatible manylinux tag the wheel's binary allows: auditwheel's verdict on its
+    symbol versions with EXCLUDE left out, as `repair` judges (``auditwheel show`` would also
+    judge the builder's libgomp.so.1, which is never grafted)."""
+    from .manylinux import symbol_tag
+
+    tag = symbol_tag(wheel)
+    if not tag.startswith("manylinux"):
         raise WheelError(f"auditwheel finds no manylinux tag for {wheel.name}:\n{show(wheel)}")
-    return m.group(1)
+    return tag
 
 
 def repair(wheel: Path, out_dir: Path, plat: str = PLAT) -> Path:
