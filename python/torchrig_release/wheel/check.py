@@ -84,8 +84,11 @@ def check_platform(path: Path) -> Result:
 def check_manylinux(path: Path) -> Result:
     from .manylinux import manylinux_problems
 
-    if not WheelName.parse(path).platform.startswith("manylinux"):
-        return Result("manylinux", False, "not a manylinux wheel (run `repair`)")
+    plat = WheelName.parse(path).platform
+    if not plat.startswith(("manylinux", "linux")):
+        return Result("manylinux", True, f"{plat}: not a Linux wheel")
+    if not plat.startswith("manylinux"):
+        return Result("manylinux", False, f"{plat}: not a manylinux wheel (run `repair`)")
     problems, sym_tag = manylinux_problems(path)
     if problems:
         return Result("manylinux", False, "above manylinux_2_28:\n" + "\n".join(problems))

@@ -1,8 +1,8 @@
 """Is a wheel manylinux_2_28, as auditwheel judges it, like torch's own Linux wheels?
 
-* auditwheel's verdict on symbol versions (its ``analyze_wheel_abi``, with `repair`'s
-  exclusions: the ``sym_tag`` of ``auditwheel show --json``) must be manylinux_2_28 or older,
-  and so must every platform tag of the wheel's name;
+* auditwheel's verdict on the symbol versions (its ``analyze_wheel_abi`` with `repair`'s
+  exclusions, as `auditwheel repair` judges; ``auditwheel show`` has no ``--exclude``) must be
+  manylinux_2_28 or older, and so must every platform tag of the wheel's name;
 * no OpenMP runtime may be grafted (``<name>.libs/libgomp*``, ``libomp*``, ``libiomp*``): torch's
   wheels bring their own (torch/lib/libgomp.so.1), and a second one in the process fights it
   for the threads.
@@ -13,6 +13,7 @@ symbols that ask for it and the library of the wheel they are in, read from the 
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -38,6 +39,7 @@ _FIX = ("build with cmake/manylinux.cmake's compat on (TORCHRIG_MANYLINUX_COMPAT
         "(docs/publishing.md, \"manylinux_2_28 from a newer builder\")")
 
 
+@functools.cache
 def _policy(arch: str) -> dict[str, list[str]]:
     """auditwheel's allowed symbol versions of manylinux_2_28 for ``arch`` (prefix -> versions)."""
     try:
@@ -57,9 +59,10 @@ def _elf_files(wheel: Path, into: Path) -> list[tuple[str, Path]]:
         for name in zf.namelist():
             if not re.search(r"\.so(\.\d+)*$", name):
                 continue
-            target = into / str(len(out))
-            target.write_bytes(zf.read(name))
-            if target.read_bytes()[:4] == b"\x7fELF":
+            data = zf.read(name)
+            if data[:4] == b"\x7fELF":
+                target = into / str(len(out))
+                target.write_bytes(data)
                 out.append((name, target))
     return out
 
@@ -158,6 +161,6 @@ def manylinux_problems(wheel: Path) -> tuple[list[str], str]:
                 for version, symbols in sorted(too_new_symbols(path, arch).items()):
                     problems.append(f"{member} needs {version} ({', '.join(sorted(symbols))})")
     for member in grafted_openmp(wheel):
-        problems.append(f"{member}: a grafted OpenMP runtime (torch's own must be used: repair "
-                        f"excludes libgomp.so.1 since this release; repair the raw wheel again)")
+        problems.append(f"{member}: a grafted OpenMP runtime (torch's own must be used; "
+                        f"`repair` excludes libgomp.so*: repair the raw wheel again)")
     return problems, sym_tag
