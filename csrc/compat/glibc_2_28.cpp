@@ -9,7 +9,7 @@
 #error "csrc/compat/glibc_2_28.cpp is for glibc builds only (cmake/manylinux.cmake)"
 #endif
 
-// 1. __libc_single_threaded (GLIBC_2.32). gcc >= 11's <ext/atomicity.h> reads it, when
+// 1. __libc_single_threaded (GLIBC_2.32). gcc 12's <ext/atomicity.h> reads it, when
 //    <sys/single_threaded.h> exists, to skip the atomic instruction of a reference count
 //    (std::shared_ptr, std::locale, ...) while the process has one thread. This definition is
 //    hidden, so every such read in this library binds here at link time and no reference to
