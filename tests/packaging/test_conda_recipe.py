@@ -66,6 +66,26 @@ def test_rendered_matrix_is_variants_yaml(rendered_matrix):
     assert sorted(got) == sorted(want) and set(abis) == {"classic", "stable"}
 
 
+@pytest.mark.parametrize("platform", ["linux-64", "linux-aarch64", "osx-arm64", "win-64"])
+def test_render_without_skip_is_exactly_the_promised_builds(platform):
+    """conda-build builds every variant py-rattler-build's render() returns and applies no
+    build.skip: render() alone must give variants.builds() (one stable build per python x
+    flavour, CUDA only where we build it), each once -- and `render` promises the same."""
+    from rattler_build import PlatformConfig, RenderConfig, Stage0Recipe
+
+    config = RenderConfig(platform=PlatformConfig(target_platform=platform))
+    rendered = [cu.variant_key(r.variant) for r in Stage0Recipe.from_file(RECIPE).render(
+        cu.variant_config(platform=platform), config)]
+    promised = sorted(cu.variant_key(b) for b in cu.builds(cu.load(platform=platform)))
+    assert sorted(rendered) == promised
+    stable = [k for k in rendered if k[3] == "stable"]
+    assert len(stable) == len({(k[0], k[2]) for k in stable})  # one per python x flavour
+    if platform in ("osx-arm64", "win-64"):
+        assert {k[2] for k in rendered} == {"None"}
+    from torchrig_release.conda.render import render_matrix
+    assert sorted(cu.variant_key(r) for r in render_matrix(platform)) == promised
+
+
 def test_a_derived_variant_config_replaces_only_the_keys_asked(tmp_path):
     """variants.derive (build-conda --variants): the offline proof's copy with another pytorch."""
     copy = cu.derive(tmp_path / "variants.yaml", {"pytorch": ["2.13"], cu.STABLE_BUILD_KEY: ["2.13"]})
@@ -73,9 +93,14 @@ def test_a_derived_variant_config_replaces_only_the_keys_asked(tmp_path):
     assert mine["pytorch"] == ["2.13"] and mine[cu.STABLE_BUILD_KEY] == ["2.13"]
     assert {k: v for k, v in mine.items() if k not in ("pytorch", cu.STABLE_BUILD_KEY)} == \
         {k: v for k, v in release.items() if k not in ("pytorch", cu.STABLE_BUILD_KEY)}
-    assert cu.variant_config({"pytorch": "2.13"}, copy).to_dict()["pytorch"] == ["2.13"]
+    narrowed = cu.variant_config({"pytorch": "2.13"}, copy).to_dict()  # its classic and stable build
+    assert narrowed["pytorch"] == ["2.13", "2.13"] and narrowed[cu.ABI_KEY] == ["classic", "stable"]
+    stable = cu.variant_config({"pytorch": "2.13", cu.ABI_KEY: "stable"}, copy).to_dict()
+    assert stable["pytorch"] == ["2.13"] and stable[cu.ABI_KEY] == ["stable"]
     with pytest.raises(cu.ReleaseError, match="not in"):
-        cu.variant_config({"pytorch": "2.13"})  # the release matrix does not list it
+        cu.variant_config({"pytorch": "2.11"})  # the release matrix does not list it
+    with pytest.raises(cu.ReleaseError, match="no such combination"):
+        cu.variant_config({"pytorch": "2.12", cu.ABI_KEY: "stable"})  # stable: the newest only
     with pytest.raises(cu.ReleaseError, match="not a key"):
         cu.derive(tmp_path / "bad.yaml", {"torch": ["2.13"]})
 
