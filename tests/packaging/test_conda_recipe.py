@@ -201,20 +201,40 @@ def test_installs_from_the_channel_and_matches_the_reference(built_package, loca
 
 
 @slow
-def test_next_torch_minor_is_refused_at_solve_time(built_package, local_channel, tmp_path):
-    """The seed incident: torchrig beside a pytorch of another minor. The channel
-    has such a pytorch (solvable on its own), but not with torchrig: the solver
-    fails, naming pytorch and the bound, and no environment is created."""
+def test_a_plain_solve_installs_a_torch_that_imports(built_package, local_channel, tmp_path):
+    """Issue 27: the newest pytorch a plain solve picks is never an empty stand-in record. The
+    channel has every pytorch build conda-forge has (recorded) for this Python; on a GPU-less
+    machine `torchrig` alone and `pytorch` alone both get a real one, which imports."""
+    for specs in (["torchrig"], ["pytorch"]):
+        prefix = tmp_path / specs[0]
+        records = by_name(create_env([OUTPUT_DIR, local_channel], specs, prefix))
+        pytorch = records["pytorch"]
+        assert str(pytorch.build).startswith("cpu_mkl_"), pytorch  # mkl outranks generic (+100)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+        out = subprocess.run([str(prefix / "bin" / "python"), "-c", "import torch; print(torch.__version__)"],
+                             env=env, cwd=tmp_path, capture_output=True, text=True, timeout=COMMAND_S)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.strip().split("+")[0] == str(pytorch.version)
+
+
+@slow
+def test_another_torch_minor_is_refused_at_solve_time(built_package, local_channel, tmp_path):
+    """The seed incident: torchrig beside a pytorch of another minor. The channel has one
+    (conda-forge's other recorded minor, solvable on its own), but not with torchrig: the
+    solver fails, naming pytorch and the bound, and no environment is created."""
+    from torchrig_release import conda_forge
+
     major, minor = _minor(built_package["variant"]["pytorch"])
-    newer = f"pytorch {major}.{minor + 1}.*"
-    assert by_name(solve([local_channel], [newer]))["pytorch"].version == Version(f"{major}.{minor + 1}.0")
+    other = max((m for m in conda_forge.minors() if m != f"{major}.{minor}"), key=cu.version_key)
+    spec = f"pytorch {other}.*"
+    assert _minor(str(by_name(solve([local_channel], [spec]))["pytorch"].version)) == _minor(other)
     prefix = tmp_path / "env"
     with pytest.raises(SolverError) as failure:
-        create_env([OUTPUT_DIR, local_channel], ["torchrig", newer], prefix)
+        create_env([OUTPUT_DIR, local_channel], ["torchrig", spec], prefix)
     message = str(failure.value)
     print(message)
     assert "pytorch" in message and "torchrig" in message
-    assert f"<{major}.{minor + 1}" in message  # the run_exports bound is what conflicts
+    assert f">={major}.{minor}" in message  # the run_exports bound is what conflicts
     assert not prefix.exists()
 
 
