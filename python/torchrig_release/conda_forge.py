@@ -16,7 +16,7 @@ from functools import cache
 
 from . import variants
 from .errors import ReleaseError
-from torchrig import _torch_version as torch_version
+from .library import torch_version
 from .paths import REPO, VARIANTS
 
 __all__ = ["ARCH_TABLE", "FACTS", "PytorchBuild", "arch_table", "cuda_arch_list", "disagreements",

@@ -7,16 +7,18 @@ compiles against the newest recorded minor; the gcc/glibc zipped with each CUDA 
 conda-forge's pytorch dependents; win-64 builds with vs2022; cmake/cuda-arch-lists.txt has
 pytorch's CF_TORCH_CUDA_ARCH_LIST for each CUDA. --show prints the record's pytorch builds.
 
-Refreshing the record (when conda-forge moves): read, at the newest commit of each feedstock,
-  conda-forge/pytorch-cpu-feedstock (main and the vX.Y.x branches): recipe/meta.yaml (version,
-    build number, build strings, run_exports, test.requires of the CMake consumer test),
-    recipe/conda_build_config.yaml (blas_impl), recipe/build.sh and recipe/bld.bat (the
-    TORCH_CUDA_ARCH_LIST per CUDA), .ci_support/*.yaml (Pythons, platforms, toolchain);
-  conda-forge/conda-forge-pinning-feedstock: recipe/conda_build_config.yaml (pytorch, libtorch,
-    compilers, cuda_compiler_version) and recipe/migrations/pytorch*.yaml, cuda*.yaml;
-  conda-forge/torchvision-feedstock: .ci_support/*.yaml (the toolchain a dependent gets);
+Refreshing the record (when conda-forge moves): read, at the newest commit of each feedstock
+(the `fetch` of a public mirror, or a clone), these files, named <feedstock>/<path>:
+  pytorch-cpu-feedstock/recipe/meta.yaml, on main and on the vX.Y.x branches: version,
+    build number, build strings, run_exports, the test requirements of the CMake consumer test;
+  pytorch-cpu-feedstock/recipe/conda_build_config.yaml: blas_impl per platform;
+  pytorch-cpu-feedstock/recipe/build.sh and bld.bat: TORCH_CUDA_ARCH_LIST per CUDA version;
+  pytorch-cpu-feedstock/.ci_support/*.yaml: Pythons, platforms, the toolchain;
+  conda-forge-pinning-feedstock/recipe/conda_build_config.yaml: pytorch, libtorch, compilers,
+    cuda_compiler_version; conda-forge-pinning-feedstock/recipe/migrations/pytorch*.yaml, cuda*.yaml;
+  torchvision-feedstock/.ci_support/*.yaml: the toolchain a pytorch dependent gets;
 then write the facts, each source's commit and date, and `checked` into the record, run this
-verb and update recipe/variants.yaml (and cmake/cuda-arch-lists.txt) until it reports nothing.
+verb, and change recipe/variants.yaml (and cmake/cuda-arch-lists.txt) until it reports nothing.
 Nothing else changes: the stand-in channels of the tests are made from the record.
 """
 from __future__ import annotations

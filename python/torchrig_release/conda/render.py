@@ -21,6 +21,13 @@ def render_matrix(platform: str | None = None) -> list[dict]:
     from rattler import Platform
 
     platform = platform or str(Platform.current())
+    skip = variants.skip_conditions()
+    if skip:
+        raise ReleaseError(
+            f"{RECIPE.name} has build.skip ({'; '.join(skip)}): conda-build builds every variant "
+            "py-rattler-build's render() returns and applies no skip, so it would build what the skip "
+            f"drops. Say it in {VARIANTS.name} instead (e.g. no CUDA version for osx/win), or drop the "
+            "platform from pixi.toml's package environment.", 2)
     wanted = {variants.variant_key(b) for b in variants.builds(variants.load(platform=platform))}
     recipe = Stage0Recipe.from_file(RECIPE)
     config = RenderConfig(platform=PlatformConfig(target_platform=platform))
