@@ -29,6 +29,8 @@ import pytest
 import torch
 from torchrig_release import machine
 from torchrig_release.abi import elf
+from torchrig_release.abi.check import check_artifact
+from torchrig_release.abi.report import to_text
 from torchrig_release.abi.stable import check_stable_symbols
 from torchrig_release.library import library_module
 from torchrig_release.paths import REPO as ROOT
@@ -366,7 +368,8 @@ def test_one_wheel_beside_each_torch(scenario, one_wheel, tmp_path):
     """The same wheel beside torch 2.13.0 CPU, 2.14.1+cu130, 2.10.0 (CUDA 12.8) and 2.15.0 (CUDA
     13.2), no GPU visible: it imports, the CPU ops match the reference, the CUDA 13 library loads
     where torch's CUDA major is 13 (its kernels registered), none elsewhere, and there a GPU
-    tensor gets NoKernelsError naming what to install; `python -m torchrig info` exits 0."""
+    tensor gets NoKernelsError naming what to install; `python -m torchrig info` exits 0; and
+    abi-check, which checks the CUDA 13 library only against a CUDA 13 torch, says it loads."""
     python = _python(scenario.python)
     if python is None:
         pytest.skip(f"no Python {scenario.python} on this machine (pyenv)")
@@ -394,3 +397,7 @@ def test_one_wheel_beside_each_torch(scenario, one_wheel, tmp_path):
         assert "The CPU ops work" in probe["gpu_error"] and "torchrig-" not in probe["gpu_error"]
         if torch_cuda == "12":  # the release's wheel holds CUDA 12 kernels; this build does not
             assert "pip install --force-reinstall --no-deps torchrig" in probe["gpu_error"]
+    report = check_artifact(str(one_wheel), [str(venv_py.parents[1])])
+    (target,) = report.targets
+    assert report.ok, to_text(report)
+    assert ("libtorch_cuda.so" in target.libraries) == (torch_cuda == "13"), target.libraries
