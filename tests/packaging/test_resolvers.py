@@ -146,11 +146,12 @@ def test_unpinned_install_beside_an_installed_cpu_torch_keeps_it(index, tools):
     py = clone(machine.BUILD_TORCH, WORK / "venvs" / "cpu-torch")
     try:
         report_path = WORK / "beside-cpu-torch-pip-report.json"
-        pip = _run([tools, "-m", "pip", "--python", py, "install", "--dry-run", "--quiet",
+        pip = _run([tools, "-m", "pip", "--python", py, "install", "--dry-run",
                     "--disable-pip-version-check", "--report", report_path, "--index-url", index.simple,
                     "--no-cache-dir", "torchrig"], "beside-cpu-torch-pip.txt")
         assert pip.returncode == 0, pip.stdout + pip.stderr
         assert _installed(json.loads(report_path.read_text())) == {"torchrig": "0.1.0"}
+        assert "Would install torchrig-0.1.0\n" in pip.stdout, pip.stdout
         uvp = _run([uv(tools), "pip", "install", "--dry-run", "--python", py, "--index-url", index.simple,
                     "--cache-dir", WORK / "uv-cache", "torchrig"], "beside-cpu-torch-uv.txt")
         assert uvp.returncode == 0, uvp.stderr
