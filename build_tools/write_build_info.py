@@ -25,7 +25,8 @@ def collect(args: argparse.Namespace) -> dict:
         "with_cuda": cuda,
         # cmake/torch.cmake: only a CUDA build links torch's CUDA libraries (libtorch_cuda,
         # libc10_cuda); a CPU build loads in a CPU torch even when compiled against a CUDA one.
-        "links_torch_cuda": cuda,
+        # stable builds: the CPU library links none (the CUDA kernel libraries do, cuda_libraries)
+        "links_torch_cuda": cuda and args.abi == "classic",
         "cuda_compiler_version": args.nvcc or None if cuda else None,
         "cuda_arch_list": args.arch_list or None if cuda else None,
         "compiler": args.compiler,
@@ -37,7 +38,19 @@ def collect(args: argparse.Namespace) -> dict:
         # >= stable_target (python/torchrig/_stable_target.py).
         "abi": args.abi,
         "stable_target": args.stable_target or None if args.abi == "stable" else None,
+        # stable builds: the CUDA kernel library of each CUDA major, by major (cmake/stable_cuda.cmake;
+        # torchrig-release merge-wheels joins those of several wheels); python/torchrig/_stable.py
+        # loads the one of the running torch's CUDA major, none for a CPU torch.
+        "cuda_libraries": cuda_libraries(args.cuda_library) if args.abi == "stable" else None,
     }
+
+
+def cuda_libraries(record: str) -> dict:
+    """'13|libtorchrig_stable_cuda13.so|13.0.88|7.5,8.0' -> {'13': {library, nvcc, arch_list}}."""
+    if not record:
+        return {}
+    major, library, nvcc, arch_list = record.split("|")
+    return {major: {"library": library, "nvcc": nvcc, "arch_list": arch_list.replace(",", ";")}}
 
 
 def main() -> None:
@@ -50,6 +63,8 @@ def main() -> None:
     p.add_argument("--sanitize", default="")
     p.add_argument("--abi", choices=["classic", "stable"], default="classic")
     p.add_argument("--stable-target", default="", help="e.g. 2.10 (stable builds)")
+    p.add_argument("--cuda-library", default="",
+                   help="stable builds: MAJOR|FILE|NVCC|ARCHS of the CUDA kernel library, if any")
     args = p.parse_args()
     args.out.write_text(json.dumps(collect(args), indent=2, sort_keys=True) + "\n")
 

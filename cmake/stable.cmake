@@ -1,13 +1,18 @@
 # Stable-ABI build of torchrig (TORCHRIG_ABI=stable), included by
 # CMakeLists.txt instead of the classic build.
 #
-# One library, libtorchrig_stable.so, over torch's stable C API only
+# libtorchrig_stable.so (schemas + CPU kernels) over torch's stable C API only
 # (torch/csrc/stable, compiled with TORCH_TARGET_VERSION from
 # python/torchrig/_stable_target.py): no pybind11, no CPython API, no c10/ATen
 # C++ symbols, so it loads with torch.ops.load_library in every torch from the
 # target on, under any Python. torch's headers and libraries are used directly
 # (no find_package(Torch), whose config wants a CUDA toolkit for a CUDA torch
 # even when no CUDA code is compiled).
+#
+# With TORCHRIG_CUDA=ON, also libtorchrig_stable_cuda<major>.so (cmake/stable_cuda.cmake):
+# the CUDA kernels for nvcc's CUDA major, loaded by python/torchrig/_stable.py only when the
+# running torch has that CUDA major. The release merges the libraries of several CUDA majors
+# into one wheel (torchrig-release merge-wheels).
 #
 # Inputs: TORCHRIG_CUDA, TORCHRIG_ARCH_LIST (as for the classic build),
 # TORCHRIG_LAUNCH_SOURCES (cmake/launch.cmake).
@@ -49,27 +54,6 @@ set(TORCHRIG_STABLE_SOURCES
   csrc/stable/cpu_fk.cpp
   csrc/stable/cpu_skin.cpp)
 
-if(TORCHRIG_CUDA)
-  include(cmake/cuda.cmake)  # nvcc, the wheel's CUDA headers, TORCH_CUDA_ARCH_LIST
-  file(GLOB _trs_cuda CONFIGURE_DEPENDS csrc/stable/*.cu)
-  list(APPEND TORCHRIG_STABLE_SOURCES ${_trs_cuda})
-  find_library(_trs_lib_torch_cuda torch_cuda PATHS "${_trs_torch_dir}/lib" NO_DEFAULT_PATH REQUIRED)
-  list(APPEND _trs_libs "${_trs_lib_torch_cuda}")
-  # TORCH_CUDA_ARCH_LIST ("9.0;12.0+PTX") as CMake architectures ("90-real;120").
-  set(_trs_archs)
-  foreach(_a IN LISTS TORCH_CUDA_ARCH_LIST)
-    string(REGEX MATCH "^([0-9]+)\\.([0-9]+)(\\+PTX)?$" _m "${_a}")
-    if(NOT _m)
-      message(FATAL_ERROR "torchrig: cannot read CUDA architecture '${_a}' of TORCH_CUDA_ARCH_LIST")
-    endif()
-    if(CMAKE_MATCH_3)
-      list(APPEND _trs_archs "${CMAKE_MATCH_1}${CMAKE_MATCH_2}")
-    else()
-      list(APPEND _trs_archs "${CMAKE_MATCH_1}${CMAKE_MATCH_2}-real")
-    endif()
-  endforeach()
-endif()
-
 add_library(torchrig_stable MODULE ${TORCHRIG_STABLE_SOURCES})
 target_include_directories(torchrig_stable PRIVATE csrc)
 target_include_directories(torchrig_stable SYSTEM PRIVATE "${_trs_torch_dir}/include")
@@ -77,15 +61,13 @@ target_compile_definitions(torchrig_stable PRIVATE
   TORCH_TARGET_VERSION=${TORCHRIG_TORCH_TARGET_HEX} TORCHRIG_STABLE_ABI)
 target_link_libraries(torchrig_stable PRIVATE ${_trs_libs})
 torchrig_manylinux_2_28(torchrig_stable)
+# The CPU library never links torch's CUDA libraries (it loads beside any torch); CUDA
+# kernels live in a library per CUDA major next to it (cmake/stable_cuda.cmake).
+set(_trs_cuda_flag 0)
+set(TORCHRIG_CUDA_LIBRARY_RECORD "")
 if(TORCHRIG_CUDA)
-  # USE_CUDA declares the CUDA part of torch's C shim (current stream, guards).
-  target_compile_definitions(torchrig_stable PRIVATE USE_CUDA TORCHRIG_WITH_CUDA)
-  set_target_properties(torchrig_stable PROPERTIES CUDA_ARCHITECTURES "${_trs_archs}"
-                                                   CUDA_RUNTIME_LIBRARY Shared)
-  target_compile_options(torchrig_stable PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-lineinfo>)
+  include(cmake/stable_cuda.cmake)
   set(_trs_cuda_flag 1)
-else()
-  set(_trs_cuda_flag 0)
 endif()
 
 execute_process(
@@ -96,6 +78,7 @@ execute_process(
           --nvcc "${CMAKE_CUDA_COMPILER_VERSION}"
           --arch-list "${TORCHRIG_ARCH_LIST}"
           --abi stable --stable-target "${TORCHRIG_TORCH_TARGET}"
+          --cuda-library "${TORCHRIG_CUDA_LIBRARY_RECORD}"
   COMMAND_ERROR_IS_FATAL ANY)
 
 install(TARGETS torchrig_stable LIBRARY DESTINATION torchrig)

@@ -24,7 +24,7 @@ if _GUARD_REFUSAL is None:
     try:
         if BUILD_INFO.get("abi") == "stable":  # one library for every torch >= its target
             from . import _stable
-            _stable.load()
+            _stable.load(BUILD_INFO)
         else:
             from . import _C  # noqa: F401  (loading it registers the ops)
     except (ImportError, OSError) as exc:  # last line of defence, e.g. a hand-edited build info

@@ -17,7 +17,7 @@ import os
 import pathlib
 from typing import Any
 
-from ._torch_version import distribution, flavour, minor_of, minor_text, requirement
+from ._torch_version import DISTRIBUTION, flavour, minor_of, minor_text, requirement
 
 __all__ = ["BUILD_INFO_PATH", "GuardRefusal", "Problem", "TorchEnv", "ensure_compatible",
            "format_problems", "load_build_info", "mismatch", "minor_of", "problems",
@@ -47,8 +47,9 @@ class TorchEnv:
 class Problem:
     """One reason a build cannot load in a torch: ``kind`` for programs, ``message`` for people."""
 
-    kind: str      # "torch-minor" | "cuda-torch" | "cxx11-abi"; stable builds:
-                   # "stable-record" | "torch-too-old" | "cuda-kernels-cpu-torch" | "cuda-major"
+    kind: str      # "torch-minor" | "cuda-torch" | "cuda-major" | "cxx11-abi"; stable builds:
+                   # "stable-record" | "torch-too-old"; stable records from before the one wheel
+                   # (no "cuda_libraries"): "cuda-kernels-cpu-torch" | "cuda-major"
     message: str
 
 
@@ -72,10 +73,11 @@ def load_build_info(path: pathlib.Path = BUILD_INFO_PATH) -> dict[str, Any]:
 def stable_problems(info: dict[str, Any], torch_env: TorchEnv) -> list[Problem]:
     """Why a stable-ABI build (``info["abi"] == "stable"``) cannot load in ``torch_env``.
 
-    Such a build loads in every torch from its target on (any minor), so only
-    two things matter: torch >= the target, and the flavour: CUDA kernels link
-    torch's CUDA library, which a CPU torch lacks, and a CUDA major other than
-    the one compiled for has other runtime libraries.
+    Such a build loads in every torch from its target on (any minor, CPU or any CUDA major):
+    its CPU library links no CUDA library, and of its CUDA kernel libraries (``cuda_libraries``,
+    one per CUDA major) only the one of the running torch's major is loaded (torchrig._stable).
+    So only torch >= the target matters. A stable record without ``cuda_libraries`` (built
+    before the one wheel: CUDA kernels inside the one library) also needs the flavour to match.
     """
     # The target comes from the build record (its writer read _stable_target.py): this
     # module must stay loadable on its own (abi-check loads an artifact's copy by path).
@@ -88,7 +90,7 @@ def stable_problems(info: dict[str, Any], torch_env: TorchEnv) -> list[Problem]:
                              f"torch {minor_text(torch_env.version)} is older than "
                              f"{minor_text(str(info['stable_target']))}, the oldest torch this "
                              "build loads in"))
-    if info.get("with_cuda"):
+    if info.get("with_cuda") and "cuda_libraries" not in info:
         built_major = str(info.get("torch_cuda") or "").split(".")[0]
         if not torch_env.cuda:
             found.append(Problem("cuda-kernels-cpu-torch",
@@ -115,6 +117,13 @@ def problems(info: dict[str, Any], torch_env: TorchEnv) -> list[Problem]:
         # builds; CPU builds recorded before links_torch_cuda) cannot load in a CPU torch.
         found.append(Problem("cuda-torch", f"it was built against a CUDA {info['torch_cuda']} torch "
                                            "(links torch's CUDA libraries) but this torch is a CPU build"))
+    elif (info.get("torch_cuda") and info.get("links_torch_cuda", True) and torch_env.cuda
+          and str(info["torch_cuda"]).split(".")[0] != str(torch_env.cuda).split(".")[0]):
+        # Same minor, other CUDA major (2.14.1+cu126 beside a build of 2.14.1+cu130): the library
+        # needs libcudart.so.<its major>, which this torch does not bring.
+        found.append(Problem("cuda-major", f"it was built against a CUDA {info['torch_cuda']} torch "
+                                           f"(needs the CUDA {str(info['torch_cuda']).split('.')[0]} "
+                                           f"runtime) but this torch uses CUDA {torch_env.cuda}"))
     if bool(info.get("cxx11_abi", torch_env.cxx11_abi)) != bool(torch_env.cxx11_abi):
         found.append(Problem("cxx11-abi", f"_GLIBCXX_USE_CXX11_ABI {int(info['cxx11_abi'])} != "
                                           f"{int(torch_env.cxx11_abi)}"))
@@ -124,7 +133,7 @@ def problems(info: dict[str, Any], torch_env: TorchEnv) -> list[Problem]:
 def _stable_target() -> tuple[int, int] | None:
     """The stable build's target (_stable_target.py) for the classic refusal's advice; None
     where this module was loaded with _torch_version.py only (as abi-check may load an
-    artifact's copy): the advice line is then left out, nothing else depends on it."""
+    artifact's copy): the advice then names no version, nothing else depends on it."""
     try:
         from ._stable_target import STABLE_TORCH_TARGET
     except ImportError:
@@ -133,35 +142,42 @@ def _stable_target() -> tuple[int, int] | None:
 
 
 def format_problems(info: dict[str, Any], torch_env: TorchEnv, found: list[Problem]) -> str:
-    """The refusal as people read it: what was built, what is here, the problems, how to fix."""
+    """The refusal as people read it: what was built, what is here, the problems, how to fix.
+
+    The one distribution on a package index is ``torchrig`` (one py3-none wheel per platform:
+    the stable ABI, CPU kernels and a CUDA kernel library per CUDA major, every torch >= 2.10):
+    the advice names only it, never a name nobody publishes."""
     if info.get("abi") == "stable":
         target = info.get("stable_target")
-        built_flavour = f"CUDA {info.get('torch_cuda')}" if info.get("with_cuda") else "CPU"
         return (
-            f"torchrig (stable ABI, {built_flavour}) loads in torch >= {target}; this environment "
-            f"has torch {torch_env.version} ({flavour(torch_env.cuda)}): "
+            f"torchrig (stable ABI) loads in torch >= {target}; this environment has torch "
+            f"{torch_env.version} ({flavour(torch_env.cuda)}): "
             + "; ".join(p.message for p in found) + ".\n"
-            f"Fix one of:\n  - pip install 'torch>={target}' (of the same flavour)\n"
-            f"  - install the torchrig build of your torch's flavour ({flavour(torch_env.cuda)}):  "
-            f"pip install {distribution(torch_env.cuda, abi='stable')}\n"
+            f"Fix one of:\n  - pip install 'torch>={target}'\n"
+            f"  - reinstall torchrig's one wheel, which holds CPU kernels and a CUDA kernel library "
+            f"per CUDA major:  pip install --force-reinstall --no-deps {DISTRIBUTION}\n"
             f"The full build record is {BUILD_INFO_PATH}."
         )
     built = info["torch_version"]
     target = _stable_target()
-    stable = (f"  - or the stable-ABI build, one release for every torch >= {target[0]}.{target[1]}:  "
-              f"pip install {distribution(torch_env.cuda, abi='stable')}\n"
-              if target and minor_of(torch_env.version) >= target else "")
+    if target and minor_of(torch_env.version) >= target:
+        wheel = (f"  - install torchrig's wheel from the package index, one wheel for every torch >= "
+                 f"{target[0]}.{target[1]} (CPU or CUDA):  pip install --force-reinstall --no-deps "
+                 f"{DISTRIBUTION}\n")
+    else:
+        wheel = (f"  - or upgrade torch and install torchrig's wheel from the package index:  "
+                 f"pip install {DISTRIBUTION} 'torch>={target[0]}.{target[1]}'\n" if target else "")
     return (
         f"torchrig was built for torch {built} ({flavour(info.get('torch_cuda'))}); "
         f"this environment has torch {torch_env.version} ({flavour(torch_env.cuda)}): "
         + "; ".join(p.message for p in found) + ".\n"
-        "A torchrig binary only loads in the torch minor version it was compiled with. Fix one of:\n"
+        "This torchrig is a classic build (conda package or source build), which only loads in "
+        "the torch minor version and CUDA major it was compiled with. Fix one of:\n"
         f"  - install the torch it was built for:  pip install '{requirement(built)}'\n"
-        f"  - install a torchrig built for torch {minor_text(torch_env.version)} "
-        f"({flavour(torch_env.cuda)}):  pip install {distribution(torch_env.cuda)} (pip picks the "
-        "release whose torch range admits your torch), conda install -c <channel> torchrig, or "
-        "rebuild from source with `pip install --no-build-isolation .` in this environment.\n"
-        + stable + f"The full build record is {BUILD_INFO_PATH}."
+        + wheel +
+        f"  - conda install -c <channel> torchrig (one build per pytorch minor), or rebuild from "
+        "source in this environment:  pip install --no-build-isolation .\n"
+        f"The full build record is {BUILD_INFO_PATH}."
     )
 
 

@@ -1,9 +1,16 @@
-"""Stable-ABI build: load the op library and give the public ops their kernels.
+"""Stable-ABI build (the one pip wheel): load the op libraries and give the public ops kernels.
 
-The stable library (``libtorchrig_stable.so``, csrc/stable/) holds no Python
-module: :func:`load` loads it with ``torch.ops.load_library``, which defines
-the ``torchrig::*`` schemas and the ``torchrig_kernels::*`` C++ kernels (same
-schemas). The public ops' CPU/CUDA kernels registered here call those and
+The stable libraries hold no Python module: :func:`load` loads them with
+``torch.ops.load_library``. ``libtorchrig_stable.so`` (csrc/stable/) defines the
+``torchrig::*`` schemas and the ``torchrig_kernels::*`` CPU kernels (same schemas);
+it links no CUDA library and loads beside any torch >= the stable target. The CUDA
+kernels lie in one library per CUDA major (``libtorchrig_stable_cuda13.so``, ...,
+listed by the build record's ``cuda_libraries``): the one of the running torch's
+``torch.version.cuda`` major is loaded, none for a CPU torch (bitsandbytes picks its
+CUDA library the same way). Where none fits (a CUDA major the wheel has no library for,
+a ROCm or XPU torch) the CPU ops work and a GPU tensor gets :class:`NoKernelsError`,
+which says what to install (:func:`missing_kernels_message`), never a loader error.
+The public ops' CPU/CUDA kernels registered here call the C++ ones and
 raise the C++ checks' errors as ValueError / TypeError, like the classic
 build: only ``std::`` exceptions cross torch's stable C API, and torch decides
 what Python sees (ValueError in 2.13/2.14, RuntimeError in 2.15), so
@@ -19,15 +26,27 @@ import torch
 
 from . import _checks
 
-__all__ = ["LIBRARY", "OPS", "TAGS", "compiled_with_cuda", "cpu_isa", "eager", "load", "loaded"]
+__all__ = ["LIBRARY", "NoKernelsError", "OPS", "RELEASED_CUDA_MAJORS", "TAGS", "compiled_with_cuda",
+           "cpu_isa", "cuda_library", "eager", "load", "loaded", "loaded_cuda_library",
+           "missing_kernels_message"]
 
 LIBRARY = pathlib.Path(__file__).with_name("libtorchrig_stable.so")
+# The CUDA majors whose kernel library the released wheel holds: the `cuda` legs of
+# .github/workflows/wheels.yml (tests/packaging/test_wheels_workflow.py checks they agree).
+RELEASED_CUDA_MAJORS = ("12", "13")
+# Device keys torch may put a GPU tensor under that a wheel may have no kernels for.
+GPU_KEYS = ("CUDA", "XPU", "MPS")
 OPS = ("forward_kinematics", "forward_kinematics_backward", "skin", "skin_backward")
 # kValueErrorTag / kTypeErrorTag in csrc/stable/binding.h
 TAGS: dict[str, type[Exception]] = {"ValueError: ": ValueError, "TypeError: ": TypeError}
 
 _registrations: list[torch.library.Library] = []
 _path = LIBRARY  # the library load() loaded
+_cuda_path: pathlib.Path | None = None  # the CUDA kernel library load() loaded, if any
+
+
+class NoKernelsError(RuntimeError):
+    """A torchrig op got a tensor on a device this installation has no kernels for."""
 
 
 def _retyped(exc: Exception) -> Exception:
@@ -114,17 +133,76 @@ def cpu_isa() -> str:
     return fn().decode()
 
 
-def load(path: pathlib.Path = LIBRARY) -> None:
-    """Load the library and register the public ops' kernels (once)."""
+def cuda_library(info: dict, torch_cuda: str | None, folder: pathlib.Path) -> pathlib.Path | None:
+    """The CUDA kernel library for a torch of CUDA version ``torch_cuda`` ('13.0'; None: a CPU
+    or ROCm torch) among the build record's ``cuda_libraries``, in ``folder``; None if none fits."""
+    if not torch_cuda:
+        return None
+    entry = (info.get("cuda_libraries") or {}).get(str(torch_cuda).split(".")[0])
+    return folder / entry["library"] if entry else None
+
+
+def missing_kernels_message(op: str, device: str, info: dict, torch_version: str,
+                            torch_cuda: str | None, hip: str | None) -> str:
+    """Why ``op`` has no kernel for a tensor on ``device`` ('CUDA', 'XPU', ...), and what to install."""
+    have = sorted(info.get("cuda_libraries") or {}, key=int)
+    held = ("CUDA " + ", ".join(have) + " kernels") if have else "no CUDA kernels"
+    head = (f"torchrig.{op}: no {device} kernels for this torch ({torch_version}); this torchrig holds "
+            f"CPU kernels and {held}. The CPU ops work: move the tensors to the CPU (tensor.cpu()).")
+    released = " and ".join(RELEASED_CUDA_MAJORS)
+    if device == "CUDA" and hip:
+        return (f"{head} torchrig has no ROCm (HIP {hip}) kernels. For GPU tensors use a CUDA build of "
+                f"torch (CUDA {released}) with `pip install torchrig`.")
+    if device == "CUDA" and torch_cuda:
+        major = str(torch_cuda).split(".")[0]
+        if major in RELEASED_CUDA_MAJORS:
+            return (f"{head} This torch uses CUDA {torch_cuda}; the torchrig wheel on PyPI holds CUDA "
+                    f"{released} kernels, this installation was built without CUDA {major} ones. "
+                    "Install the released wheel:  pip install --force-reinstall --no-deps torchrig")
+        newest = RELEASED_CUDA_MAJORS[-1]
+        return (f"{head} This torch uses CUDA {torch_cuda}; torchrig releases hold CUDA {released} "
+                f"kernels. Install a torch of one of those majors, e.g.  pip install 'torch>=2.10' "
+                f"--index-url https://download.pytorch.org/whl/cu{newest}0  or build torchrig against "
+                "this torch:  TORCHRIG_ABI=stable TORCHRIG_CUDA=ON pip install --no-build-isolation .")
+    if device == "CUDA":  # a CPU build of torch
+        return (f"{head} This torch is a CPU build; for GPU tensors install a CUDA build of torch "
+                f"(CUDA {released}):  pip install 'torch>=2.10'")
+    return (f"{head} torchrig has {device} kernels in no release; only CPU and CUDA ({released}) "
+            "tensors run on their device.")
+
+
+def _no_kernels(op: str, device: str, info: dict) -> Callable:
+    def kernel(*args):
+        raise NoKernelsError(missing_kernels_message(op, device, info, torch.__version__,
+                                                     torch.version.cuda, torch.version.hip))
+    return kernel
+
+
+def loaded_cuda_library() -> pathlib.Path | None:
+    """The CUDA kernel library :func:`load` loaded (None: none, e.g. a CPU torch)."""
+    return _cuda_path
+
+
+def load(info: dict, path: pathlib.Path = LIBRARY) -> None:
+    """Load the CPU library, the CUDA kernel library of the running torch's CUDA major when
+    ``info`` (the build record) lists one, and register the public ops' kernels (once)."""
     if _registrations:
         return
-    global _path
+    global _path, _cuda_path
     torch.ops.load_library(str(path))
     _path = pathlib.Path(path)
+    cuda = cuda_library(info, torch.version.cuda, _path.parent)
+    if cuda is not None:
+        torch.ops.load_library(str(cuda))
+        _cuda_path = cuda
     lib = torch.library.Library("torchrig", "IMPL")
-    keys = ["CPU", "CUDA"] if compiled_with_cuda() else ["CPU"]
+    with_cuda = compiled_with_cuda()
     for op in OPS:
         kernel = getattr(torch.ops.torchrig_kernels, op).default
-        for key in keys:
-            lib.impl(op, _typed(kernel), key)
+        lib.impl(op, _typed(kernel), "CPU")
+        for key in GPU_KEYS:
+            if key == "CUDA" and with_cuda:
+                lib.impl(op, _typed(kernel), key)
+            else:
+                lib.impl(op, _no_kernels(op, key, info), key)
     _registrations.append(lib)

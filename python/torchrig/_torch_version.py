@@ -9,13 +9,17 @@
 """
 from __future__ import annotations
 
-__all__ = ["distribution", "flavour", "flavour_tag", "minor_of", "minor_text", "requirement"]
+__all__ = ["DISTRIBUTION", "flavour", "flavour_tag", "minor_of", "minor_text", "requirement"]
 
 # A CUDA wheel must not be paired with a CPU torch: CPU torches carry the local label
 # +cpu (download.pytorch.org/whl/cpu), so its requirement excludes X.Y.P+cpu for these P.
 CPU_PATCHES_EXCLUDED = range(10)
 # The two builds (the build record's "abi", CMake's TORCHRIG_ABI).
 ABIS = ("classic", "stable")
+# The one distribution name on a package index (docs/publishing.md): one py3-none wheel per
+# platform, the stable ABI, CPU kernels and a CUDA kernel library per CUDA major. The four
+# flavour names of earlier releases (torchrig-cpu, -cu13, -stable-cpu, -stable-cu13) are retired.
+DISTRIBUTION = "torchrig"
 
 
 def minor_of(version: str) -> tuple[int, int]:
@@ -43,23 +47,6 @@ def requirement(version: str, name: str = "torch", cuda: bool = False) -> str:
     if cuda:
         text += "".join(f",!={major}.{minor}.{p}+cpu" for p in CPU_PATCHES_EXCLUDED)
     return text
-
-
-def distribution(cuda: str | None, abi: str = "classic") -> str:
-    """The distribution name on a package index of a flavour and ABI (docs/publishing.md: one
-    name per ABI, flavour and CUDA major):
-
-    classic: None -> 'torchrig-cpu', '13.0' -> 'torchrig-cu13';
-    stable (``abi='stable'``, TORCHRIG_ABI=stable): 'torchrig-stable-cpu', 'torchrig-stable-cu13'.
-    A stable py3-none wheel cannot share a name and version with a classic cp3XX one: pip
-    takes the most specific tag's file of a version and never falls back to another.
-    """
-    if abi not in ABIS:
-        raise ValueError(f"abi {abi!r} is none of {', '.join(ABIS)} (TORCHRIG_ABI)")
-    prefix = "torchrig-stable-" if abi == "stable" else "torchrig-"
-    if cuda in (None, "", "None"):
-        return prefix + "cpu"
-    return prefix + "cu" + str(cuda).split(".")[0]
 
 
 def flavour(cuda: str | None) -> str:

@@ -46,7 +46,10 @@ def main(refusal: _guard.GuardRefusal | None = None) -> int:
         from . import _stable
 
         print(f"  {'library':<22} {_stable.LIBRARY.name} (torch stable ABI)")
-        print(f"  {'cuda kernels':<22} {_stable.compiled_with_cuda()}")
+        cuda = _stable.loaded_cuda_library()
+        held = ", ".join(f"CUDA {m}" for m in sorted(info.get("cuda_libraries") or {}, key=int)) or "none"
+        print(f"  {'cuda libraries':<22} {held}")
+        print(f"  {'cuda kernels':<22} {cuda.name if cuda else 'not loaded (none for this torch)'}")
     elif refusal is None:
         from . import _C
 

@@ -21,11 +21,12 @@ ABIS = ("classic", "stable")
 OPTIONS = {"TORCHRIG_ABI": "--abi", "TORCH_CUDA_ARCH_LIST": "--cuda-arch-list"}
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """--abi and --cuda-arch-list (both default to the environment variable, if set)."""
+def add_arguments(p: argparse.ArgumentParser, default_abi: str = "classic") -> None:
+    """--abi and --cuda-arch-list (both default to the environment variable, if set, else
+    ``default_abi`` and the arch-list table)."""
     p.add_argument("--abi", choices=ABIS, default=None,
                    help="classic (one torch minor) or stable (torch's stable ABI); "
-                        "default: $TORCHRIG_ABI, else classic")
+                        f"default: $TORCHRIG_ABI, else {default_abi}")
     p.add_argument("--cuda-arch-list", default=None, metavar="LIST",
                    help="TORCH_CUDA_ARCH_LIST of the CUDA kernels, e.g. '9.0;12.0+PTX'; an empty "
                         "value means the default of cmake/cuda-arch-lists.txt; default: "

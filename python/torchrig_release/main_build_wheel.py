@@ -1,21 +1,23 @@
-"""`build-wheel`: build a torchrig wheel against this Python's torch, named for its flavour.
+"""`build-wheel`: build the one torchrig wheel against this Python's torch.
 
-CPU flavour (default, TORCHRIG_CUDA=OFF) -> torchrig-cpu; CUDA flavour (TORCHRIG_CUDA=ON,
-nvcc of torch's CUDA major) -> torchrig-cu<major>. TORCHRIG_ABI=stable builds over torch's
-stable ABI instead (one py3-none wheel for every torch >= 2.10, docs/stable-abi.md), named
-torchrig-stable-cpu / torchrig-stable-cu<major>. The wheel lands in DIST/raw (DIST:
-dist/$PIXI_ENVIRONMENT_NAME, or dist/local); next: `repair`.
+TORCHRIG_ABI=stable (the default here): one py3-none wheel for every Python and every torch
+>= 2.10, distribution `torchrig`: CPU kernels, plus with TORCHRIG_CUDA=ON the CUDA kernel
+library of nvcc's CUDA major (nvcc of torch's CUDA major; arch list: torch's own,
+cmake/cuda-arch-lists.txt). Build once per CUDA toolkit and join the builds with
+`merge-wheels`. TORCHRIG_ABI=classic builds the one-torch-minor cp3XX wheel for local use;
+`check` refuses it for an index. The wheel lands in DIST/raw (DIST: dist/$PIXI_ENVIRONMENT_NAME,
+or dist/local); next: `merge-wheels` or `repair`.
 
 --python builds against the torch of another interpreter (a venv's python), e.g. the CUDA
-flavour from a venv holding PyPI's CUDA torch while the tooling runs here.
+library from a venv holding PyPI's CUDA torch while the tooling runs here.
 
 --abi and --cuda-arch-list set TORCHRIG_ABI and TORCH_CUDA_ARCH_LIST (pixi.toml's
 `build-wheel` task passes its arguments to them, so pixi's task cache sees them:
-`pixi run -e wheel-cpu build-wheel stable`); a variable that disagrees is refused.
+`pixi run -e wheel-cpu build-wheel classic`); a variable that disagrees is refused.
 
-Examples:  TORCHRIG_CUDA=OFF torchrig-release build-wheel
-           TORCHRIG_ABI=stable torchrig-release build-wheel --dist dist/stable-cpu
-           TORCHRIG_CUDA=ON torchrig-release build-wheel --python venv-cu13/bin/python
+Examples:  torchrig-release build-wheel --dist dist/cpu
+           TORCHRIG_CUDA=ON CUDA_HOME=/usr/local/cuda-13.0 torchrig-release build-wheel
+               --dist dist/cu13 --python venv-cu13/bin/python   (one command)
 """
 from __future__ import annotations
 
@@ -32,9 +34,9 @@ __all__ = ["configure_parser", "run"]
 
 
 def configure_parser(sub) -> None:
-    p = sub.add_parser("build-wheel", help="build a flavour-named wheel (dist/<env>/raw)",
+    p = sub.add_parser("build-wheel", help="build the one torchrig wheel (DIST/raw)",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    build_switches.add_arguments(p)
+    build_switches.add_arguments(p, default_abi="stable")
     p.add_argument("--dist", type=Path, default=None, help="DIST folder (default: dist/<env>)")
     p.add_argument("--python", type=Path, default=Path(sys.executable),
                    help="the interpreter whose torch the wheel is built against (default: %(default)s)")

@@ -34,8 +34,14 @@ def preflight() -> str | None:
                 f"(torch.version.cuda={torch.version.cuda}); the GPU tests need one. "
                 "Run this on a GPU machine with a CUDA build of torch.")
     import torchrig
+    from torchrig import _stable
 
-    if not torchrig._C.compiled_with_cuda():
+    if _stable.loaded():  # the one wheel: the CUDA library of this torch's CUDA major, if it holds one
+        if not _stable.compiled_with_cuda():
+            return (f"torchrig has no CUDA kernel library for this torch's CUDA {torch.version.cuda} "
+                    f"(it holds: {', '.join(sorted(torchrig.BUILD_INFO.get('cuda_libraries') or {})) or 'none'}); "
+                    "rebuild with TORCHRIG_ABI=stable TORCHRIG_CUDA=ON and nvcc of that major")
+    elif not torchrig._C.compiled_with_cuda():
         return ("torchrig was built without its CUDA kernels; rebuild with "
                 "TORCHRIG_CUDA=ON (e.g. TORCHRIG_CUDA=ON pip install --no-build-isolation .)")
     return None

@@ -224,8 +224,10 @@ def test_cuda_build_against_another_cuda_major_is_rejected(native, tmp_path, cap
     wheel = make_wheel(tmp_path, native["ext"], ["torch>=2.8,<2.9"], with_cuda=True)  # CUDA 12.9
     code, report = run_json(capsys, wheel, "--torch", cuda13)
     target = report["targets"][0]
-    assert code == 1 and target["guard_problems"] == []
-    assert target["cuda_mismatch"] == "CUDA 12.9 build, torch has CUDA 13.0 (major differs)"
+    assert code == 1 and target["cuda_mismatch"] == "CUDA 12.9 build, torch has CUDA 13.0 (major differs)"
+    # the import guard refuses it too (issue 26: it let a CUDA major mismatch of one minor through)
+    assert ["it was built against a CUDA 12.9 torch (needs the CUDA 12 runtime) but this torch uses "
+            "CUDA 13.0"] == target["guard_problems"]
 
 
 @pytest.mark.parametrize("requires, problem", [

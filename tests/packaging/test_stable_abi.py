@@ -33,11 +33,14 @@ import pytest
 import torch
 from torchrig_release import machine
 from torchrig_release.abi import elf
+from torchrig_release.abi.check import check_artifact
+from torchrig_release.abi.report import to_text
 from torchrig_release.abi.stable import check_stable_symbols
 from torchrig_release.library import library_module
 from torchrig_release.paths import REPO as ROOT
 from torchrig_release.paths import torch_venv_dir
 from torchrig_release.venv import ensure_venv
+from support.probes import OPS_PROBE
 from torchrig_release.wheel.check import check_manylinux
 from torchrig_release.wheel.manylinux import too_new_symbols
 from torchrig_release.wheel.repair import PLAT, repair, show
@@ -312,49 +315,119 @@ def test_print_the_table():
     print("\n[stable-abi]\n" + text)
 
 
-# ---- the CUDA flavour: compiles (sm_90, nvcc 13, torch 2.14.1+cu130 headers) --
+# ---- the one wheel: CPU kernels + the CUDA 13 kernel library, beside every torch ----------
 
 CUDA_TORCH = machine.CUDA_TORCH
 CUDA_BUILD_EXTRA = ["numpy", "pytest", "scikit-build-core", "pybind11", "cmake", "ninja"]
-CUDA_PROBE = """
-import json, torch, torchrig
+# Run in each scenario's venv, no GPU visible: what loaded, what is registered, the CPU ops
+# against the reference (support.probes.OPS_PROBE), and, where no CUDA library loaded, what a
+# GPU tensor would get: the public op's CUDA kernel, reached by redispatching CPU tensors to it.
+ONE_WHEEL_PROBE = OPS_PROBE + """
+import json, subprocess, sys
 from torchrig import _stable
 has = torch._C._dispatch_has_kernel_for_dispatch_key
-print(json.dumps({"file": torchrig.__file__, "cuda_available": torch.cuda.is_available(),
-                  "info": torchrig.BUILD_INFO,
-                  "cuda": [has(ns + "::" + op, "CUDA") for ns in ("torchrig", "torchrig_kernels")
-                           for op in _stable.OPS]}))
+cuda = _stable.loaded_cuda_library()
+out = {"file": torchrig.__file__, "torch": torch.__version__, "torch_cuda": torch.version.cuda,
+       "cuda_available": torch.cuda.is_available(),
+       "info": torchrig.BUILD_INFO, "cuda_library": cuda.name if cuda else None,
+       "kernels_cuda": [has("torchrig_kernels::" + op, "CUDA") for op in _stable.OPS],
+       "public": {key: [has("torchrig::" + op, key) for op in _stable.OPS] for key in ("CPU", "CUDA", "XPU")}}
+if cuda is None:
+    try:
+        torch.ops.torchrig.skin.default.redispatch(torch._C.DispatchKeySet(torch._C.DispatchKey.CUDA), x, fk, idx, w)
+    except _stable.NoKernelsError as exc:
+        out["gpu_error"] = str(exc)
+info = subprocess.run([sys.executable, "-m", "torchrig", "info"], capture_output=True, text=True, timeout=300)
+out["info_rc"], out["info_out"] = info.returncode, info.stdout
+print(json.dumps(out))
 """
+ONE_WHEEL: dict[str, Path] = {}
 
 
-@pytest.mark.cudabuild
-def test_cuda_stable_build_compiles_and_loads_without_gpu(tmp_path):
+@pytest.fixture(scope="module")
+def one_wheel(tmp_path_factory) -> Path:
+    """The one wheel as the release builds it for CUDA 13: TORCHRIG_ABI=stable, TORCHRIG_CUDA=ON,
+    nvcc 13, torch's own CUDA 13 arch list (cmake/cuda-arch-lists.txt wheel-cu13), against the
+    cached torch 2.14.1+cu130 venv (build dir reused: a rerun compiles nothing)."""
     nvcc = next((p for p in (os.environ.get("CUDA_HOME", ""), "/usr/local/cuda")
                  if p and (Path(p) / "bin" / "nvcc").is_file()), None) or shutil.which("nvcc")
     if nvcc is None:
-        pytest.skip("no nvcc (set CUDA_HOME): cannot compile the CUDA flavour here")
-    py = ensure_venv(torch_venv_dir(CUDA_TORCH),
-                     CUDA_TORCH, CUDA_BUILD_EXTRA)
-    env = {**os.environ, "TORCHRIG_ABI": "stable", "TORCHRIG_CUDA": "ON",
-           "TORCH_CUDA_ARCH_LIST": "9.0",
-           "CMAKE_BUILD_PARALLEL_LEVEL": os.environ.get("CMAKE_BUILD_PARALLEL_LEVEL", "2")}
+        pytest.skip("no nvcc (set CUDA_HOME): cannot compile the CUDA 13 kernel library here")
+    py = ensure_venv(torch_venv_dir(CUDA_TORCH), CUDA_TORCH, CUDA_BUILD_EXTRA)
+    out = tmp_path_factory.mktemp("one-wheel")
+    env = {k: v for k, v in os.environ.items() if k != "TORCH_CUDA_ARCH_LIST"}
+    env.update(TORCHRIG_ABI="stable", TORCHRIG_CUDA="ON",
+               CMAKE_BUILD_PARALLEL_LEVEL=os.environ.get("CMAKE_BUILD_PARALLEL_LEVEL", "2"))
+    start = time.monotonic()
     _run([str(py), "-m", "pip", "wheel", "--no-build-isolation", "--no-deps", "-q", "-C",
-          "build-dir=build/stable-cuda-{wheel_tag}", "-w", str(tmp_path / "w"), str(ROOT)],
-         env=env, cwd=ROOT)
-    (wheel,) = (tmp_path / "w").glob("torchrig-*-py3-none-*.whl")
-    site = tmp_path / "site"
-    _run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--target", str(site), str(wheel)])
-    lib = site / "torchrig" / "libtorchrig_stable.so"
-    verdict = check_stable_symbols(elf.undefined_symbols(lib), {})
-    assert verdict.ok, verdict.problems
-    assert "aoti_torch_get_current_cuda_stream" in verdict.shim  # launches on torch's stream
+          "build-dir=build/onewheel-cu13-{wheel_tag}", "-w", str(out), str(ROOT)], env=env, cwd=ROOT)
+    (wheel,) = out.glob("torchrig-*-py3-none-*.whl")
+    RESULTS["_one_wheel"] = {"seconds": time.monotonic() - start, "wheel": wheel.name}
+    return wheel
+
+
+@pytest.mark.cudabuild
+def test_one_wheel_holds_a_cpu_library_and_a_cuda_13_library(one_wheel, tmp_path):
+    """The CPU library links no CUDA library (so it loads beside any torch); the CUDA 13 one
+    launches on torch's stream and holds torch's own CUDA 13 architectures."""
+    with zipfile.ZipFile(one_wheel) as zf:
+        info = json.loads(zf.read("torchrig/_build_info.json"))
+        zf.extractall(tmp_path)
+    table = dict(line.split() for line in (ROOT / "cmake" / "cuda-arch-lists.txt").read_text().splitlines()
+                 if line and not line.startswith("#"))
+    assert info["cuda_libraries"] == {"13": {"library": "libtorchrig_stable_cuda13.so",
+                                             "nvcc": info["cuda_compiler_version"],
+                                             "arch_list": table["wheel-cu13"]}}
+    cpu, cu13 = (tmp_path / "torchrig" / n for n in ("libtorchrig_stable.so", "libtorchrig_stable_cuda13.so"))
+    assert not [n for n in elf.needed_libraries(cpu) if n.startswith(("libcudart", "libtorch_cuda", "libc10_cuda"))]
+    assert "libcudart.so.13" in elf.needed_libraries(cu13)
+    for lib in (cpu, cu13):
+        verdict = check_stable_symbols(elf.undefined_symbols(lib), {})
+        assert verdict.ok, verdict.problems
+    assert "aoti_torch_get_current_cuda_stream" in check_stable_symbols(elf.undefined_symbols(cu13), {}).shim
     from elftools.elf.elffile import ELFFile
-    with open(lib, "rb") as f:
-        fatbin = ELFFile(f).get_section_by_name(".nv_fatbin")
-        assert fatbin is not None and b"sm_90" in fatbin.data()
-    env = {**os.environ, "PYTHONPATH": str(site), "CUDA_VISIBLE_DEVICES": ""}
-    probe = json.loads(_run([str(py), "-c", CUDA_PROBE], env=env, cwd=tmp_path).stdout
-                       .strip().splitlines()[-1])
+    with open(cu13, "rb") as f:
+        fatbin = ELFFile(f).get_section_by_name(".nv_fatbin").data()
+    for arch in table["wheel-cu13"].split(";"):
+        assert f"sm_{arch.replace('.', '')}".encode() in fatbin, arch
+
+
+@pytest.mark.cudabuild
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
+def test_one_wheel_beside_each_torch(scenario, one_wheel, tmp_path):
+    """The same wheel beside torch 2.13.0 CPU, 2.14.1+cu130, 2.10.0 (CUDA 12.8) and 2.15.0 (CUDA
+    13.2), no GPU visible: it imports, the CPU ops match the reference, the CUDA 13 library loads
+    where torch's CUDA major is 13 (its kernels registered), none elsewhere, and there a GPU
+    tensor gets NoKernelsError naming what to install; `python -m torchrig info` exits 0; and
+    abi-check, which checks the CUDA 13 library only against a CUDA 13 torch, says it loads."""
+    python = _python(scenario.python)
+    if python is None:
+        pytest.skip(f"no Python {scenario.python} on this machine (pyenv)")
+    venv_py = ensure_venv(torch_venv_dir(scenario.torch, scenario.python), scenario.torch,
+                          VENV_EXTRA, python=python)
+    site = tmp_path / "site"
+    _run([str(venv_py), "-m", "pip", "install", "-q", "--no-deps", "--target", str(site), str(one_wheel)])
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TORCHRIG_", "PYTEST_"))}
+    env.update(PYTHONPATH=str(site), CUDA_VISIBLE_DEVICES="")
+    proc = _run([str(venv_py), "-c", ONE_WHEEL_PROBE], env=env, cwd=tmp_path)
+    assert "OPS OK" in proc.stdout, proc.stdout
+    probe = json.loads(proc.stdout.strip().splitlines()[-1])
+    print(f"\n[one wheel beside torch {probe['torch']}] cuda library: {probe['cuda_library']}; "
+          f"gpu tensor: {probe.get('gpu_error', '(CUDA 13 kernels registered; no GPU here runs them)')}")
     assert Path(probe["file"]).is_relative_to(site) and not probe["cuda_available"]
-    assert probe["info"]["with_cuda"] and probe["info"]["abi"] == "stable"
-    assert all(probe["cuda"]), probe["cuda"]
+    assert probe["info_rc"] == 0, probe["info_out"]
+    assert all(probe["public"]["CPU"]) and all(probe["public"]["CUDA"]) and all(probe["public"]["XPU"])
+    torch_cuda = (probe["torch_cuda"] or "").split(".")[0]
+    RESULTS.setdefault("_one_wheel_rows", []).append((probe["torch"], probe["torch_cuda"], probe["cuda_library"]))
+    if torch_cuda == "13":
+        assert probe["cuda_library"] == "libtorchrig_stable_cuda13.so" and all(probe["kernels_cuda"])
+        assert "libtorchrig_stable_cuda13.so" in probe["info_out"]
+    else:
+        assert probe["cuda_library"] is None and not any(probe["kernels_cuda"])
+        assert "The CPU ops work" in probe["gpu_error"] and "torchrig-" not in probe["gpu_error"]
+        if torch_cuda == "12":  # the release's wheel holds CUDA 12 kernels; this build does not
+            assert "pip install --force-reinstall --no-deps torchrig" in probe["gpu_error"]
+    report = check_artifact(str(one_wheel), [str(venv_py.parents[1])])
+    (target,) = report.targets
+    assert report.ok, to_text(report)
+    assert ("libtorch_cuda.so" in target.libraries) == (torch_cuda == "13"), target.libraries

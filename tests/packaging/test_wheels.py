@@ -1,20 +1,18 @@
-"""The wheel pipeline end to end against a real index: build-wheel -> repair -> check ->
-publish to pypiserver on 127.0.0.1 (tests/support/pypi_server.py), then the four install
-scenarios of the incident in fresh venvs that install torchrig-cpu from that index:
+"""The wheel pipeline end to end against a real index: build-wheel (the one wheel:
+TORCHRIG_ABI=stable, distribution `torchrig`) -> repair -> check -> publish to pypiserver on
+127.0.0.1 (tests/support/pypi_server.py), then installs of `torchrig` from that index:
 
-  1. the torch it was built for (2.13) installed and pinned -> installs, ops match reference;
-  2. the next torch minor (2.14.1) installed and pinned -> pip refuses torchrig-cpu at resolve
-     time; the stable-ABI wheel (TORCHRIG_ABI=stable: build-wheel -> repair -> check ->
-     publish to the same index as torchrig-stable-cpu) installs there and its ops work;
-  3. nothing pinned, no torch -> pip resolves a compatible torch (2.13) by itself;
-  4. torchrig-cpu forced with --no-deps beside a torch outside its range (a copy of the cached
-     torch 2.14.1 venv) -> the guard's ImportError, never `undefined symbol`;
-plus re-publishing (rejected without --skip-existing, skipped with it) and a wrong password
-(refused, nothing uploaded).
+  1. beside the torch it was built against (2.13.0+cpu, pinned) -> installs, ops match reference;
+  2. beside the next torch minor (2.14.1, a CUDA 13 build, pinned; a copy of the cached venv)
+     -> installs, ops match the reference on the CPU (what the four flavour names and the
+     classic one-minor pin used to refuse);
+plus: check refuses an unrepaired wheel and a classic build (one torch minor: conda and source
+builds only), re-publishing (rejected without --skip-existing, skipped with it) and a wrong
+password (refused, nothing uploaded). What resolvers choose without installing (seed
+scenarios, a CUDA 12 torch, an installed CPU torch kept): tests/packaging/test_resolvers.py.
 
-Slow (one classic and one stable wheel build, each in a reused build dir: the stable one in
-build/stable-{wheel_tag}, where tests/packaging/test_stable_abi.py builds it too; venvs cloned with hard links from the cached
-venv-py3.11-torch<version>, torches installed from the machine image's wheel files).
+Slow (one stable wheel build in build/stable-{wheel_tag}, where tests/packaging/test_stable_abi.py
+builds it too; venvs cloned with hard links from the cached venv-py3.11-torch<version>).
 Outputs of every step are left in .cache/wheels/ (docs/publishing.md quotes them); the
 scenario venvs are removed at the end.
 """
@@ -24,7 +22,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -35,7 +32,6 @@ from support.venv_clone import clone
 from support.pypi_server import running_index
 from torchrig_release import machine
 from torchrig_release.paths import REPO
-from support.timeouts import COMMAND_S
 
 pytestmark = [pytest.mark.slow, pytest.mark.scenario]
 
@@ -45,6 +41,7 @@ BUILD_TORCH, NEXT_TORCH = machine.BUILD_TORCH, machine.CUDA_TORCH
 # reads SKBUILD_BUILD_DIR), so whichever of the two runs second rebuilds nothing.
 STABLE_BUILD = {"TORCHRIG_CUDA": "OFF", "TORCHRIG_ABI": "stable",
                 "SKBUILD_BUILD_DIR": "build/stable-{wheel_tag}"}
+CLASSIC_BUILD = {"TORCHRIG_CUDA": "OFF", "TORCHRIG_ABI": "classic"}
 TIMEOUT = 1200
 # Where this machine's torches lie: files of the machine image (support.cache_inventory lists
 # them); pip's own config files are ignored (PIP_CONFIG_FILE), so nothing else is consulted:
@@ -78,13 +75,6 @@ def _clone(torch_version: str, name: str) -> Path:
     return clone(torch_version, WORK / "venvs" / name)
 
 
-def _fresh(name: str) -> Path:
-    target = WORK / "venvs" / name
-    shutil.rmtree(target, ignore_errors=True)
-    subprocess.run([sys.executable, "-m", "venv", str(target)], check=True, timeout=COMMAND_S)
-    return target / "bin" / "python"
-
-
 def _pip(py: Path, index, *args, log=None, constraint=None):
     env = {"PIP_CONFIG_FILE": os.devnull, "PIP_CONSTRAINT": str(constraint or "")}
     return _run([py, "-m", "pip", "install", "--disable-pip-version-check",
@@ -110,7 +100,7 @@ def dist() -> Path:
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
     d = WORK / "dist"
-    _ok(_release("build-wheel", "--dist", d, env={"TORCHRIG_CUDA": "OFF"}, log="build-wheel.txt"))
+    _ok(_release("build-wheel", "--dist", d, env=STABLE_BUILD, log="build-wheel.txt"))
     _ok(_release("repair", "--dist", d, log="repair.txt"))  # manylinux_2_28 (cmake/manylinux.cmake)
     _ok(_release("check", "--dist", d, log="check.txt"))
     return d
@@ -125,8 +115,8 @@ def index(dist, tmp_path_factory):
 
 def test_repaired_wheel_is_manylinux_and_vendors_no_torch_library(dist):
     wheels = list((dist / "repaired").glob("*.whl"))
-    assert len(wheels) == 1 and wheels[0].name.endswith("-manylinux_2_28_x86_64.whl"), wheels
-    assert wheels[0].name.startswith("torchrig_cpu-0.1.0-"), wheels[0].name
+    assert len(wheels) == 1, wheels
+    assert wheels[0].name == "torchrig-0.1.0-py3-none-manylinux_2_28_x86_64.whl", wheels[0].name
     import zipfile
     vendored = [Path(n).name for n in zipfile.ZipFile(wheels[0]).namelist() if ".libs/" in n]
     assert not vendored, vendored   # no torch library, and no libgomp: torch's own is used
@@ -139,6 +129,17 @@ def test_check_refuses_an_unrepaired_wheel(dist):
     proc = _release("check", *(dist / "raw").glob("*.whl"))
     assert proc.returncode == 1 and "FAILED platform" in proc.stdout, proc.stdout + proc.stderr
     assert "nothing published" in proc.stderr
+
+
+def test_check_refuses_a_classic_build_for_an_index(dist):
+    """A classic wheel (one torch minor) under the one name: `check` refuses it (issue 26: the
+    index holds only the one wheel; the classic build is for conda and source builds)."""
+    d = WORK / "dist-classic"
+    _ok(_release("build-wheel", "--dist", d, env=CLASSIC_BUILD, log="classic-build-wheel.txt"))
+    _ok(_release("repair", "--dist", d, "--plat", "best", log="classic-repair.txt"))
+    proc = _release("check", "--dist", d, log="classic-check.txt")
+    assert proc.returncode == 1 and "FAILED name" in proc.stdout, proc.stdout + proc.stderr
+    assert "conda and source builds" in proc.stdout
 
 
 def test_wrong_password_is_refused_and_nothing_is_uploaded(dist, index):
@@ -178,95 +179,24 @@ def test_republishing_is_rejected_without_skip_existing_and_skipped_with_it(dist
     skipped = _ok(_release("publish", "--dist", dist, "--url", published.url, "--yes",
                            "--skip-existing", env=creds, log="publish-skip-existing.txt"))
     assert "Skipping" in skipped.stdout or "already exists" in skipped.stdout, skipped.stdout
-    assert published.files() == before and len(classic(before)) == 1
-
-
-def classic(files: list[str]) -> list[str]:
-    """The index's torchrig-cpu files (the stable wheel may be published beside them)."""
-    return [f for f in files if f.startswith("torchrig_cpu-")]
+    assert published.files() == before and len(before) == 1
 
 
 def test_1_built_for_torch_installs_and_ops_match_the_reference(published):
     py = _clone(BUILD_TORCH, "s1-torch213")
-    proc = _ok(_pip(py, published, "torchrig-cpu", constraint=_pin("213", BUILD_TORCH),
+    proc = _ok(_pip(py, published, "torchrig", constraint=_pin("213", BUILD_TORCH),
                     log="scenario-1-pip.txt"))
-    assert "Successfully installed torchrig-cpu-0.1.0" in proc.stdout, proc.stdout
+    assert "Successfully installed torchrig-0.1.0" in proc.stdout, proc.stdout
     ops = _ok(_run([py, "-c", OPS_PROBE], log="scenario-1-ops.txt"))
     assert "OPS OK" in ops.stdout
 
 
-def test_2_next_torch_minor_pinned_pip_refuses_at_resolve_time(published):
-    py = _clone(NEXT_TORCH, "s2-torch214")   # torch 2.14.1 installed (the cached venv's copy)
-    proc = _pip(py, published, "torchrig-cpu", constraint=_pin("214", NEXT_TORCH),
-                log="scenario-2-pip.txt")
-    assert proc.returncode != 0, proc.stdout
-    text = proc.stdout + proc.stderr
-    assert "ResolutionImpossible" in text, text
-    assert "torchrig-cpu 0.1.0 depends on torch<2.14 and >=2.13" in text, text
-    assert "The user requested (constraint) torch==2.14.1" in text, text
+def test_2_next_torch_minor_pinned_installs_and_works(published):
+    py = _clone(NEXT_TORCH, "s2-torch214")   # torch 2.14.1 (CUDA 13 build) installed
+    proc = _ok(_pip(py, published, "torchrig", constraint=_pin("214", NEXT_TORCH),
+                    log="scenario-2-pip.txt"))
+    assert "Successfully installed torchrig-0.1.0" in proc.stdout, proc.stdout
     listed = _run([py, "-m", "pip", "list", "--format=freeze"]).stdout
-    assert "torchrig" not in listed and "torch==2.14.1" in listed
-
-
-def test_3_nothing_pinned_pip_resolves_a_compatible_torch(published):
-    py = _fresh("s3-no-torch")
-    proc = _ok(_pip(py, published, "torchrig-cpu", log="scenario-3-pip.txt"))
-    version = _ok(_run([py, "-c", "import torch, torchrig; print(torch.__version__)"],
-                       log="scenario-3-import.txt")).stdout.strip()
-    assert version.startswith("2.13."), (version, proc.stdout)
-
-
-def test_4_torch_outside_the_range_beside_it_raises_the_guard_error(published):
-    """torchrig-cpu (built for 2.13) forced with --no-deps into a copy of the cached torch 2.14.1
-    venv: the state of a user who upgraded torch afterwards, reached without installing a torch
-    wheel (no torch wheel file but the image's lies on a fresh machine)."""
-    py = _clone(NEXT_TORCH, "s4-forced")      # torch 2.14.1 and its CUDA libraries
-    proc = _ok(_pip(py, published, "--no-deps", "torchrig-cpu", log="scenario-4-pip-install.txt"))
-    assert "Successfully installed torchrig-cpu-0.1.0" in proc.stdout, proc.stdout
-    listed = _run([py, "-m", "pip", "list", "--format=freeze"]).stdout
-    assert f"torch=={NEXT_TORCH}" in listed, listed   # the torch outside the range stayed
-    proc = _run([py, "-c", "import torchrig"], log="scenario-4-import.txt")
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "ImportError: torchrig was built for torch 2.13.0" in proc.stderr, proc.stderr
-    # the torch forced in is a CUDA 13 build: the guard names the flavour that fits it
-    assert "pip install torchrig-cu13" in proc.stderr and "undefined symbol" not in proc.stderr
-    assert "pip install torchrig-stable-cu13" in proc.stderr   # the stable build loads there
-
-
-@pytest.fixture(scope="module")
-def stable_published(dist, published) -> Path:
-    """build-wheel (TORCHRIG_ABI=stable) -> repair -> check -> publish, to the same index as
-    torchrig-cpu; each step's seconds in .cache/wheels/stable-seconds.txt."""
-    d, seconds = WORK / "dist-stable", {}
-    creds = {"TORCHRIG_INDEX_USERNAME": published.user, "TORCHRIG_INDEX_PASSWORD": published.password}
-    steps = [("build-wheel", ["--dist", d], STABLE_BUILD),
-             ("repair", ["--dist", d], None),
-             ("check", ["--dist", d], None),
-             ("publish", ["--dist", d, "--url", published.url, "--yes"], creds)]
-    for verb, args, env in steps:
-        start = time.monotonic()
-        _ok(_release(verb, *args, env=env, log=f"stable-{verb}.txt"))
-        seconds[verb] = round(time.monotonic() - start, 1)
-    (WORK / "stable-seconds.txt").write_text(
-        "".join(f"{verb} {s} s\n" for verb, s in seconds.items()))
-    return d
-
-
-def test_2_stable_wheel_installs_beside_the_next_torch_minor_and_works(stable_published, published):
-    (wheel,) = (stable_published / "repaired").glob("*.whl")
-    assert wheel.name == "torchrig_stable_cpu-0.1.0-py3-none-manylinux_2_28_x86_64.whl", wheel.name
-    text = (WORK / "stable-check.txt").read_text()
-    for check in ("twine", "name", "pin", "platform", "manylinux", "abi"):
-        assert f"ok     {check}" in text, text
-    assert "torchrig_stable_cpu" in " ".join(published.files())
-    assert len(classic(published.files())) == 1          # both builds on one index
-    py = _clone(NEXT_TORCH, "s2-stable-torch214")         # torch 2.14.1 (CUDA 13 build) installed
-    pin = _pin("214-stable", NEXT_TORCH)
-    proc = _ok(_pip(py, published, "torchrig-stable-cpu", constraint=pin,
-                    log="scenario-2-stable-pip.txt"))
-    assert "Successfully installed torchrig-stable-cpu-0.1.0" in proc.stdout, proc.stdout
-    ops = _ok(_run([py, "-c", OPS_PROBE], log="scenario-2-stable-ops.txt"))
+    assert f"torch=={NEXT_TORCH}" in listed, listed       # the user's torch stayed
+    ops = _ok(_run([py, "-c", OPS_PROBE], log="scenario-2-ops.txt"))
     assert f"LOADED torch {NEXT_TORCH}" in ops.stdout and "OPS OK" in ops.stdout, ops.stdout
-    # the classic name is still refused in that same environment, from that same index
-    refused = _pip(py, published, "torchrig-cpu", constraint=pin, log="scenario-2-stable-classic.txt")
-    assert refused.returncode != 0 and "ResolutionImpossible" in refused.stdout + refused.stderr

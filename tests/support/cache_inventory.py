@@ -56,6 +56,7 @@ ENTRIES = (
     Entry("venv-asan-py3.11-torch*", "torchrig_release sanitize (venv.ensure_venv)",
           "torch from the image's /opt/wheels; test tools from PyPI"),
     Entry("venv-pypiserver-*", "support.pypi_server.server_python", "PyPI (pypiserver, passlib)"),
+    Entry("venv-resolvers-*", "support.resolvers.tools_python", "PyPI (pip and uv at fixed versions)"),
     Entry("venv-quetz-py3.11", "support.quetz_server.ensure_venv", "PyPI (quetz-server and its pins)"),
     Entry("ccache", "tools/ccache.sh (the compiler launcher of tools/dev-setup and .ci/run)",
           "compiles of this machine's builds"),

@@ -56,7 +56,7 @@ def _load_guard(package_dir: Path) -> types.ModuleType:
 
 
 def _pip_range(site: Path, source: str) -> Declared:
-    # torchrig, or a flavour's distribution on an index (torchrig-cpu, torchrig-cu13)
+    # torchrig (or a retired flavour distribution of an earlier release, torchrig-cpu, ...)
     dists = [d for d in importlib.metadata.distributions(path=[str(site)])
              if (d.metadata["Name"] or "").lower().replace("_", "-").split("-")[0] == PACKAGE]
     if not dists:

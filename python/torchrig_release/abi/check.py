@@ -127,9 +127,23 @@ def is_stable(artifact: Artifact) -> bool:
     return artifact.build_info.get("abi") == "stable"
 
 
+def loaded_extensions(artifact: Artifact, extensions: list[ExtensionSymbols],
+                      torch: TorchInstall) -> list[ExtensionSymbols]:
+    """The libraries of ``artifact`` that load beside ``torch``: all of them, except in the one
+    wheel (a stable record with ``cuda_libraries``), whose CUDA kernel library of a CUDA major
+    loads only beside a torch of that major (torchrig._stable), none beside a CPU torch."""
+    libraries = artifact.build_info.get("cuda_libraries")
+    if artifact.build_info.get("abi") != "stable" or libraries is None:
+        return extensions
+    major = (torch.cuda or "").split(".")[0]
+    skipped = {entry["library"] for m, entry in libraries.items() if m != major}
+    return [ext for ext in extensions if Path(ext.path).name not in skipped]
+
+
 def _check_target(artifact: Artifact, extensions: list[ExtensionSymbols],
                   torch: TorchInstall) -> TargetResult:
     result = TargetResult(torch)
+    extensions = loaded_extensions(artifact, extensions, torch)
     lib_dir = Path(torch.lib_dir)
     with ExitStack() as stack:
         tables: dict[Path, elf.SymbolTable] = {}
@@ -160,6 +174,8 @@ def _check_target(artifact: Artifact, extensions: list[ExtensionSymbols],
 
 
 def _cuda_mismatch(info: dict, torch: TorchInstall) -> str | None:
+    if "cuda_libraries" in info and info.get("abi") == "stable":  # loads the library of torch's major
+        return None
     built = info.get("torch_cuda") if info.get("with_cuda") else None
     if built and torch.cuda and built.split(".")[0] != torch.cuda.split(".")[0]:
         return f"CUDA {built} build, torch has CUDA {torch.cuda} (major differs)"

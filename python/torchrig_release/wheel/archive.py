@@ -1,8 +1,8 @@
-"""A wheel as a zip: its name parts, METADATA, build record, and a renamed copy with a fresh RECORD.
+"""A wheel as a zip: its name parts, METADATA, build record, and rewritten copies with a fresh RECORD.
 
-``rename`` gives a wheel another distribution name (``torchrig`` -> ``torchrig-cpu``): the
-``.dist-info`` folder, ``Name:`` in METADATA, the file name, and RECORD (hashes recomputed)
-change; every other byte is kept.
+``rewrite`` writes a copy of a wheel with some files replaced or added (RECORD's hashes
+recomputed; every other byte kept): ``merge-wheels`` adds the CUDA kernel libraries of other
+builds to the one wheel with it.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..errors import WheelError
 
-__all__ = ["WheelName", "build_info", "metadata", "normalize", "rename"]
+__all__ = ["WheelName", "build_info", "dist_info", "metadata", "normalize", "rewrite"]
 
 _WHEEL = re.compile(r"^(?P<name>[^-]+)-(?P<version>[^-]+)(?:-(?P<build>\d[^-]*))?"
                     r"-(?P<py>[^-]+)-(?P<abi>[^-]+)-(?P<plat>[^-]+)\.whl$")
@@ -80,34 +80,37 @@ def _record_line(name: str, data: bytes) -> str:
     return f"{name},sha256={digest},{len(data)}"
 
 
-def rename(path: Path, new_name: str, out_dir: Path) -> Path:
-    """A copy of the wheel at ``path`` in ``out_dir`` whose distribution name is ``new_name``."""
-    parts = WheelName.parse(path)
-    stem = new_name.replace("-", "_")
-    out = out_dir / WheelName(stem, *list(vars(parts).values())[1:]).filename()
+def dist_info(path: Path) -> str:
+    """The wheel's ``<name>-<version>.dist-info`` folder."""
+    with zipfile.ZipFile(path) as zf:
+        return _dist_info(zf)
+
+
+def rewrite(path: Path, out: Path, files: dict[str, bytes]) -> Path:
+    """A copy of the wheel at ``path`` written to ``out`` with ``files`` (archive name -> bytes)
+    replacing or added to its own, and a fresh RECORD."""
+    files = dict(files)
     with zipfile.ZipFile(path) as src:
-        old_info = _dist_info(src)
-        new_info = f"{stem}-{parts.version}.dist-info"
+        info_dir = _dist_info(src)
         entries = []
         for item in src.infolist():
-            if item.filename == f"{old_info}/RECORD":
+            if item.filename == f"{info_dir}/RECORD":
                 continue
-            data = src.read(item)
-            name = item.filename.replace(old_info + "/", new_info + "/", 1) \
-                if item.filename.startswith(old_info + "/") else item.filename
-            if name == f"{new_info}/METADATA":
-                data = re.sub(rb"(?m)^Name: .*$", f"Name: {new_name}".encode(), data, count=1)
-            entries.append((item, name, data))
-    out_dir.mkdir(parents=True, exist_ok=True)
+            data = files.pop(item.filename) if item.filename in files else src.read(item)
+            entries.append((item.filename, item.date_time, item.external_attr, data))
+    at = next((i for i, e in enumerate(entries) if e[0].startswith(info_dir + "/")), len(entries))
+    for name, data in sorted(files.items(), reverse=True):  # new files, before the .dist-info
+        entries.insert(at, (name, (2020, 1, 1, 0, 0, 0), 0o100755 << 16, data))
+    out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".part")
     with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as dst:
         record = []
-        for item, name, data in entries:
-            info = zipfile.ZipInfo(name, item.date_time)
-            info.external_attr, info.compress_type = item.external_attr, zipfile.ZIP_DEFLATED
-            dst.writestr(info, data)
+        for name, date_time, attr, data in entries:
+            zinfo = zipfile.ZipInfo(name, date_time)
+            zinfo.external_attr, zinfo.compress_type = attr, zipfile.ZIP_DEFLATED
+            dst.writestr(zinfo, data)
             record.append(_record_line(name, data))
-        record.append(f"{new_info}/RECORD,,")
-        dst.writestr(f"{new_info}/RECORD", "\n".join(record) + "\n")
+        record.append(f"{info_dir}/RECORD,,")
+        dst.writestr(f"{info_dir}/RECORD", "\n".join(record) + "\n")
     partial.replace(out)
     return out

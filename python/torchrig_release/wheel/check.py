@@ -1,9 +1,9 @@
 """The checks a wheel must pass before it may be published; each gives a named result.
 
 * ``twine``: ``twine check --strict`` (metadata renders, required fields present);
-* ``name``: the distribution name is the flavour's and ABI's (``torchrig-cpu`` /
-  ``torchrig-cuXY``; stable: ``torchrig-stable-cpu`` / ``torchrig-stable-cuXY``), read back
-  from METADATA and compared with the build record's;
+* ``name``: the one distribution name, ``torchrig``, read back from METADATA, on a stable
+  build (the build record's ``abi``): a classic build loads in one torch minor and CUDA
+  major only; it serves conda and source builds, never a package index;
 * ``pin``: the torch Requires-Dist read back from METADATA equals the one the build record
   (``torchrig/_build_info.json``) implies: ``torch>=X.Y,<X.(Y+1)`` for the torch compiled
   against (a CUDA build also excluding ``+cpu`` torches); a stable build ``torch>=<target>``
@@ -28,7 +28,6 @@ from packaging.requirements import Requirement
 from ..errors import WheelError
 from ..library import library_module
 from .archive import WheelName, build_info, metadata, normalize
-from .build import flavour_name
 
 __all__ = ["Result", "check_wheel", "check_wheels", "refuse_failed", "results_text"]
 
@@ -69,9 +68,13 @@ def check_pin(path: Path) -> Result:
 
 
 def check_name(path: Path) -> Result:
-    want = flavour_name(build_info(path))
-    got = metadata(path)["Name"]
-    return Result("name", normalize(got or "") == want, f"METADATA Name: {got}; flavour: {want}")
+    want = library_module("_torch_version").DISTRIBUTION
+    got, abi = metadata(path)["Name"], build_info(path).get("abi") or "classic"
+    detail = f"METADATA Name: {got}; build: {abi}"
+    if abi != "stable":
+        detail += (" (a classic build loads in one torch minor only: it is for conda and source "
+                   "builds; the index gets the stable build, TORCHRIG_ABI=stable build-wheel)")
+    return Result("name", normalize(got or "") == want and abi == "stable", detail)
 
 
 def check_platform(path: Path) -> Result:
