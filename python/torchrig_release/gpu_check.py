@@ -32,7 +32,9 @@ that the checkout plus the kit fit what may be sent (64 MiB, with 16 MiB to spar
 classic CUDA extension for sm_90 against the same torch, installs both and runs `info`, and
 runs every GPU step's own command up to the device: pytest collects the tests (--collect-only),
 the racecheck probe builds its inputs on the CPU, the bench stops at "no CUDA device". Those
-steps are reported as skipped, with what was collected.
+steps are reported as skipped, with what was collected. --dry-run --reuse-kit --python PY keeps
+the kit as built and rehearses the rest with another interpreter (e.g. a Python 3.12 venv with
+a newer CUDA torch, as on the GPU machine).
 
 This module's imports are the standard library and torchrig_release's stdlib-only helpers:
 the GPU machine runs it from the checkout (PYTHONPATH=python) with no release tooling
@@ -59,7 +61,6 @@ from dataclasses import dataclass, field
 
 from .errors import ReleaseError
 from .paths import REPO
-from .sanitize import SANITIZER_TESTS
 from .test_gpu import gpu_tests_command, memcheck_command
 
 log = logging.getLogger(__name__)
@@ -556,6 +557,20 @@ def build_kit(ctx: Context, python: str, arch: str) -> Step:
         step.figure = f"{wheel.name} ({wheel.stat().st_size / (1 << 20):.1f} MiB, {arch}, torch {torch_version})"
     step.seconds = time.monotonic() - start
     return ctx.add(step)
+
+
+def reuse_kit(ctx: Context) -> Step:
+    """The kit as it is (checked against its record), in place of :func:`build_kit`."""
+    ctx.out.mkdir(parents=True, exist_ok=True)
+    ctx.work.mkdir(parents=True, exist_ok=True)
+    try:
+        wheel = kit_wheel(ctx.kit)
+    except ReleaseError as err:
+        return ctx.add(Step(0, "kit: stable wheel", "failed", figure=str(err)))
+    record = json.loads((ctx.kit / KIT_RECORD).read_text())
+    return ctx.add(Step(0, "kit: stable wheel", "passed", figure=f"reused {wheel.name} (sha256 "
+                        f"checked; {record.get('arch')}, torch {record.get('built_against')}, "
+                        f"built {record.get('built')})"))
 
 
 # ---- the whole check -----------------------------------------------------------------------------

@@ -31,8 +31,6 @@ import sys
 from . import gpu_check
 from .errors import ReleaseError
 
-log = logging.getLogger(gpu_check.__name__)
-
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("out", type=pathlib.Path, metavar="OUT",
@@ -45,6 +43,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--arch", default=None,
                    help="TORCH_CUDA_ARCH_LIST, e.g. 9.0 (default: the device's capability; "
                         f"with --dry-run {gpu_check.DRY_ARCH}, also the kit's)")
+    p.add_argument("--reuse-kit", action="store_true",
+                   help="with --dry-run: keep dist/gpu-kit as it is (its sha256 is checked) instead "
+                        "of rebuilding it, e.g. to rehearse with another --python")
     p.add_argument("--jobs", type=int, default=None,
                    help="parallel compile jobs (default: CPU cores less 2)")
 
@@ -58,11 +59,14 @@ def configure_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     out = args.out.resolve()
+    if args.reuse_kit and not args.dry_run:
+        raise ReleaseError("--reuse-kit goes with --dry-run (the GPU run always uses the kit as sent)", 2)
     if out.exists() and not out.is_dir():
         raise ReleaseError(f"{args.out} is a file; name a folder for the logs", 2)
     if args.dry_run:
         ctx, header = dry_context(args, out)
-        kit = gpu_check.build_kit(ctx, ctx.python, ctx.arch)
+        kit = (gpu_check.reuse_kit(ctx) if args.reuse_kit else
+               gpu_check.build_kit(ctx, ctx.python, ctx.arch))
         if kit.status == "passed":
             try:
                 line, status = gpu_check.check_send_size(gpu_check.send_size(ctx.kit)), "passed"

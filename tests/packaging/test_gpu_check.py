@@ -53,7 +53,7 @@ def test_gpu_test_files_are_those_pytest_selects():
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     files = {line.split("::")[0] for line in proc.stdout.splitlines() if "::" in line}
     assert files == set(test_gpu.GPU_TESTS)
-    for name in gpu_check.SANITIZER_TESTS:
+    for name in test_gpu.SANITIZER_TESTS:
         assert (REPO / name).is_file()
 
 
@@ -170,6 +170,16 @@ def test_summary_figures_from_pytest_and_the_bench():
     assert gpu_check.bench_figure(rows) == (
         "skin fwd B=4096 V=50000: 2.000 ms, 2400 GB/s = 80% of the device copy (3000 GB/s); "
         "vs reference OOM, vs compiled 3.0x")
+
+
+def test_reuse_kit_goes_with_the_dry_run_and_checks_the_kit(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "torchrig_release", "gpu-check", "--reuse-kit",
+                           str(tmp_path)], capture_output=True, text=True, cwd=REPO, timeout=COMMAND_S)
+    assert proc.returncode == 2 and "--reuse-kit goes with --dry-run" in proc.stderr
+    ctx = gpu_check.Context(out=tmp_path / "out", python=sys.executable, dry_run=True,
+                            kit=tmp_path / "no-kit", work=tmp_path / "work")
+    step = gpu_check.reuse_kit(ctx)
+    assert step.status == "failed" and "gpu-check --dry-run" in step.figure
 
 
 def test_without_a_gpu_it_refuses_and_names_the_dry_run(tmp_path):
