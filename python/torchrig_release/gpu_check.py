@@ -400,8 +400,10 @@ def gpu_step(ctx: Context, build: str, name: str, cmd: list[str], env: dict[str,
         rc, text = run_logged(cmd, log_file, timeout, env=env, cwd=ctx.work, title=step.name)
         step.status = "passed" if rc == 0 else "failed"
         step.figure = ("ran past %.0fs" % timeout if rc is None else
-                       pytest_figure(text) if "pytest" in cmd else last_line(text, "racecheck probe")
-                       or f"exit {rc}")
+                       pytest_figure(text) if "pytest" in cmd else
+                       last_line(text, "racecheck probe") or last_line(text, "bench:") or f"exit {rc}")
+        if rc == 0 and "pytest" in cmd and not re.search(r"\b[1-9]\d* passed", step.figure):
+            step.status, step.figure = "failed", f"{step.figure}: no test ran (no device visible?)"
         sanitizer_says = [line.removeprefix("========= ").strip() for line in text.splitlines()
                           if line.startswith("========= ") and "SUMMARY" in line]
         if sanitizer_says:  # "ERROR SUMMARY: 0 errors", "RACECHECK SUMMARY: 0 hazards displayed ..."

@@ -157,6 +157,45 @@ def test_a_dry_step_is_skipped_only_when_it_stopped_at_the_device(tmp_path, code
     assert step.status == status, step
 
 
+SANITIZER_STAND_IN = """#!/bin/bash
+# drops the sanitizer's options, runs the program, prints a summary line like the real tool's
+tool=memcheck
+while [[ "$1" == --* ]]; do [[ "$1" == --tool ]] && tool=$2; shift 2; done
+"$@"; rc=$?
+echo "========= ${tool^^} SUMMARY: 0 errors"
+exit $rc
+"""
+
+
+def test_the_gpu_path_runs_each_step_and_reads_its_figure(tmp_path, monkeypatch):
+    """Parts 3's steps as on the GPU machine (no --dry-run), here without a device and with a
+    stand-in compute-sanitizer: each runs its real command, and a run where every GPU test
+    skipped, the probe stopped or the bench refused is a failure, not a pass."""
+    pytest.importorskip("torch")
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present")
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "compute-sanitizer").write_text(SANITIZER_STAND_IN)
+    (tmp_path / "bin" / "compute-sanitizer").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:{os.environ['PATH']}")
+    (tmp_path / "work" / "classic-site").mkdir(parents=True)  # the installed torchrig: .venv's
+    ctx = gpu_check.Context(out=tmp_path / "out", python=sys.executable, dry_run=False, arch="9.0",
+                            work=tmp_path / "work")
+    ctx.out.mkdir()
+    for step, arg in ((gpu_check.tests_step, "classic"), (gpu_check.memcheck_step, "classic"),
+                      (gpu_check.racecheck_step, "classic"), (gpu_check.bench_step, "bench")):
+        step(ctx, arg)
+    got = {s.name: (s.status, s.figure) for s in ctx.steps}
+    assert got["classic test-gpu"][0] == "failed" and "no test ran" in got["classic test-gpu"][1]
+    assert " skipped" in got["classic memcheck"][1] and got["classic memcheck"][1].endswith(
+        "; MEMCHECK SUMMARY: 0 errors")
+    assert got["classic racecheck"] == ("failed", "racecheck probe: no CUDA device; stopping before "
+                                        "the GPU; RACECHECK SUMMARY: 0 errors")
+    assert got["classic bench"] == ("failed", "bench: --device cuda, but no CUDA device is available")
+
+
 def test_summary_figures_from_pytest_and_the_bench():
     assert gpu_check.pytest_figure("....\n12 passed, 3 skipped in 4.10s\n") == "12 passed, 3 skipped in 4.10s"
     assert gpu_check.pytest_figure("x\n== 1 failed, 2 passed in 9.00s ==\n") == "1 failed, 2 passed in 9.00s"
