@@ -118,7 +118,7 @@ for i, (B, V, bt) in enumerate(CASES):
     got = torch.ops.torchrig.skin_backward(*(t.cuda() for t in inputs(B, V, bt, i)), [True, True, True])
     torch.cuda.synchronize()
     for g, c in zip(got, want[i]):
-        torch.testing.assert_close(g.cpu(), c, rtol=1e-4, atol=1e-4)
+        torch.testing.assert_close(g.cpu(), c, rtol=1e-3, atol=1e-3)  # float32 sums over V
     print(f"racecheck probe: B={B} V={V} batched={bt} matches the CPU")
 '''
 
