@@ -76,6 +76,7 @@ target_include_directories(torchrig_stable SYSTEM PRIVATE "${_trs_torch_dir}/inc
 target_compile_definitions(torchrig_stable PRIVATE
   TORCH_TARGET_VERSION=${TORCHRIG_TORCH_TARGET_HEX} TORCHRIG_STABLE_ABI)
 target_link_libraries(torchrig_stable PRIVATE ${_trs_libs})
+torchrig_manylinux_2_28(torchrig_stable)
 if(TORCHRIG_CUDA)
   # USE_CUDA declares the CUDA part of torch's C shim (current stream, guards).
   target_compile_definitions(torchrig_stable PRIVATE USE_CUDA TORCHRIG_WITH_CUDA)

@@ -4,25 +4,23 @@ Ops live under ``torch.ops.torchrig`` (CPU, and CUDA when compiled in); the
 Python surface is :mod:`torchrig.ops`, the rotation conversions in
 :mod:`torchrig.rotations`, and the user-level :class:`torchrig.Rig`.
 """
-from __future__ import annotations
-
-import sys
+import sys as _sys
 
 from . import _guard
 
 # `python -m torchrig info` is the command the guard's refusal tells users to run, so it
 # must work when the guard refuses: while `-m` imports this package, sys.argv is
-# ['-m', 'info', ...]. Only then is the refusal kept (GUARD_REFUSAL) instead of raised,
+# ['-m', 'info', ...]. Only then is the refusal kept (_GUARD_REFUSAL) instead of raised,
 # and neither the library nor the ops are loaded; torchrig/__main__.py reports it, exit 1.
-GUARD_REFUSAL: _guard.GuardRefusal | None = None
+_GUARD_REFUSAL: "_guard.GuardRefusal | None" = None
 try:
     BUILD_INFO = _guard.ensure_compatible()  # before the library is loaded
 except _guard.GuardRefusal as refusal:
-    if sys.argv[:2] != ["-m", "info"]:
+    if _sys.argv[:2] != ["-m", "info"]:
         raise ImportError(str(refusal)) from None  # shown as "ImportError: torchrig was built ..."
-    GUARD_REFUSAL, BUILD_INFO = refusal, refusal.info
+    _GUARD_REFUSAL, BUILD_INFO = refusal, refusal.info
 
-if GUARD_REFUSAL is None:
+if _GUARD_REFUSAL is None:
     try:
         if BUILD_INFO.get("abi") == "stable":  # one library for every torch >= its target
             from . import _stable
@@ -38,7 +36,7 @@ if GUARD_REFUSAL is None:
 
     from . import ops, reference, rotations  # noqa: E402  (registers fake kernels + autograd)
     from .ops import forward_kinematics, skin  # noqa: E402
-    from .rig import Rig  # noqa: E402
+    from .rig import Rig, compose  # noqa: E402
 
 __version__ = "0.1.0"
-__all__ = ["BUILD_INFO", "Rig", "forward_kinematics", "ops", "reference", "rotations", "skin"]
+__all__ = ["BUILD_INFO", "Rig", "compose", "forward_kinematics", "ops", "reference", "rotations", "skin"]

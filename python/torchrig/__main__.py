@@ -4,12 +4,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import GUARD_REFUSAL, info
+from . import _GUARD_REFUSAL, info
 
 
-def main(argv: list[str] | None = None) -> int:
-    if GUARD_REFUSAL is not None:  # only kept for `python -m torchrig info` (see __init__)
-        return info.main(GUARD_REFUSAL)
+def parser() -> argparse.ArgumentParser:
+    """The command line's parser (the docs' commands are checked against it)."""
     from .bench import command as bench, demo
 
     parser = argparse.ArgumentParser(
@@ -22,7 +21,15 @@ def main(argv: list[str] | None = None) -> int:
         p = sub.add_parser(name, help=module.__doc__.splitlines()[0], description=module.__doc__,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(p)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    if _GUARD_REFUSAL is not None:  # only kept for `python -m torchrig info` (see __init__)
+        return info.main(_GUARD_REFUSAL)
+    from .bench import command as bench, demo
+
+    args = parser().parse_args(argv)
     if args.command == "info":
         return info.main()
     if args.command == "demo":

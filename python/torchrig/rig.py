@@ -10,7 +10,13 @@ __all__ = ["Rig", "compose", "invert_rigid"]
 
 
 def compose(a: Tensor, b: Tensor) -> Tensor:
-    """``a (..., 3, 4)`` then ``b (..., 3, 4)``: the 3x4 of ``a @ b`` (homogeneous)."""
+    """The rigid/affine transform ``a @ b`` of two ``[R|t]`` 3x4 matrices, as 3x4.
+
+    ``a (..., 3, 4)``, ``b (..., 3, 4)`` (broadcast) -> ``(..., 3, 4)``. Posing a mesh
+    with the ops: ``skin(rest_vertices, compose(G, inverse_bind), indices, weights)``,
+    ``G [B, J, 3, 4]`` from ``forward_kinematics`` and ``inverse_bind [J, 3, 4]`` (a
+    Rig's ``inverse_bind``): each joint's global transform after undoing its rest one.
+    """
     rot = a[..., :3] @ b[..., :3]
     trans = (a[..., :3] @ b[..., 3:]).squeeze(-1) + a[..., 3]
     return torch.cat([rot, trans[..., None]], dim=-1)

@@ -3,8 +3,8 @@
 Nothing here is typed by hand: the versions come from recipe/variants.yaml,
 rendered by the `render` verb (conda/render.py) for every platform of pixi's
 `package` environment (pixi.toml), and recipe/recipe.yaml's `build.skip`
-decides which flavours a platform builds (today: CUDA on linux-64 only, no
-Windows). Adding a Python to variants.yaml adds entries; the workflow is
+decides which flavours a platform builds (CUDA on linux-64 only; osx-arm64
+and win-64 build the CPU flavour). Adding a Python to variants.yaml adds entries; the workflow is
 untouched.
 
 Each entry: os (the GitHub runner), platform, python, pytorch, cuda

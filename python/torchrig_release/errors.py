@@ -2,7 +2,7 @@
 one subclass per area. Every exception class of the package is defined here."""
 from __future__ import annotations
 
-__all__ = ["ArtifactError", "ReleaseError", "TorchNotFound", "UploadError", "UsageError", "WheelError"]
+__all__ = ["ArtifactError", "PixiRunError", "ReleaseError", "TorchNotFound", "UploadError", "UsageError", "WheelError"]
 
 
 class ReleaseError(Exception):
@@ -38,3 +38,12 @@ class UploadError(ReleaseError):
 
 class WheelError(ReleaseError):
     """A refusal or failure of the wheel pipeline, worded for the user and free of secrets."""
+
+
+class PixiRunError(ReleaseError):
+    """`pixi run` would stop before running anything (pixi_run.py); ``kind``: missing,
+    ambiguous, prompt or arguments."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind

@@ -12,12 +12,13 @@ import logging
 import pathlib
 import sys
 
-from . import (main_abi_check, main_build_conda, main_build_wheel, main_check, main_ci_matrix,
+from . import helptext
+from . import (main_abi_check, main_build, main_build_conda, main_build_wheel, main_check, main_ci_matrix,
                main_gen, main_gpu_check, main_pixi, main_publish, main_render, main_repair,
                main_sanitize, main_test_gpu, main_upload, main_venv)
 from .errors import ReleaseError
 
-VERBS = (main_render, main_build_conda, main_abi_check, main_upload, main_build_wheel, main_repair,
+VERBS = (main_build, main_render, main_build_conda, main_abi_check, main_upload, main_build_wheel, main_repair,
          main_check, main_publish, main_ci_matrix, main_gen, main_pixi, main_sanitize,
          main_test_gpu, main_gpu_check, main_venv)
 
@@ -32,6 +33,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="verb", required=True, metavar="VERB")
     for verb in VERBS:
         verb.configure_parser(sub)
+    helptext.apply(p)  # docstrings carry RST markup; a terminal shows plain text
     return p
 
 

@@ -1,6 +1,8 @@
 """`check`: may these wheels be published? twine check --strict, the flavour name and the
-torch pin read back from METADATA against the build record, a manylinux tag, the ABI check
-(in-process) against the given torches, abi3audit for an abi3 wheel.
+torch pin read back from METADATA against the build record, a manylinux tag, manylinux_2_28
+or older as auditwheel judges the symbol versions and no grafted OpenMP runtime (a failure
+names each too-new symbol and how to fix it), the ABI check (in-process) against the given
+torches, abi3audit for an abi3 wheel.
 
 TORCH (repeatable, as for abi-check): an environment or a version of a cached venv;
 default: this Python's environment. Exit status 1 when any check fails.
@@ -17,7 +19,7 @@ __all__ = ["configure_parser", "run"]
 
 
 def configure_parser(sub) -> None:
-    p = sub.add_parser("check", help="twine check, pin vs build record, ABI check, abi3audit",
+    p = sub.add_parser("check", help="twine check, pin vs build record, manylinux_2_28, ABI check, abi3audit",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("wheels", nargs="*", type=Path, help="wheels or folders (default: DIST/repaired)")
     p.add_argument("--dist", type=Path, default=None, help="DIST folder (default: dist/<env>)")

@@ -1,9 +1,21 @@
-"""`ci-matrix`: print the CI build matrix as one line of JSON (see ci_matrix.py).
+"""`ci-matrix`: print the CI build matrix as one line of JSON.
 
 One entry per conda package the recipe builds, for every platform of pixi's
-`package` environment: {"include": [...]}, ready for $GITHUB_OUTPUT and
-`strategy.matrix: ${{ fromJSON(...) }}`. --abi-checkable keeps the entries the
-release can publish; --gpu prints the pixi environments with the `test-gpu` task.
+`package` environment, as {"include": [...]}, ready for
+`echo "build=$(torchrig-release ci-matrix)" >> "$GITHUB_OUTPUT"` and
+`strategy.matrix: ${{ fromJSON(...) }}`. Nothing in it is typed by hand: the
+versions come from recipe/variants.yaml, rendered as the `render` verb renders
+them, and recipe/recipe.yaml's build.skip decides which flavours a platform builds
+(CUDA on linux-64 only; osx-arm64 and win-64 build the CPU flavour). Rendering
+needs no network, for any target platform.
+
+Each entry: os (the GitHub runner), platform, python, pytorch, cuda
+(cuda_compiler_version, "None" for CPU), abi (classic|stable), flavour (cpu|cuda),
+build_string, and abi_check: whether the abi-check verb can check the package (it
+reads ELF, so Linux only; `upload` publishes nothing it has not checked).
+--abi-checkable keeps the entries with abi_check true (those a release can
+publish); --gpu prints instead the pixi environments that run the `test-gpu`
+task, as {"environment": [...]}.
 """
 from __future__ import annotations
 
@@ -18,7 +30,7 @@ log = logging.getLogger(__name__)
 
 def configure_parser(sub) -> None:
     p = sub.add_parser("ci-matrix", help="print the CI build matrix (JSON) from recipe/ and pixi.toml",
-                       description=__doc__ + "\n" + ci_matrix.__doc__,
+                       description=__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--platform", action="append", dest="platforms", metavar="PLATFORM",
                    help="only this target platform (repeatable; default: pixi.toml's package platforms)")

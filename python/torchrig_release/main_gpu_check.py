@@ -28,7 +28,7 @@ import logging
 import pathlib
 import sys
 
-from . import gpu_check
+from . import gpu_check, helptext
 from .errors import ReleaseError
 
 
@@ -110,6 +110,7 @@ def standalone(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m torchrig_release.main_gpu_check", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(p)
+    helptext.apply(p)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[%(name)s] %(message)s", stream=sys.stderr)
     try:

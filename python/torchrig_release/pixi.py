@@ -21,7 +21,7 @@ PYTHON_FEATURE = re.compile(r"^py(\d)(\d+)$")  # py312 -> python 3.12
 TORCH_PACKAGES = ("pytorch", "pytorch-cpu", "pytorch-gpu")
 
 __all__ = ["DEFAULT_FEATURE", "MANIFEST", "TORCH_PACKAGES", "Environment", "Task", "describe",
-           "environments", "feature", "find_cycle", "load_manifest", "load_toml", "merged", "newest", "platforms", "python_features", "reaches",
+           "as_task", "environments", "feature", "find_cycle", "load_manifest", "load_toml", "merged", "newest", "platforms", "python_features", "reaches",
            "stack", "sync_file", "task_definitions", "task_graph", "tasks_in", "version_key",
            "platform_names", "virtual_packages", "workspace_platforms"]
 
@@ -125,13 +125,30 @@ def workspace_platforms(manifest: Mapping[str, Any]) -> dict[str, dict[str, Any]
 
 
 def platform_names(manifest: Mapping[str, Any], env: Environment) -> list[str]:
-    """The workspace platform names that every feature of ``env`` allows."""
-    allowed = list(workspace_platforms(manifest))
-    for name in env.features:
-        own = feature(manifest, name).get("platforms") if name != DEFAULT_FEATURE else None
-        if own is not None:
-            allowed = [p for p in allowed if p in own]
-    return allowed
+    """The workspace platform names ``env`` is solved for, by pixi's rule (PIXI_SOURCE,
+    crates/pixi_manifest/src/features_ext.rs, ``FeaturesExt::platforms``, the path for named
+    platforms): a workspace platform is kept when every feature of ``env`` supports it
+    (``Feature::supports_platform`` -> ``PixiPlatform::matches_reference``: a feature's
+    ``platforms`` entry matches a platform by its name *or by its bare subdir*, so "linux-64"
+    admits "linux-64-cuda13"), and then only if some feature names it exactly or no feature
+    names any platform of its subdir exactly (prefix-dev/pixi#6493). A feature without
+    ``platforms`` supports every platform; the default feature has none."""
+    table = workspace_platforms(manifest)
+    if all(isinstance(p, str) for p in manifest["workspace"]["platforms"]):
+        raise ValueError("pixi.toml declares only bare subdirs: pixi then composes platforms "
+                         "(use_platform_composition), a rule this reader does not model")
+    lists = [feature(manifest, name).get("platforms") for name in env.features
+             if name != DEFAULT_FEATURE]
+    lists = [own for own in lists if own is not None]
+
+    def supports(own: list[str], name: str) -> bool:
+        return name in own or table[name]["platform"] in own
+
+    exact = {name for own in lists for name in own}
+    exact_subdirs = {spec["platform"] for name, spec in table.items() if name in exact}
+    return [name for name in table
+            if all(supports(own, name) for own in lists)
+            and (name in exact or table[name]["platform"] not in exact_subdirs)]
 
 
 def platforms(manifest: Mapping[str, Any], env: Environment) -> list[str]:
@@ -184,7 +201,7 @@ def _task_tables(manifest: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str
             yield owner, target.get("tasks", {})
 
 
-def _normalise(name: str, origin: str, spec: Any) -> Task:
+def as_task(name: str, origin: str, spec: Any) -> Task:
     """A task in any of pixi's spellings (string, alias list, table) as a Task."""
     if isinstance(spec, str):
         spec = {"cmd": spec}
@@ -203,7 +220,7 @@ def _normalise(name: str, origin: str, spec: Any) -> Task:
 
 def task_definitions(manifest: Mapping[str, Any]) -> list[Task]:
     """Every task definition in the manifest (a name may be defined in several places)."""
-    return [_normalise(name, origin, spec)
+    return [as_task(name, origin, spec)
             for origin, table in _task_tables(manifest) for name, spec in table.items()]
 
 

@@ -70,8 +70,11 @@ def test_python_features_are_the_variants(variants):
         assert name == "py" + version.replace(".", ""), f"feature {name} pins python {version}"
 
 
-def test_every_torch_environment_uses_the_newest_variant_pytorch(variants):
-    want = pm.newest(variants["pytorch"])
+def test_every_torch_environment_asks_for_pytorch_from_the_stable_floor_up(variants):
+    """A range the user's solver resolves (the lock file pins the build), never one minor that
+    conda-forge may not have yet: from stable_torch_target (the oldest torch any torchrig
+    build loads in), open above."""
+    want = ">=" + variants["stable_torch_target"][0]
     pins = {env.name: pm.stack(MANIFEST, env)["pytorch"] for env in ENVS.values()}
     with_torch = {name: pin for name, pin in pins.items() if pin}
     assert with_torch and set(with_torch.values()) == {want}, with_torch
@@ -129,7 +132,7 @@ def test_each_python_has_a_cpu_and_a_cuda_environment(variants):
 def test_default_is_newest_python_on_cpu(variants):
     pins = pm.stack(MANIFEST, ENVS["default"])
     assert pins == {"python": pm.newest(variants["python"]),
-                    "pytorch": pm.newest(variants["pytorch"]), "cuda": None}
+                    "pytorch": ">=" + variants["stable_torch_target"][0], "cuda": None}
 
 
 def test_flavour_is_pinned_explicitly():
@@ -194,7 +197,7 @@ def test_cycle_check_finds_an_injected_cycle():
     assert cycle and cycle[0] == cycle[-1] and {"build", "test"} <= set(cycle), cycle
 
 
-@pytest.mark.parametrize("task, prerequisite", [("test", "build"), ("test-gpu", "build"),
+@pytest.mark.parametrize("task, prerequisite", [("test", "build"), ("_test-py310-cpu", "build"),
                                                 ("upload", "build-conda"), ("build-conda", "render")])
 def test_task_runs_after_its_prerequisite(task, prerequisite):
     assert pm.reaches(pm.task_graph(MANIFEST), task, prerequisite)
@@ -213,8 +216,21 @@ def test_dependencies_exist_in_the_environment_they_run_in():
 
 
 def test_test_all_covers_every_cpu_environment():
+    """test-all -> _test-<env> in <env> -> build in <env>, for every pyXY-cpu environment."""
     (test_all,) = [t for t in pm.task_definitions(MANIFEST) if t.name == "test-all"]
-    assert set(test_all.depends_on) == {("test", name) for name in ENVS if CPU_ENV.match(name)}
+    cpu = {name for name in ENVS if CPU_ENV.match(name)}
+    assert set(test_all.depends_on) == {(f"_test-{name}", name) for name in cpu}
+    by_name = {t.name: t for t in pm.task_definitions(MANIFEST)}
+    (test,) = [t for t in pm.task_definitions(MANIFEST) if t.name == "test"]
+    for name in cpu:
+        hidden = by_name[f"_test-{name}"]
+        assert hidden.cmd == test.cmd and hidden.depends_on == (("build", name),), hidden
+
+
+def test_test_gpu_builds_in_its_own_command():
+    """`pixi run test-gpu` runs in its default-environment; a depends-on `build` would not."""
+    (task,) = [t for t in pm.task_definitions(MANIFEST) if t.name == "test-gpu"]
+    assert task.depends_on == () and "--build" in shlex.split(task.cmd)
 
 
 def test_test_gpu_is_offered_exactly_in_cuda_environments():
@@ -223,14 +239,17 @@ def test_test_gpu_is_offered_exactly_in_cuda_environments():
     assert offered == cuda
 
 
-def test_build_directory_is_per_environment():
-    """pixi renders cmd/inputs/outputs with MiniJinja; a shell variable there never matches."""
+def test_build_directory_is_per_environment_and_abi(monkeypatch):
+    """pixi renders cmd/inputs/outputs with MiniJinja; a shell variable there never matches.
+    The outputs are the folder the `build` verb builds in (install.build_dir)."""
+    from torchrig_release import install
+
     (build,) = [t for t in pm.task_definitions(MANIFEST) if t.name == "build"]
-    per_env = "build/{{ pixi.environment.name }}"
-    assert f"build-dir={per_env}" in build.cmd  # --config-settings (pip >= 22.1; -C only >= 23.1)
-    assert build.spec["outputs"] and all(path.startswith(per_env) for path in build.spec["outputs"])
+    per_env = "build/{{ pixi.environment.name }}/{{ abi }}"
+    assert build.spec["outputs"] == [per_env + "/**"]
     assert not [p for p in [*build.spec.get("inputs", []), *build.spec["outputs"]] if "$" in p]
-    assert "--no-build-isolation" in build.cmd  # compile against the environment's torch
+    monkeypatch.setenv("PIXI_ENVIRONMENT_NAME", "py312-cpu")
+    assert install.build_dir("stable").as_posix() == "build/py312-cpu/stable"
 
 
 # ---- task commands: one script or module each, present and answering --help ---------------------

@@ -2,7 +2,9 @@
 
 Slow suite (``scenario``). One wheel is built with ``TORCHRIG_ABI=stable``
 against the torch of the running interpreter (torch 2.13.0 CPU in CI's .venv),
-then installed unchanged (``pip install --no-deps --target``) beside each torch
+repaired to manylinux_2_28 as published (auditwheel's verdict, no OpenMP runtime grafted:
+cmake/manylinux.cmake on this glibc 2.36 builder), then installed unchanged
+(``pip install --no-deps --target``) beside each torch
 of SCENARIOS, in venvs of the machine-wide cache (torchrig_release.venv; created
 once, reused by every later run and checkout). In each, from a copy of the unit
 tests that cannot see the source tree, the op, bad-input, fuzz and rig tests run
@@ -16,6 +18,8 @@ from __future__ import annotations
 
 import json
 import os
+import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -34,6 +38,9 @@ from torchrig_release.library import library_module
 from torchrig_release.paths import REPO as ROOT
 from torchrig_release.paths import torch_venv_dir
 from torchrig_release.venv import ensure_venv
+from torchrig_release.wheel.check import check_manylinux
+from torchrig_release.wheel.manylinux import too_new_symbols
+from torchrig_release.wheel.repair import PLAT, repair, show
 from support.timeouts import COMMAND_S
 
 BUILD_TORCH = machine.BUILD_TORCH
@@ -108,6 +115,13 @@ def stable_wheel(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def stable_repaired(stable_wheel, tmp_path_factory) -> Path:
+    """The stable wheel as published: `repair`'s default tag (manylinux_2_28, torch's own), which
+    this glibc 2.36 builder reaches through cmake/manylinux.cmake."""
+    return repair(stable_wheel, tmp_path_factory.mktemp("stable-repaired"))
+
+
+@pytest.fixture(scope="module")
 def test_copy(tmp_path_factory) -> Path:
     """The unit tests, copied where neither python/ nor an installed torchrig is importable."""
     work = tmp_path_factory.mktemp("stable-tests")
@@ -130,6 +144,22 @@ def test_wheel_is_python_independent_and_pinned_from_the_target(stable_wheel):
     assert info["abi"] == "stable" and info["stable_target"] == target_str()
     assert "torchrig/libtorchrig_stable.so" in names
     assert not [n for n in names if n.endswith(".so") and "cpython" in n], names
+
+
+def test_repaired_wheel_is_manylinux_2_28_and_grafts_no_openmp_runtime(stable_repaired, tmp_path):
+    assert stable_repaired.name.endswith(f"-py3-none-{PLAT}.whl"), stable_repaired.name
+    text = " ".join(show(stable_repaired).split())
+    allowed = re.search(r'constrains the platform tag to "manylinux_2_(\d+)_', text)
+    assert allowed and int(allowed.group(1)) <= 28, text             # auditwheel's verdict
+    with zipfile.ZipFile(stable_repaired) as zf:
+        names = zf.namelist()
+        zf.extract("torchrig/libtorchrig_stable.so", tmp_path)
+    assert not [n for n in names if ".libs/" in n], names               # nothing grafted: no libgomp
+    lib = tmp_path / "torchrig" / "libtorchrig_stable.so"
+    assert too_new_symbols(lib, platform.machine()) == {}                # the ELF file's own versions
+    assert "libgomp.so.1" not in elf.needed_libraries(lib)
+    result = check_manylinux(stable_repaired)                            # what `check` says
+    assert result.ok, result.detail
 
 
 def test_library_needs_only_the_c_shim(stable_wheel, tmp_path):
@@ -216,7 +246,7 @@ def test_bench_compares_the_stable_and_classic_builds(stable_wheel, tmp_path):
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
-def test_stable_wheel_passes_the_unit_tests(scenario, stable_wheel, test_copy, tmp_path):
+def test_stable_wheel_passes_the_unit_tests(scenario, stable_repaired, test_copy, tmp_path):
     python = _python(scenario.python)
     if python is None:
         pytest.skip(f"no Python {scenario.python} on this machine (pyenv)")
@@ -227,7 +257,7 @@ def test_stable_wheel_passes_the_unit_tests(scenario, stable_wheel, test_copy, t
     row["venv_s"] = time.monotonic() - start
     site = tmp_path / "site"
     _run([str(venv_py), "-m", "pip", "install", "-q", "--no-deps", "--target", str(site),
-          str(stable_wheel)])
+          str(stable_repaired)])
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TORCHRIG_", "PYTEST_"))}
     env.update(PYTHONPATH=str(site), CUDA_VISIBLE_DEVICES="")
     probe = json.loads(_run([str(venv_py), "-c", PROBE], env=env, cwd=tmp_path).stdout
@@ -240,7 +270,7 @@ def test_stable_wheel_passes_the_unit_tests(scenario, stable_wheel, test_copy, t
     # abi-check's stable rule against this torch's libraries
     torch_lib = Path(_run([str(venv_py), "-c", "import torch, os; print(os.path.dirname("
                            "torch.__file__))"], env=env).stdout.strip()) / "lib"
-    with zipfile.ZipFile(stable_wheel) as zf:
+    with zipfile.ZipFile(stable_repaired) as zf:
         zf.extract("torchrig/libtorchrig_stable.so", tmp_path / "lib")
     lib = tmp_path / "lib" / "torchrig" / "libtorchrig_stable.so"
     libs, missing_libs = elf.torch_dependency_closure(elf.needed_libraries(lib), torch_lib)

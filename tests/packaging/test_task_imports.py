@@ -3,8 +3,8 @@
 For each environment and each task it offers, the third-party modules reachable from the
 script or module the task runs (tests/ for `test`) must be provided by the environment's
 dependencies or pypi-dependencies, on that environment's Python (tomllib is stdlib from
-3.11 only). `build` (pip install --no-build-isolation) also needs pyproject.toml's
-[build-system] requires.
+3.11 only). A task that builds torchrig (`build`, `build-wheel`, `test-gpu --build`: pip
+install/wheel --no-build-isolation) also needs pyproject.toml's [build-system] requires.
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import copy
 import functools
 import os
 import pathlib
+import shlex
 import subprocess
 
 import pytest
@@ -31,6 +32,14 @@ def _provided(manifest, env) -> set[str]:
             for name in pm.merged(manifest, env, key)} | {"python"}
 
 
+def _builds_torchrig(cmd: str, files: list[pathlib.Path], modules: list[str]) -> bool:
+    """pip builds torchrig: `pip install` itself, or a verb that runs it (`build`, `build-wheel`,
+    `test-gpu --build`: torchrig_release/install.py and wheel/build.py)."""
+    names = {f.name for f in files}
+    return ((modules == ["pip"] and " install " in cmd) or bool(names & {"main_build.py", "main_build_wheel.py"})
+            or ("main_test_gpu.py" in names and "--build" in shlex.split(cmd)))
+
+
 @functools.lru_cache(maxsize=None)
 def task_needs(cmd: str, cwd: str, python: tuple[int, int]) -> tuple[ic.Requirement, ...]:
     """What a task command needs on ``python``: the modules it runs, its static import closure,
@@ -38,7 +47,7 @@ def task_needs(cmd: str, cwd: str, python: tuple[int, int]) -> tuple[ic.Requirem
     files, modules, loaded = ic.task_entry_files(REPO, cmd, cwd)
     needs = [ic.Requirement((m,), f"the command `{cmd}`") for m in modules]
     needs += ic.closure(REPO, files, python, loaded)
-    if modules == ["pip"] and " install " in cmd:  # builds torchrig: the backend's needs
+    if _builds_torchrig(cmd, files, modules):  # the backend's needs
         needs += [ic.Requirement((name,), "pyproject.toml [build-system]")
                   for name in [*build_requirements.names(), "torch"]]
         needs += ic.closure(REPO, sorted((REPO / "build_tools").glob("*.py")), python)

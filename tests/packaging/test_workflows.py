@@ -277,3 +277,51 @@ def test_windows_and_macos_build_the_cpu_flavour_only(tree):
     _edit(tree / "recipe" / "recipe.yaml", '    - (osx or win) and cuda_compiler_version != "None"\n',
           '    - win\n    - osx and cuda_compiler_version != "None"\n')
     assert not [e for e in _emit(root=tree)["include"] if e["platform"] == "win-64"]
+
+
+# ---- the pixi version -------------------------------------------------------------------------
+PIXI_VERSION_FILE = ROOT / ".github" / "pixi-version"  # the one owner of CI's pixi version
+PIXI_VERSION_STEP = "pixi-version"  # the step id that reads it, before each setup-pixi
+
+
+def pixi_versions(workflows: pathlib.Path = WORKFLOWS) -> dict[str, str]:
+    """{"<file>:<job>": the pixi version its setup-pixi step installs}, resolving
+    ``${{ env.X }}`` (workflow or job env) and ``${{ steps.pixi-version.outputs.version }}``
+    (a step that reads PIXI_VERSION_FILE)."""
+    found = {}
+    for path in sorted(workflows.glob("*.yml")):
+        data = yaml.safe_load(path.read_text())
+        for job_name, job in data["jobs"].items():
+            env = {**data.get("env", {}), **job.get("env", {})}
+            steps = job.get("steps", [])
+            for i, step in enumerate(steps):
+                if not str(step.get("uses", "")).startswith("prefix-dev/setup-pixi@"):
+                    continue
+                value = str(step.get("with", {}).get("pixi-version", "latest"))
+                env_ref = re.fullmatch(r"\$\{\{\s*env\.(\w+)\s*\}\}", value)
+                if env_ref:
+                    value = str(env.get(env_ref.group(1), f"unset env.{env_ref.group(1)}"))
+                elif value == f"${{{{ steps.{PIXI_VERSION_STEP}.outputs.version }}}}":
+                    reader = [s for s in steps[:i] if s.get("id") == PIXI_VERSION_STEP]
+                    reads_file = reader and ".github/pixi-version" in reader[0].get("run", "")
+                    value = PIXI_VERSION_FILE.read_text().strip() if reads_file else "no reader step"
+                found[f"{path.name}:{job_name}"] = value
+    return found
+
+
+def test_every_workflow_installs_one_pixi_that_pixi_toml_admits():
+    """One owner (.github/pixi-version), read by every job; pixi refuses a manifest whose
+    requires-pixi it does not meet, before parsing anything else."""
+    from packaging.specifiers import SpecifierSet
+
+    versions = pixi_versions()
+    assert len(versions) >= 5, versions  # ci.yml's pixi job, packages.yml's four
+    assert len(set(versions.values())) == 1, f"several pixi versions: {versions}"
+    (version,) = set(versions.values())
+    assert re.fullmatch(r"v\d+\.\d+\.\d+", version), f"not an exact release: {version!r}"
+    required = SpecifierSet(pm.load_manifest()["workspace"]["requires-pixi"])
+    assert version.removeprefix("v") in required, f"CI's pixi {version} does not meet {required}"
+    literal = [f"{p.name}: {line.strip()}" for p in sorted(WORKFLOWS.glob("*.yml"))
+               for line in p.read_text().splitlines() if re.search(r"\bv?0\.\d+\.\d+\b", line)
+               and "pixi" in line.lower() and "uses:" not in line]  # uses: the action's own version
+    assert literal == [], "a pixi version written in a workflow, not read from .github/pixi-version"

@@ -89,6 +89,20 @@ def test_demo_rejects_bad_arguments_before_any_work(tmp_path, capsys):
         assert "[demo] character" not in out, args
 
 
+def test_demo_without_matplotlib_says_so_before_any_work(tmp_path, capsys, monkeypatch):
+    """A wheel installs no matplotlib: the demo refused only after posing and timing (issue 32)."""
+    from torchrig.__main__ import main
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    status = main(["demo", "--frames", "2", "--out", str(tmp_path / "d.png")])
+    out, err = capsys.readouterr()
+    assert status == 2, (out, err)
+    assert "needs matplotlib" in err and "--no-plot" in err, err
+    assert "[demo] character" not in out
+    assert main(["demo", "--frames", "2", "--no-plot"]) == 0  # still runs without the picture
+    assert "[demo] done" in capsys.readouterr().out
+
+
 def test_demo_out_folder_gets_the_picture_inside(tmp_path):
     folder = tmp_path / "pictures"
     proc = _cli("demo", "--frames", "3", "--out", f"{folder}/")

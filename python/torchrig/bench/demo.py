@@ -55,6 +55,15 @@ def _reference_pose(rig: Rig, rotations: torch.Tensor) -> torch.Tensor:
     return reference.skin(rig.rest_vertices, compose(G, rig.inverse_bind), rig.indices, rig.weights)
 
 
+def _can_draw() -> bool:
+    """Whether matplotlib imports (asked before the work, not after it)."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def _draw(path: pathlib.Path, character: Character, posed: torch.Tensor, frames: list[int]) -> None:
     import matplotlib
 
@@ -163,6 +172,10 @@ def main(args: argparse.Namespace) -> int:
     if args.k > J:
         print(f"python -m torchrig demo: error: argument --k: the character has {J} joints; "
               f"pass --k 1 .. {J}", file=sys.stderr)
+        return 2
+    if not args.no_plot and not _can_draw():
+        print("python -m torchrig demo: error: the picture needs matplotlib, which is not "
+              "installed here; pip install matplotlib, or pass --no-plot", file=sys.stderr)
         return 2
     device = getattr(args, "device", torch.device("cpu"))
     too_big = check_memory(args.frames * character.vertices.shape[0] * _BYTES_PER_VERTEX_FRAME,

@@ -21,7 +21,7 @@ from .. import variants
 from ..errors import ReleaseError
 from ..library import torch_version
 from ..paths import RECIPE, VARIANTS
-from .channel import channel_url, package_metadata
+from .channel import channel_url, package_metadata, unreachable
 
 __all__ = ["Timer", "build", "build_recipe", "ensure_patchelf", "local_variant"]
 
@@ -85,12 +85,26 @@ def build(variant: dict[str, str], channels: list[str], output_dir: pathlib.Path
     from rattler_build import Stage0Recipe
 
     recipe = Stage0Recipe.from_file(RECIPE)
+    why = [f"{c}: {reason}" for c in channels if (reason := unreachable(c)) is not None]
+    if why:
+        raise ReleaseError("build-conda: cannot read the channel(s) to build against: "
+                           + "; ".join(why) + ". Pass --channel with a reachable channel or a "
+                           "local channel folder (offline: the stand-in channel that "
+                           "`pixi run local-channel` prints)", 2)
     log.info("building %s for %s (%s) from %s into %s", RECIPE, variant, variants_file,
              ", ".join(channels), output_dir)
+    import rattler_build
+
     with Timer() as t:
-        results = build_recipe(recipe, output_dir, channels,
-                                    variants=variants.variant_config(variant, variants_file),
-                                    test="native" if test else "skip")
+        try:
+            results = build_recipe(recipe, output_dir, channels,
+                                   variants=variants.variant_config(variant, variants_file),
+                                   test="native" if test else "skip")
+        except rattler_build.RattlerBuildError as err:  # the log above holds rattler-build's detail
+            raise ReleaseError(f"build-conda: rattler-build failed for {variant}: {err}. Its log "
+                               "is above; 'Failed to resolve dependencies' means the channels "
+                               f"({', '.join(channels)}) lack a package the variant needs "
+                               "(e.g. that pytorch minor)") from None
     log.info("done in %.0fs", t.seconds)
     summary = []
     for result in results:

@@ -7,7 +7,7 @@ from typing import Any
 
 from .rattler_async import run_async
 
-__all__ = ["channel_url", "index_channel", "package_metadata"]
+__all__ = ["channel_url", "index_channel", "package_metadata", "unreachable"]
 
 
 def channel_url(channel: str) -> str:
@@ -16,6 +16,30 @@ def channel_url(channel: str) -> str:
     if "://" not in channel and (path.is_dir() or channel.startswith((".", "/", "~"))):
         return path.resolve().as_uri()
     return channel
+
+
+def unreachable(channel: str, timeout: float = 15.0) -> str | None:
+    """Why ``channel`` cannot be read, or None: a name (conda-forge) or http(s) URL must
+    answer for its noarch/repodata.json, a file:// channel must have one. Asked before a
+    build so that an offline machine hears which channel, not "Failed to resolve dependencies"."""
+    import urllib.error
+    import urllib.request
+
+    url = channel_url(channel)
+    if "://" not in url:
+        url = f"https://conda.anaconda.org/{url}"
+    if url.startswith("file://"):
+        folder = pathlib.Path(urllib.request.url2pathname(url[len("file://"):]))
+        return None if (folder / "noarch" / "repodata.json").is_file() else \
+            f"{folder} is not a conda channel (no noarch/repodata.json)"
+    probe = url.rstrip("/") + "/noarch/repodata.json"
+    try:
+        with urllib.request.urlopen(urllib.request.Request(probe, method="HEAD"), timeout=timeout):
+            return None
+    except urllib.error.HTTPError as err:
+        return None if err.code == 405 else f"{probe} answered HTTP {err.code}"
+    except (urllib.error.URLError, OSError) as err:
+        return f"{probe} cannot be reached ({getattr(err, 'reason', err)})"
 
 
 def index_channel(channel_dir: pathlib.Path) -> None:

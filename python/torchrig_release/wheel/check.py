@@ -9,6 +9,8 @@
   against (a CUDA build also excluding ``+cpu`` torches); a stable build ``torch>=<target>``
   (its ``stable_target``);
 * ``platform``: a manylinux tag (auditwheel repaired it; PyPI refuses ``linux_x86_64``);
+* ``manylinux``: manylinux_2_28 or older as auditwheel judges the symbol versions, in the name's
+  tag too, and no grafted OpenMP runtime (wheel/manylinux.py; each too-new symbol named);
 * ``abi``: the ABI check (torchrig_release/abi, in-process) against the given torches;
 * ``abi3audit``: only for a wheel tagged ``abi3`` (a stable-Python-ABI claim).
 """
@@ -79,6 +81,21 @@ def check_platform(path: Path) -> Result:
                                " (run `repair`: an index refuses plain linux_* wheels)"))
 
 
+def check_manylinux(path: Path) -> Result:
+    from .manylinux import manylinux_problems
+
+    plat = WheelName.parse(path).platform
+    if not plat.startswith(("manylinux", "linux")):
+        return Result("manylinux", True, f"{plat}: not a Linux wheel")
+    if not plat.startswith("manylinux"):
+        return Result("manylinux", False, f"{plat}: not a manylinux wheel (run `repair`)")
+    problems, sym_tag = manylinux_problems(path)
+    if problems:
+        return Result("manylinux", False, "above manylinux_2_28:\n" + "\n".join(problems))
+    return Result("manylinux", True, f"auditwheel: symbol versions allow {sym_tag}; "
+                                     "no grafted OpenMP runtime")
+
+
 def check_abi(path: Path, torches: list[str]) -> Result:
     from ..abi.report import verdict
 
@@ -93,7 +110,7 @@ def check_wheel(path: Path, torches: list[str]) -> list[Result]:
                          "environment with the torch the wheel was built for)", 2)
     ok, text = _run("twine", "--no-color", "check", "--strict", str(path))
     results = [Result("twine", ok, text), check_name(path), check_pin(path),
-               check_platform(path), check_abi(path, torches)]
+               check_platform(path), check_manylinux(path), check_abi(path, torches)]
     if "abi3" in WheelName.parse(path).abi.split("."):
         ok, text = _run("abi3audit", "--strict", "--report", str(path))
         results.append(Result("abi3audit", ok, text))

@@ -3,10 +3,14 @@
 A torchrig wheel links libtorch/libc10 (and, CUDA flavour, torch's CUDA libraries and the
 CUDA runtime): the ones of the torch it is installed next to must be used, so they are
 excluded from grafting; torch has loaded them before torchrig's library is loaded.
-``manylinux_2_28`` is the tag of torch >= 2.9's own Linux wheels: it needs a builder with
-glibc <= 2.28 (the quay.io/pypa/manylinux_2_28 image, as .github/workflows/wheels.yml
-uses). ``best`` asks for the most compatible tag this builder's binary allows (what
-``auditwheel show`` reports; on Debian 12, glibc 2.36: manylinux_2_34).
+No OpenMP runtime is grafted either: the classic library needs libgomp.so.1, and torch's
+wheels bring theirs (torch/lib/libgomp.so.1, soname libgomp.so.1), which libtorch_cpu has
+loaded before torchrig's library, so the loader binds to it; a grafted copy would be a second
+OpenMP runtime in the process (and the builder's, Debian's, needs GLIBC_2.34).
+``manylinux_2_28`` is the tag of torch >= 2.9's own Linux wheels: a builder with glibc <= 2.28
+(the quay.io/pypa/manylinux_2_28 image) gets it as is, a newer one through
+cmake/manylinux.cmake (docs/publishing.md). ``best`` asks for the most compatible tag this
+build's binary allows (what ``auditwheel show`` reports).
 """
 from __future__ import annotations
 
@@ -30,7 +34,9 @@ EXCLUDE = ("libtorch.so", "libtorch_*.so", "libc10.so", "libc10_*.so", "libtorch
            "libshm.so", "libcuda.so*", "libcudart.so*", "libcublas*.so*", "libcublasLt.so*",
            "libcusparse*.so*", "libcusolver*.so*", "libcufft*.so*", "libcurand.so*",
            "libnvrtc*.so*", "libnvJitLink.so*", "libnvToolsExt.so*", "libcudnn*.so*",
-           "libnccl.so*", "libcupti.so*", "libnvshmem*.so*", "libcufile*.so*")
+           "libnccl.so*", "libcupti.so*", "libnvshmem*.so*", "libcufile*.so*",
+           # OpenMP: torch's own runtime (torch/lib/libgomp.so.1), never a second one
+           "libgomp.so*", "libomp.so*", "libiomp5.so*")
 
 
 def _auditwheel(*args: str) -> subprocess.CompletedProcess:
@@ -52,13 +58,15 @@ def show(wheel: Path) -> str:
 
 
 def best_plat(wheel: Path) -> str:
-    """The most compatible manylinux tag the wheel's binary allows (``auditwheel show``)."""
-    text = " ".join(show(wheel).split())
-    m = re.search(r'constrains the platform tag to "([^"]+)"', text) or \
-        re.search(r'consistent with the following platform tag: "([^"]+)"', text)
-    if not m or not m.group(1).startswith("manylinux"):
+    """The most compatible manylinux tag the wheel's binary allows: auditwheel's verdict on its
+    symbol versions with EXCLUDE left out, as `repair` judges (``auditwheel show`` would also
+    judge the builder's libgomp.so.1, which is never grafted)."""
+    from .manylinux import symbol_tag
+
+    tag = symbol_tag(wheel)
+    if not tag.startswith("manylinux"):
         raise WheelError(f"auditwheel finds no manylinux tag for {wheel.name}:\n{show(wheel)}")
-    return m.group(1)
+    return tag
 
 
 def repair(wheel: Path, out_dir: Path, plat: str = PLAT) -> Path:
@@ -72,16 +80,20 @@ def repair(wheel: Path, out_dir: Path, plat: str = PLAT) -> Path:
         plat = best_plat(wheel)
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="torchrig-repair-", dir=out_dir) as tmp:
-        args = ["repair", "--plat", plat, "-w", tmp, str(wheel)]
+        # --only-plat: exactly the tag asked for (torch's own, manylinux_2_28), not also an older
+        # one the symbols would allow (manylinux_2_24 here), which no torch wheel has
+        args = ["repair", "--plat", plat, "--only-plat", "-w", tmp, str(wheel)]
         for pattern in EXCLUDE:
             args[1:1] = ["--exclude", pattern]
         done = _auditwheel(*args)
         made = sorted(Path(tmp).glob("*.whl"))
         if "too-recent versioned symbols" in done.stderr:
-            raise WheelError(f"{wheel.name} cannot be tagged {plat}: it was built against a newer "
-                             f"glibc/libstdc++ (`auditwheel show` names them). Build in the "
-                             f"quay.io/pypa/{plat} image (as torch's own wheels are), "
-                             f"or repair with --plat best (here: {best_plat(wheel)}).")
+            raise WheelError(f"{wheel.name} cannot be tagged {plat}: it needs symbol versions of "
+                             f"a newer glibc/libstdc++ (`check` names them). Build with "
+                             f"TORCHRIG_MANYLINUX_COMPAT=ON (cmake/manylinux.cmake, the default) "
+                             f"or in the quay.io/pypa/{plat} image, as torch's own wheels are; "
+                             f"--plat best tags what it allows (here: {best_plat(wheel)}), which "
+                             f"`check` refuses above manylinux_2_28.")
         if done.returncode != 0 or len(made) != 1:
             raise WheelError(f"auditwheel repair {wheel.name} --plat {plat} failed:\n"
                              f"{(done.stderr or done.stdout).strip()}")
