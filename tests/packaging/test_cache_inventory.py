@@ -57,7 +57,8 @@ def test_every_cache_entry_named_in_code_is_in_the_inventory():
     examples = {"venv-": ["venv-py3.12-torch2.15.0", "venv-pypiserver-2.4.1"],
                 "venv-asan-": ["venv-asan-py3.11-torch2.13.0"], "venv-quetz-": ["venv-quetz-py3.11"],
                 "conda-channel-": ["conda-channel-py3.11-torch2.13.0-0123456789ab"],
-                "conda-channel-cuda": ["conda-channel-cuda13.0-torch2.14.1-py3.11"]}
+                "conda-channel-cuda": ["conda-channel-cuda13.0-torch2.13.0-py3.11"],
+                "wheels-torch": ["wheels-torch2.13.0-cp311-manylinux_2_28_x86_64"]}
     assert names == set(examples), names
     missing = [n for prefix in names for n in examples[prefix] if inv.entry_for(n) is None]
     assert not missing, missing

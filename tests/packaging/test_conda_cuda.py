@@ -1,7 +1,8 @@
 """The CUDA conda package, built for real and proven on a machine without a GPU.
 
 Slow suite (``--run-slow``). rattler-build builds recipe/recipe.yaml for Python
-3.11 x pytorch 2.14 x CUDA 13.0 against the CUDA stand-in channel
+3.11 x pytorch 2.13 x CUDA 13.0 (conda-forge's newest recorded CUDA build,
+recipe/conda-forge-facts.yaml) against the CUDA stand-in channel
 (tests/support/cuda_channel.py, machine-wide cache) first, then the CPU stand-in
 channel, with strict channel priority (so the real CUDA stand-ins shadow the CPU
 channel's metadata-only CUDA records, e.g. libcusparse-dev 13.0), nvcc compiling sm_90 only (``TORCHRIG_CUDA_ARCH_LIST=9.0``, the
@@ -17,7 +18,7 @@ explicitly (``CONDA_OVERRIDE_CUDA``'s job) or left out:
 * the solver refuses it beside a CPU pytorch, without __cuda, and refuses the CPU
   torchrig beside the CUDA pytorch -- each message names what conflicts;
 * abi-check passes the .conda against that prefix and fails it against the CPU
-  torch 2.13 of .venv (flavour and minor).
+  torch 2.13 of .venv (the flavour).
 """
 from __future__ import annotations
 
@@ -43,7 +44,9 @@ pytestmark = pytest.mark.conda
 slow = pytest.mark.slow
 
 CUDA = cuda_channel.CUDA
-VARIANT = {"python": "3.11", "pytorch": "2.14", "cuda_compiler_version": CUDA}
+TORCH = cuda_channel.TORCH  # e.g. "2.13.0"
+MINOR = ".".join(TORCH.split(".")[:2])
+VARIANT = {"python": "3.11", "pytorch": MINOR, "cuda_compiler_version": CUDA}
 OUTPUT = OUTPUT_DIR / "cuda"
 ARCH = os.environ.get("TORCHRIG_CUDA_ARCH_LIST", "9.0")
 OPS = ["forward_kinematics", "forward_kinematics_backward", "skin", "skin_backward"]
@@ -69,7 +72,8 @@ print(json.dumps({
 
 
 def solve(channels, specs, *, cuda: str | None):
-    """py-rattler solve for linux-64, channels as one (priority disabled);
+    """py-rattler solve for linux-64, strict channel priority (the CUDA stand-in channel's
+    real packages shadow the CPU channel's metadata-only records of the same build);
     ``cuda``: the __cuda version, None = no GPU."""
     from rattler import ChannelPriority, Override, VirtualPackage, VirtualPackageOverrides
     from rattler import solve as rattler_solve
@@ -77,7 +81,7 @@ def solve(channels, specs, *, cuda: str | None):
     overrides = VirtualPackageOverrides(cuda=Override.string(cuda or ""))
     return run_async(rattler_solve([conda_channel.channel_url(str(c)) for c in channels], specs,
                                       platforms=["linux-64", "noarch"],
-                                      channel_priority=ChannelPriority.Disabled,
+                                      channel_priority=ChannelPriority.Strict,
                                       virtual_packages=VirtualPackage.detect(overrides)))
 
 
@@ -121,7 +125,7 @@ def test_build_sh_arch_list_precedence(tmp_path, override, from_pytorch, want):
 @pytest.fixture(scope="session")
 def cuda_standin_channel() -> pathlib.Path:
     if sys.version_info[:2] != (3, 11):
-        pytest.skip("the CUDA stand-ins repack the cp311 torch 2.14.1 wheel: run under Python 3.11")
+        pytest.skip(f"the CUDA stand-ins repack the cp311 torch {TORCH} wheel: run under Python 3.11")
     if not (pathlib.Path(os.environ.get("CUDA_HOME") or "/usr/local/cuda") / "bin" / "nvcc").is_file():
         pytest.skip("no nvcc (set CUDA_HOME to a CUDA 13.0 toolkit)")
     proc = subprocess.run([sys.executable, "-m", "support.cuda_channel"],
@@ -171,12 +175,13 @@ def cuda_prefix(cuda_package, channels, tmp_path_factory) -> tuple[pathlib.Path,
 def test_index_json_has_the_pins_the_flavour_and_cuda_version(cuda_package):
     depends = cuda_package["depends"]
     print("\nCUDA package index.json depends:\n  " + "\n  ".join(depends))
-    assert cuda_package["build"].startswith("cuda130_py311_pt214_")
+    assert cuda_package["build"].startswith(f"cuda130_py311_pt{MINOR.replace('.', '')}_")
     assert "pytorch * cuda*" in depends
     for name in ("pytorch", "libtorch"):  # both from pytorch's run_exports
         bound = _bound(depends, name)
-        assert _admits(bound, "2.14.1") and _admits(bound, "2.14.9"), (name, bound)
-        assert not _admits(bound, "2.15.0") and not _admits(bound, "2.13.9"), (name, bound)
+        major, minor = map(int, MINOR.split("."))
+        assert _admits(bound, TORCH) and _admits(bound, f"{MINOR}.9"), (name, bound)
+        assert not _admits(bound, f"{major}.{minor + 1}.0") and not _admits(bound, f"{major}.{minor - 1}.9"), (name, bound)
     cuda_version = _bound(depends, "cuda-version")
     assert _admits(cuda_version, "13.0") and _admits(cuda_version, "13.9")
     assert not _admits(cuda_version, "14.0") and not _admits(cuda_version, "12.9")
@@ -188,7 +193,7 @@ def test_index_json_has_the_pins_the_flavour_and_cuda_version(cuda_package):
 @slow
 def test_recipe_tests_ran_and_kernels_were_compiled_for_the_override(cuda_package):
     log = pathlib.Path(cuda_package["log"]).read_text()
-    assert "matches the reference on torch 2.14.1" in log and "pip check passed" in log
+    assert f"matches the reference on torch {TORCH}" in log and "pip check passed" in log
     assert f"TORCH_CUDA_ARCH_LIST={ARCH}" in log
 
 
@@ -196,7 +201,9 @@ def test_recipe_tests_ran_and_kernels_were_compiled_for_the_override(cuda_packag
 def test_fresh_prefix_gets_cuda_pytorch_and_cuda_kernels(cuda_package, cuda_prefix):
     prefix, records = cuda_prefix
     assert str(records["torchrig"].build) == cuda_package["build"]
-    assert str(records["pytorch"].build).startswith("cuda130_")
+    # the conda-forge build a plain solve picks (mkl, the highest build number), made real
+    assert str(records["pytorch"].build).startswith("cuda130_mkl_py311_")
+    assert records["pytorch"].build_number == cuda_channel.BUILD.number
     assert str(records["libtorch"].build).startswith("cuda130_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     out = subprocess.run([str(prefix / "bin" / "python"), "-c", PROBE], env=env, cwd=prefix,
@@ -204,7 +211,7 @@ def test_fresh_prefix_gets_cuda_pytorch_and_cuda_kernels(cuda_package, cuda_pref
     result = json.loads(out.strip().splitlines()[-1])
     print(f"\nprobe in {prefix}: {result}")
     assert result["file"].startswith(str(prefix))
-    assert result["torch"].startswith("2.14.1") and result["torch_cuda"].startswith("13.")
+    assert result["torch"].startswith(TORCH) and result["torch_cuda"].startswith("13.")
     assert result["cuda_available"] is False  # no GPU here: kernels are registered, not run
     assert result["compiled_with_cuda"] is True
     assert result["cuda_kernels"] == {op: True for op in OPS}
@@ -244,7 +251,6 @@ def test_abi_check_passes_in_the_prefix_and_fails_against_cpu_torch(cuda_package
     assert _abi_check(cuda_package["file"], prefix).returncode == 0
     cpu = _abi_check(cuda_package["file"], REPO / ".venv")  # torch 2.13.0+cpu
     assert cpu.returncode == 1
-    # both reasons: the flavour (CUDA build, CPU torch) and the minor
+    # the flavour (CUDA build, CPU torch of the same minor)
     assert "this torch is a CPU build" in cpu.stdout
-    assert "torch minor 2.14 != 2.13" in cpu.stdout
     assert "MISSING: libc10_cuda.so, libtorch_cuda.so" in cpu.stdout

@@ -66,6 +66,26 @@ def test_rendered_matrix_is_variants_yaml(rendered_matrix):
     assert sorted(got) == sorted(want) and set(abis) == {"classic", "stable"}
 
 
+@pytest.mark.parametrize("platform", ["linux-64", "linux-aarch64", "osx-arm64", "win-64"])
+def test_render_without_skip_is_exactly_the_promised_builds(platform):
+    """conda-build builds every variant py-rattler-build's render() returns and applies no
+    build.skip: render() alone must give variants.builds() (one stable build per python x
+    flavour, CUDA only where we build it), each once -- and `render` promises the same."""
+    from rattler_build import PlatformConfig, RenderConfig, Stage0Recipe
+
+    config = RenderConfig(platform=PlatformConfig(target_platform=platform))
+    rendered = [cu.variant_key(r.variant) for r in Stage0Recipe.from_file(RECIPE).render(
+        cu.variant_config(platform=platform), config)]
+    promised = sorted(cu.variant_key(b) for b in cu.builds(cu.load(platform=platform)))
+    assert sorted(rendered) == promised
+    stable = [k for k in rendered if k[3] == "stable"]
+    assert len(stable) == len({(k[0], k[2]) for k in stable})  # one per python x flavour
+    if platform in ("osx-arm64", "win-64"):
+        assert {k[2] for k in rendered} == {"None"}
+    from torchrig_release.conda.render import render_matrix
+    assert sorted(cu.variant_key(r) for r in render_matrix(platform)) == promised
+
+
 def test_a_derived_variant_config_replaces_only_the_keys_asked(tmp_path):
     """variants.derive (build-conda --variants): the offline proof's copy with another pytorch."""
     copy = cu.derive(tmp_path / "variants.yaml", {"pytorch": ["2.13"], cu.STABLE_BUILD_KEY: ["2.13"]})
@@ -73,9 +93,14 @@ def test_a_derived_variant_config_replaces_only_the_keys_asked(tmp_path):
     assert mine["pytorch"] == ["2.13"] and mine[cu.STABLE_BUILD_KEY] == ["2.13"]
     assert {k: v for k, v in mine.items() if k not in ("pytorch", cu.STABLE_BUILD_KEY)} == \
         {k: v for k, v in release.items() if k not in ("pytorch", cu.STABLE_BUILD_KEY)}
-    assert cu.variant_config({"pytorch": "2.13"}, copy).to_dict()["pytorch"] == ["2.13"]
+    narrowed = cu.variant_config({"pytorch": "2.13"}, copy).to_dict()  # its classic and stable build
+    assert narrowed["pytorch"] == ["2.13", "2.13"] and narrowed[cu.ABI_KEY] == ["classic", "stable"]
+    stable = cu.variant_config({"pytorch": "2.13", cu.ABI_KEY: "stable"}, copy).to_dict()
+    assert stable["pytorch"] == ["2.13"] and stable[cu.ABI_KEY] == ["stable"]
     with pytest.raises(cu.ReleaseError, match="not in"):
-        cu.variant_config({"pytorch": "2.13"})  # the release matrix does not list it
+        cu.variant_config({"pytorch": "2.11"})  # the release matrix does not list it
+    with pytest.raises(cu.ReleaseError, match="no such combination"):
+        cu.variant_config({"pytorch": "2.12", cu.ABI_KEY: "stable"})  # stable: the newest only
     with pytest.raises(cu.ReleaseError, match="not a key"):
         cu.derive(tmp_path / "bad.yaml", {"torch": ["2.13"]})
 
@@ -176,20 +201,40 @@ def test_installs_from_the_channel_and_matches_the_reference(built_package, loca
 
 
 @slow
-def test_next_torch_minor_is_refused_at_solve_time(built_package, local_channel, tmp_path):
-    """The seed incident: torchrig beside a pytorch of another minor. The channel
-    has such a pytorch (solvable on its own), but not with torchrig: the solver
-    fails, naming pytorch and the bound, and no environment is created."""
+def test_a_plain_solve_installs_a_torch_that_imports(built_package, local_channel, tmp_path):
+    """Issue 27: the newest pytorch a plain solve picks is never an empty stand-in record. The
+    channel has every pytorch build conda-forge has (recorded) for this Python; on a GPU-less
+    machine `torchrig` alone and `pytorch` alone both get a real one, which imports."""
+    for specs in (["torchrig"], ["pytorch"]):
+        prefix = tmp_path / specs[0]
+        records = by_name(create_env([OUTPUT_DIR, local_channel], specs, prefix))
+        pytorch = records["pytorch"]
+        assert str(pytorch.build).startswith("cpu_mkl_"), pytorch  # mkl outranks generic (+100)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+        out = subprocess.run([str(prefix / "bin" / "python"), "-c", "import torch; print(torch.__version__)"],
+                             env=env, cwd=tmp_path, capture_output=True, text=True, timeout=COMMAND_S)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.strip().split("+")[0] == str(pytorch.version)
+
+
+@slow
+def test_another_torch_minor_is_refused_at_solve_time(built_package, local_channel, tmp_path):
+    """The seed incident: torchrig beside a pytorch of another minor. The channel has one
+    (conda-forge's other recorded minor, solvable on its own), but not with torchrig: the
+    solver fails, naming pytorch and the bound, and no environment is created."""
+    from torchrig_release import conda_forge
+
     major, minor = _minor(built_package["variant"]["pytorch"])
-    newer = f"pytorch {major}.{minor + 1}.*"
-    assert by_name(solve([local_channel], [newer]))["pytorch"].version == Version(f"{major}.{minor + 1}.0")
+    other = max((m for m in conda_forge.minors() if m != f"{major}.{minor}"), key=cu.version_key)
+    spec = f"pytorch {other}.*"
+    assert _minor(str(by_name(solve([local_channel], [spec]))["pytorch"].version)) == _minor(other)
     prefix = tmp_path / "env"
     with pytest.raises(SolverError) as failure:
-        create_env([OUTPUT_DIR, local_channel], ["torchrig", newer], prefix)
+        create_env([OUTPUT_DIR, local_channel], ["torchrig", spec], prefix)
     message = str(failure.value)
     print(message)
     assert "pytorch" in message and "torchrig" in message
-    assert f"<{major}.{minor + 1}" in message  # the run_exports bound is what conflicts
+    assert f">={major}.{minor}" in message  # the run_exports bound is what conflicts
     assert not prefix.exists()
 
 

@@ -1,10 +1,12 @@
 """The stable-ABI conda package (torchrig_abi: stable): one CPU build for every pytorch >= 2.10.
 
 Slow suite. The real package is built once with rattler-build from recipe/recipe.yaml
-(``build-conda --abi stable --no-test``, against the stand-in channel's real pytorch 2.13
-CPU; the recipe's own tests would get the channel's metadata-only pytorch 2.14). Then, with py-rattler: it installs and runs beside
-pytorch 2.13 (the stand-in channel's real one), solves (metadata) beside pytorch 2.14,
-and is refused beside a pytorch 2.9 (a metadata-only stand-in in a channel of its own).
+(``build-conda --abi stable``, against the stand-in channel's real pytorch 2.13 CPU, the
+recipe's own tests included: the newest pytorch the stand-in channel offers is a real one).
+Then, with py-rattler: it installs and runs beside pytorch 2.13, solves (metadata) beside
+every other minor conda-forge builds from the stable target on (2.12), and is refused beside
+the recorded pytorch below the target (2.9.1). Every pytorch is one conda-forge has
+(recipe/conda-forge-facts.yaml).
 """
 from __future__ import annotations
 
@@ -17,49 +19,35 @@ import sys
 import pytest
 from rattler import MatchSpec
 from rattler.exceptions import SolverError
-from support import standins as si
 from support.conda_fixtures import (  # noqa: F401  (fixtures)
     by_name, create_env, local_channel, local_variants, run_tool, solve,
 )
-from torchrig_release import variants
-from torchrig_release.conda import build as conda_build
-from torchrig_release.conda import channel as conda_channel
+from torchrig_release import conda_forge, variants
 from support.timeouts import COMMAND_S
 
 pytestmark = pytest.mark.slow
-OLD_TORCH = "2.9.0"  # below the stable target
+
+
+def _recorded_minors() -> list[str]:
+    py = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return conda_forge.minors("linux-64", "None", py)
+
+
+def _target() -> tuple[int, ...]:
+    return variants.version_key(variants.load()["stable_torch_target"][0])
 
 
 @pytest.fixture(scope="module")
 def stable_package(local_channel, local_variants, tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("stable-conda")
-    # --no-test: rattler-build's test environment would take the newest pytorch the package
-    # admits, the stand-in channel's metadata-only newer minors (no files); the runtime check is
-    # test_stable_package_installs_and_runs_beside_pytorch_2_13, with the real 2.13.
+    # with the recipe's tests: their environment takes the newest pytorch the package admits,
+    # which in the stand-in channel (as on conda-forge) is a real one
     (summary,) = json.loads(run_tool("torchrig_release build-conda", "--abi", "stable", "--channel",
                                      str(local_channel), "--variants", str(local_variants),
-                                     "--output-dir", str(out), "--no-test",
-                                     "--json"))
+                                     "--output-dir", str(out), "--json"))
     print("\n[stable conda package]", summary["file"], "\n  depends:",
           json.dumps(summary["depends"]))
     return {**summary, "channel": out}
-
-
-@pytest.fixture(scope="module")
-def old_torch_channel(local_channel, tmp_path_factory) -> pathlib.Path:
-    from rattler_build import Stage0Recipe, VariantConfig
-
-    work = tmp_path_factory.mktemp("old-torch")
-    channel = work / "channel"
-    python = variants.load()["python"]
-    py = f"{sys.version_info.major}.{sys.version_info.minor}"
-    assert py in python
-    for i, standin in enumerate(si.old_pytorch_standins(OLD_TORCH)):
-        recipe = Stage0Recipe.from_dict(standin.recipe, recipe_dir=work / f"{i}-{standin.name}")
-        conda_build.build_recipe(recipe, channel, [str(channel), str(local_channel)],
-                        variants=VariantConfig({"python": [py]}), package_format="conda:1")
-    conda_channel.index_channel(channel)
-    return channel
 
 
 def test_stable_package_depends_on_every_pytorch_from_the_target(stable_package):
@@ -92,18 +80,28 @@ def test_stable_package_installs_and_runs_beside_pytorch_2_13(stable_package, lo
     assert result["torch"].startswith("2.13") and result["abi"] == "stable"
 
 
-def test_stable_package_solves_beside_pytorch_2_14(stable_package, local_channel):
-    records = by_name(solve([stable_package["channel"], local_channel],
-                            ["torchrig * *stable*", "pytorch 2.14.*"]))
-    assert str(records["pytorch"].version).startswith("2.14")
-    assert str(records["torchrig"].build) == stable_package["build"]
+def test_stable_package_runs_its_recipe_tests_on_a_real_pytorch(stable_package):
+    log = pathlib.Path(stable_package["log"]).read_text()
+    assert "matches the reference on torch 2.13" in log and "pip check passed" in log
 
 
-def test_stable_package_is_refused_beside_a_pytorch_below_the_target(stable_package, local_channel,
-                                                                     old_torch_channel):
-    channels = [stable_package["channel"], old_torch_channel, local_channel]
-    old = f"pytorch {OLD_TORCH[:-2]}.*"
-    assert str(by_name(solve(channels, [old]))["pytorch"].version) == OLD_TORCH  # solvable alone
+def test_stable_package_solves_beside_every_recorded_minor_from_the_target(stable_package, local_channel):
+    others = [m for m in _recorded_minors() if variants.version_key(m) >= _target()]
+    assert len(others) >= 2, others  # the build's own minor and at least one more
+    for minor in others:
+        records = by_name(solve([stable_package["channel"], local_channel],
+                                ["torchrig * *stable*", f"pytorch {minor}.*"]))
+        assert str(records["pytorch"].version).startswith(minor + ".")
+        assert str(records["torchrig"].build) == stable_package["build"]
+
+
+def test_stable_package_is_refused_beside_a_pytorch_below_the_target(stable_package, local_channel):
+    """conda-forge's recorded 2.9.1 (metadata-only in the stand-in channel): below the target."""
+    below = [m for m in _recorded_minors() if variants.version_key(m) < _target()]
+    assert below, "the record has no pytorch below the stable target"
+    channels = [stable_package["channel"], local_channel]
+    old = f"pytorch {below[-1]}.*"
+    assert str(by_name(solve(channels, [old]))["pytorch"].version).startswith(below[-1])  # solvable alone
     with pytest.raises(SolverError) as failure:
         solve(channels, ["torchrig * *stable*", old])
     print(failure.value)

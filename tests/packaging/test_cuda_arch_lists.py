@@ -31,6 +31,15 @@ def test_every_cuda_variant_has_an_arch_list():
     assert cudas and set(cudas) <= set(table())
 
 
+def test_toolkit_lines_are_conda_forge_pytorchs_arch_lists():
+    """recipe/conda-forge-facts.yaml: CF_TORCH_CUDA_ARCH_LIST of conda-forge's linux-64 pytorch."""
+    from torchrig_release import conda_forge
+
+    cudas = [c for c in variants.matrix()["cuda_compiler_version"] if c != "None"]
+    assert {c: table()[c] for c in cudas} == {c: conda_forge.cuda_arch_list(c) for c in cudas}
+    assert conda_forge.arch_table() == table()
+
+
 def test_readme_quotes_the_default():
     assert f"the default arch list is `{table()['default']}`" in (REPO / "README.md").read_text()
 

@@ -1,19 +1,23 @@
-"""The wheel workflow (.github/workflows/wheels.yml) builds for the newest torch minor of
-recipe/variants.yaml, publishes by trusted publishing on tags only, and runs the pipeline verbs.
+"""The wheel workflow (.github/workflows/wheels.yml) builds for PyPI's newest torch minor
+(machine.NEWEST_TORCH; recipe/variants.yaml holds conda-forge's minors, which trail PyPI), publishes by trusted publishing on tags only, and runs the pipeline verbs.
 (actionlint and zizmor lint it with the other workflows: test_workflows.py.) Offline, < 1 s."""
 from __future__ import annotations
 
 import yaml
 
-from torchrig_release import variants
+from torchrig_release import machine, variants
 from torchrig_release.paths import REPO
 
 WORKFLOW = REPO / ".github" / "workflows" / "wheels.yml"
 
 
-def test_torch_minor_is_the_newest_of_variants_yaml():
-    newest = max(variants.matrix()["pytorch"], key=variants.version_key)
-    assert yaml.safe_load(WORKFLOW.read_text())["env"]["TORCH_MINOR"] == newest
+def test_torch_minor_is_pypis_newest_and_not_older_than_the_conda_builds():
+    """pip users get PyPI's newest torch; the conda builds use conda-forge's minors
+    (docs/compatibility.md, "When conda-forge is behind PyPI")."""
+    minor = yaml.safe_load(WORKFLOW.read_text())["env"]["TORCH_MINOR"]
+    assert minor == ".".join(machine.NEWEST_TORCH.split(".")[:2])
+    conda_newest = max(variants.matrix()["pytorch"], key=variants.version_key)
+    assert variants.version_key(minor) >= variants.version_key(conda_newest)
 
 
 def test_publish_is_trusted_publishing_on_tags_after_the_checks():

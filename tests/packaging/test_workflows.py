@@ -265,8 +265,9 @@ def test_adding_a_python_to_variants_yaml_adds_its_builds(tree, matrix):
 
 
 def test_windows_and_macos_build_the_cpu_flavour_only(tree):
-    """The recipe skips CUDA off linux-64: win-64 and osx-arm64 get every python x pytorch
-    on CPU; dropping Windows from the recipe drops its entries, with no workflow edit."""
+    """variants.yaml gives osx and win no CUDA version: win-64 and osx-arm64 get every python x
+    pytorch on CPU. A build.skip in the recipe is refused by name (conda-build would ignore it
+    and build what it drops)."""
     cpu_only = {cu.variant_key(b) for b in cu.builds() if b["cuda_compiler_version"] == "None"}
     entries = _emit(root=tree)["include"]
     for platform, runner in (("win-64", "windows-latest"), ("osx-arm64", None)):
@@ -274,9 +275,10 @@ def test_windows_and_macos_build_the_cpu_flavour_only(tree):
         assert _triples(mine) == cpu_only, platform
         if runner:
             assert {e["os"] for e in mine} == {runner}
-    _edit(tree / "recipe" / "recipe.yaml", '    - (osx or win) and cuda_compiler_version != "None"\n',
-          '    - win\n    - osx and cuda_compiler_version != "None"\n')
-    assert not [e for e in _emit(root=tree)["include"] if e["platform"] == "win-64"]
+    _edit(tree / "recipe" / "recipe.yaml", "  script:\n    file: build", "  skip:\n    - win\n  script:\n    file: build")
+    env = {**os.environ, "PYTHONPATH": str(tree / "python")}
+    refused = _run([sys.executable, "-m", "torchrig_release", "ci-matrix"], cwd=tree, env=env)
+    assert refused.returncode == 2 and "build.skip (win)" in refused.stderr, refused.stderr
 
 
 # ---- the pixi version -------------------------------------------------------------------------

@@ -63,7 +63,11 @@ ENTRIES = (
           "rattler-build stand-ins of the wheels pip downloads at .venv's versions "
           "(torch from the image, the rest from PyPI)"),
     Entry("conda-channel-cuda*-torch*-py3.11", "support.cuda_channel",
-          f"rattler-build stand-ins repacked from venv-py3.11-torch{CUDA_TORCH} and /usr/local/cuda"),
+          "rattler-build stand-ins repacked from wheels-torch*-cp311-* (PyPI's CUDA torch of the "
+          "conda-forge build recorded in recipe/conda-forge-facts.yaml), the image's NVIDIA wheels "
+          "and /usr/local/cuda"),
+    Entry("wheels-torch*-cp311-manylinux_2_28_x86_64", "support.cuda_channel.torch_wheel",
+          "PyPI (one torch wheel, no dependencies)"),
 )
 
 

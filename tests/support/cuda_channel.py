@@ -5,14 +5,18 @@ What a CUDA build of recipe/recipe.yaml needs beyond the CPU stand-in channel
 (tests/support/local_channel.py), as packages shaped like their conda-forge namesakes
 (name, version, build string, depends, run_exports):
 
-* ``pytorch`` 2.14.1 ``cuda130_generic_py311_h…_0`` from the torch 2.14.1 CUDA 13
-  wheel, depending on ``__cuda``, ``cuda-version >=13,<14``, ``libtorch`` of the
-  same build and one package per NVIDIA library, exporting ``pytorch`` and
-  ``libtorch >=2.14.1,<2.15.0a0``; its activation sets ``CF_TORCH_CUDA_ARCH_LIST``
-  as conda-forge's does. The pip metadata lines naming the NVIDIA wheels, triton
+* ``pytorch`` 2.13.0 ``cuda130_mkl_py311_h…_302``: the newest CUDA 13.0 build conda-forge
+  has (recipe/conda-forge-facts.yaml: version, build string, build number), made from PyPI's
+  torch 2.13.0 wheel (a CUDA 13.0 build, downloaded once into the cache entry
+  ``wheels-torch2.13.0-cp311-manylinux_2_28_x86_64``), depending on ``__cuda``,
+  ``cuda-version >=13,<14``, ``libtorch`` of the same build and one package per NVIDIA
+  library, exporting ``pytorch`` and ``libtorch >=2.13.0,<2.14.0a0``; its activation sets
+  ``CF_TORCH_CUDA_ARCH_LIST`` to the record's list for CUDA 13.0, as conda-forge's does.
+  Consumers solve this channel first with strict priority, so it shadows the CPU channel's
+  metadata-only CUDA records of the same build. The pip metadata lines naming the NVIDIA wheels, triton
   and cuda-bindings are dropped (conda-forge's pytorch has none; the conda
   depends carry them), so ``pip check`` holds;
-* ``libtorch`` 2.14.1 ``cuda130_…``: metadata only (the C++ libraries are in the
+* ``libtorch`` 2.13.0 ``cuda130_mkl_h…_302``: metadata only (the C++ libraries are in the
   wheel, hence in ``pytorch``);
 * the NVIDIA libraries split the way conda-forge splits them: a runtime package
   (``libcublas``, ``cuda-cudart``, ``cuda-nvrtc``, ``cudnn``, ``nccl``, …: the
@@ -27,7 +31,7 @@ What a CUDA build of recipe/recipe.yaml needs beyond the CPU stand-in channel
 
 Packages are compressed with zstd level 1 (``conda:1``): 5 GB of libraries.
 The channel lives in ``$TORCHRIG_CACHE`` (default ~/.cache/torchrig) as
-``conda-channel-cuda13.0-torch2.14.1-py3.11``, shared by every checkout; its
+``conda-channel-cuda13.0-torch2.13.0-py3.11``, shared by every checkout; its
 manifest records a key of the inputs (this file, the wheels, nvcc, the Python)
 and it is rebuilt only when the key changes (under a file lock). Prints the
 channel path (--json: the manifest).
@@ -36,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -48,7 +53,7 @@ import subprocess
 import sys
 import zipfile
 
-from torchrig_release import machine
+from torchrig_release import conda_forge
 from torchrig_release.conda import build as conda_build
 from torchrig_release.conda import channel as conda_channel
 from torchrig_release.errors import ReleaseError
@@ -59,13 +64,23 @@ from support.timeouts import COMMAND_S
 
 log = logging.getLogger("cuda_channel")
 
-TORCH = machine.CUDA_TORCH
 CUDA = "13.0"
 TARGET = "linux-64"
+PYTHON = "3.11"  # the wheels are cp311
+# The conda-forge build this channel makes real: the one a plain solve picks there (the
+# newest version, mkl: the highest build number) for CUDA 13.0 and this Python.
+BUILD = max((b for b in conda_forge.pytorch_builds(TARGET, PYTHON) if b.cuda == CUDA),
+            key=lambda b: (tuple(map(int, b.version.split("."))), b.number))
+TORCH = BUILD.version
 MANIFEST = "torchrig-channel.json"
 MARKER = ".torchrig-standin-channel"
-# What conda-forge's pytorch 2.14 sets for CUDA 13.0 in its activation script.
-CF_TORCH_CUDA_ARCH_LIST = "7.5;8.0;8.6;8.9;9.0;10.0;11.0;12.0+PTX"
+# What conda-forge's pytorch sets for CUDA 13.0 in its activation script (the record).
+CF_TORCH_CUDA_ARCH_LIST = conda_forge.cuda_arch_list(CUDA, TARGET)
+# NVIDIA wheels whose exact pin (torch's METADATA) the pip indexes lack: the local wheel of the
+# same major stands in (same sonames: libcudnn.so.9, libnccl.so.2). conda-forge's own CUDA
+# pytorch takes these from its own cudnn/nccl packages, whose versions are not ours to copy.
+SAME_MAJOR = ("nvidia-cudnn-cu13", "nvidia-nccl-cu13")
+TORCH_WHEEL = f"torch-{TORCH}-cp311-cp311-manylinux_2_28_x86_64.whl"
 # torch's pip requirements that are CUDA runtime pieces (the conda depends carry them).
 DROP_REQUIRES = r"^Requires-Dist: (nvidia-|cuda-toolkit|cuda-bindings|triton)"
 # PyPI wheel -> (conda-forge runtime package, conda-forge -dev package or None).
@@ -120,6 +135,23 @@ def local_indexes() -> list[str]:
     return ["--index-url", urls[0], *[a for u in urls[1:] for a in ("--extra-index-url", u)]]
 
 
+def torch_wheel() -> pathlib.Path:
+    """PyPI's torch TORCH cp311 wheel (its Linux wheels are CUDA 13.0 builds), downloaded once
+    into the cache entry ``wheels-torch<TORCH>-cp311-manylinux_2_28_x86_64``."""
+    folder = cache_entry(f"wheels-torch{TORCH}-cp311-manylinux_2_28_x86_64")
+    wheel = folder / TORCH_WHEEL
+    if not wheel.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        log.info("downloading %s from PyPI into %s", TORCH_WHEEL, folder)
+        subprocess.run([sys.executable, "-m", "pip", "download", "--isolated", "--no-deps",
+                        "--only-binary=:all:", "--python-version", PYTHON, "--platform",
+                        "manylinux_2_28_x86_64", "--index-url", "https://pypi.org/simple",
+                        "--quiet", "-d", str(folder), f"torch=={TORCH}"], check=True, timeout=COMMAND_S)
+    if not wheel.is_file():
+        raise ReleaseError(f"pip download torch=={TORCH} left no {wheel}")
+    return wheel
+
+
 def locate_wheels(requirements: list[str]) -> dict[str, pathlib.Path]:
     """canonical name -> wheel file, resolved by pip (--no-deps, dry run) from the
     local indexes; only local (file://) wheels are accepted, nothing is copied."""
@@ -159,6 +191,9 @@ def nvidia_requirements(torch_wheel: pathlib.Path) -> list[str]:
                 (spec,) = {str(r.specifier) for r in tk if si.canonicalize_name(r.name) == dist
                            and r.marker is not None and r.marker.evaluate({"extra": extra})}
                 out.append(f"{dist}{spec}")
+        elif si.canonicalize_name(req.name) in SAME_MAJOR:
+            major = int(next(iter(req.specifier)).version.split(".")[0])
+            out.append(f"{req.name}>={major},<{major + 1}")
         elif si.canonicalize_name(req.name) in NVIDIA:
             out.append(str(req).split(";")[0])
     missing = set(NVIDIA) - {si.canonicalize_name(Requirement(r).name) for r in out}
@@ -223,11 +258,11 @@ def _extract_cmd(wheel: pathlib.Path, part: str, site: str) -> str:
 
 def pytorch_standins(torch_wheel: pathlib.Path, wheels: dict[str, pathlib.Path],
                      site: str, stage: pathlib.Path) -> list[si.StandIn]:
-    """pytorch + libtorch 2.14.1 cuda130, shaped like conda-forge's."""
+    """pytorch + libtorch of the recorded build BUILD (cuda130_mkl), shaped like conda-forge's."""
     meta = si.wheel_metadata(torch_wheel)
-    version, tag = meta["version"].public, "cuda" + CUDA.replace(".", "")
-    if meta["version"].local not in (None, f"cu{CUDA.replace('.', '')}"):
-        raise ReleaseError(f"expected a CUDA {CUDA} torch wheel, got {torch_wheel.name}")
+    version = meta["version"].public
+    if meta["version"].local not in (None, f"cu{CUDA.replace('.', '')}") or version != BUILD.version:
+        raise ReleaseError(f"expected a CUDA {CUDA} torch {BUILD.version} wheel, got {torch_wheel.name}")
     cuda_deps = ["__cuda", f"cuda-version >={CUDA.split('.')[0]},<{int(CUDA.split('.')[0]) + 1}"]
     python_deps = [d for d in meta["depends"]
                    if not re.match(r"(nvidia-|cuda-toolkit|cuda-bindings|triton)", d)]
@@ -240,10 +275,9 @@ def pytorch_standins(torch_wheel: pathlib.Path, wheels: dict[str, pathlib.Path],
     script = [*si._pip_install(torch_wheel),
               f"sed -i -E '/{DROP_REQUIRES}/d' \"$PREFIX/{site}/torch-{version}.dist-info/METADATA\"",
               f'cp -a "{stage}/." "$PREFIX/"']
-    pytorch = si._pytorch(version, tag, [f"libtorch =={version} {tag}*", *python_deps, *libs, *cuda_deps],
+    pytorch = si._pytorch(BUILD, [si._libtorch_pin(BUILD), *python_deps, *libs, *cuda_deps],
                           "repacked", script, meta["entry_points"])
-    libtorch = si.libtorch_standin(version, tag, cuda_deps)
-    return [libtorch, pytorch]
+    return [si.libtorch_standin(BUILD), pytorch]
 
 
 def toolchain_standins(nvcc: pathlib.Path) -> list[si.StandIn]:
@@ -276,21 +310,23 @@ def plan(stage: pathlib.Path) -> tuple[list[si.StandIn], dict]:
     """The stand-ins, in build order, and the inputs that key the cache."""
     xy = f"{sys.version_info.major}.{sys.version_info.minor}"
     site = f"lib/python{xy}/site-packages"
-    torch_wheel = locate_wheels([f"torch=={TORCH}"])["torch"]
-    wheels = locate_wheels(nvidia_requirements(torch_wheel))
+    wheel = torch_wheel()
+    wheels = locate_wheels(nvidia_requirements(wheel))
     nvcc = pathlib.Path(os.environ.get("CUDA_HOME") or "/usr/local/cuda") / "bin" / "nvcc"
     if not nvcc.is_file():
         raise ReleaseError(f"no {nvcc}: set CUDA_HOME to a CUDA {CUDA} toolkit")
     standins = toolchain_standins(nvcc) + nvidia_standins(wheels, site)
-    standins += pytorch_standins(torch_wheel, wheels, site, stage / "pytorch")
+    standins += pytorch_standins(wheel, wheels, site, stage / "pytorch")
     # the key covers this file and the _standins helpers used, not unrelated edits there
     import inspect
     code = pathlib.Path(__file__).read_text() + "".join(
         inspect.getsource(f) for f in (si._recipe, si.metadata_only, si._pip_install, si._pytorch,
-                                       si._minor_pin, si.libtorch_standin, si.wheel_metadata))
+                                       si._minor_pin, si.libtorch_standin, si._libtorch_pin,
+                                       si._cuda_depends, si.wheel_metadata))
     inputs = {"code": hashlib.sha256(code.encode()).hexdigest(), "python": sys.version,
               "executable": str(pathlib.Path(sys.executable).resolve()), "nvcc": str(nvcc),
-              "wheels": sorted(f"{p.name}:{p.stat().st_size}" for p in [torch_wheel, *wheels.values()])}
+              "wheels": sorted(f"{p.name}:{p.stat().st_size}" for p in [wheel, *wheels.values()]),
+              "build": dataclasses.asdict(BUILD), "arch_list": CF_TORCH_CUDA_ARCH_LIST}
     return standins, inputs
 
 

@@ -8,17 +8,21 @@ recipe/recipe.yaml against a local channel whose packages are shaped like
 conda-forge's (names, versions, build strings, depends, run_exports):
 
 * python X.Y (this interpreter, as a venv-style prefix) + python_abi;
-* pytorch, repacked from this environment's torch wheel (CPU), build string
-  ``cpu_generic_pyXY_h…``, ``run_exports: pytorch >=X.Y.Z,<X.(Y+1).0a0`` and the
-  same for ``libtorch`` (a metadata-only record) like conda-forge; its Python
-  dependencies, pip, scikit-build-core, pybind11, cmake and ninja, repacked from
-  their wheels (the versions installed here);
+* pytorch exactly as conda-forge has it (recipe/conda-forge-facts.yaml): every recorded
+  release for this Python on linux-64, each as ``cpu_{mkl,generic}_pyXY_h…_N`` and
+  ``cudaXYZ_{mkl,generic}_pyXY_h…_N`` with conda-forge's build numbers (mkl +100, CUDA +200),
+  ``run_exports: pytorch >=X.Y.Z,<X.(Y+1).0a0`` and the same for ``libtorch`` (a
+  metadata-only record), plus the pytorch-cpu/pytorch-gpu metapackages. The release of this
+  environment's torch wheel (CPU) is real in both CPU builds (the wheel repacked), so a plain
+  solve on a GPU-less machine installs a torch that imports; the others are metadata-only
+  (older, or needing ``__cuda``). The wheel's version must be a recorded one. Its Python
+  dependencies, pip, scikit-build-core, pybind11, cmake and ninja, repacked from their wheels
+  (the versions installed here);
 * gxx_linux-64 (one per cxx_compiler_version of variants.yaml) / cxx-compiler
   whose activation sets CXX to the system g++, and metadata-only
   sysroot_linux-64 (one per c_stdlib_version): what ``compiler()``/``stdlib()`` need;
-* metadata-only records for the rest of the matrix: pytorch of the other minors
-  in variants.yaml, CUDA pytorch builds (depending on ``__cuda``), cuda-version,
-  the nvcc compiler package and the CUDA libraries the recipe's host lists.
+* metadata-only records for the rest of the matrix: cuda-version, the nvcc compiler
+  package and the CUDA libraries the recipe's host lists.
 
 Beside the packages: ``variants.yaml``, recipe/variants.yaml with ``pytorch`` narrowed to
 the stand-in's minor (``build-conda --variants <channel>/variants.yaml``): the release matrix
@@ -32,6 +36,7 @@ matrix) returns at once. Prints the channel path (or the manifest with --json).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import importlib.metadata
 import json
@@ -42,7 +47,7 @@ import subprocess
 import sys
 import tempfile
 
-from torchrig_release import build_requirements, variants
+from torchrig_release import build_requirements, conda_forge, variants
 from torchrig_release.conda import build as conda_build
 from torchrig_release.conda import channel as conda_channel
 from torchrig_release.errors import ReleaseError
@@ -115,14 +120,16 @@ def channel_inputs(versions: dict[str, str]) -> dict:
             cuda_only |= recipe_requirements({**cpu, "cuda_compiler_version": cuda}, local)
         cuda_compiler = values["cuda_compiler"][0]
         cuda_only -= recipe_requirements(cpu, local) | {"cuda-version", f"{cuda_compiler}_{TARGET}"}
-    code = "".join(pathlib.Path(m.__file__).read_text() for m in (conda_build, conda_channel, si, variants)) + \
+    code = "".join(pathlib.Path(m.__file__).read_text() for m in (conda_build, conda_channel, conda_forge, si, variants)) + \
         pathlib.Path(__file__).read_text()
     return {
         "code": hashlib.sha256(code.encode()).hexdigest(),
         "python": sys.version, "executable": str(pathlib.Path(sys.executable).resolve()),
         "versions": {n: v for n, v in sorted(versions.items()) if n != "torchrig"},
         "python_minor": python, "torch_minor": torch_minor,
-        "other_minors": [m for m in matrix["pytorch"] if m != torch_minor],
+        # conda-forge's pytorch builds for this Python (the record), and the record itself
+        "pytorch_builds": [dataclasses.asdict(b) for b in conda_forge.pytorch_builds(TARGET, python)],
+        "facts": hashlib.sha256(conda_forge.FACTS.read_bytes()).hexdigest(),
         "cuda_versions": cuda_versions, "cuda_only": sorted(cuda_only),
         "cuda_compiler": cuda_compiler,
         "c_stdlib": values["c_stdlib"][0],
@@ -141,10 +148,17 @@ def plan(inputs: dict, work: pathlib.Path) -> list[si.StandIn]:
     standins += si.gxx_standins(stage / "gxx", TARGET, inputs["cxx_compiler_versions"])
     standins += si.toolchain_standins(TARGET, inputs["c_stdlib_versions"], inputs["cuda_versions"],
                                       inputs["cuda_only"], inputs["cuda_compiler"])
+    builds = [conda_forge.PytorchBuild(**b) for b in inputs["pytorch_builds"]]
     for wheel in download_wheels(work / "wheels", inputs["versions"]):
         meta = si.wheel_metadata(wheel)
         if meta["dist"] == "torch":
-            standins += si.pytorch_standins(meta, inputs["other_minors"], inputs["cuda_versions"])
+            version = meta["version"].public
+            if not any(b.version == version and b.cuda == "None" for b in builds):
+                raise ReleaseError(
+                    f"torch {version} (this environment's) is not a CPU pytorch conda-forge has for "
+                    f"python {inputs['python_minor']} ({conda_forge.FACTS}): the stand-in channel "
+                    "offers only recorded builds; install a recorded version", 2)
+            standins += si.record_pytorch_standins(builds, meta)
         elif meta["dist"] in si.TOOL_WHEELS:
             standins.append(si.tool_wheel_standin(meta, stage / meta["dist"]))
         else:

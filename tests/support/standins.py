@@ -12,8 +12,11 @@ Three kinds, recorded in the channel manifest and in docs/conda.md:
   prefix over this machine's interpreter; gxx_linux-64: activation that points
   CXX at the system g++);
 * ``metadata-only``: no files, only metadata (python_abi, as on conda-forge;
-  the sysroot; pytorch for the other minors and for CUDA; the CUDA toolchain and
+  the sysroot; pytorch of the older recorded releases and of CUDA; the CUDA toolchain and
   libraries) -- enough for solves and for rendering CUDA variants, not to run.
+
+The pytorch packages are conda-forge's as recorded in recipe/conda-forge-facts.yaml (versions,
+build strings, build numbers): no test can pass on a pytorch conda-forge lacks.
 """
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ import zipfile
 from typing import Any
 
 from packaging.requirements import Requirement
+from torchrig_release.conda_forge import PytorchBuild
 from torchrig_release.errors import ReleaseError
 from packaging.utils import canonicalize_name, parse_wheel_filename
 from support.timeouts import COMMAND_S
@@ -181,27 +185,35 @@ def tool_wheel_standin(meta: dict[str, Any], stage: pathlib.Path) -> StandIn:
 
 
 # --- pytorch ----------------------------------------------------------------
+# Only the pytorch packages conda-forge has (recipe/conda-forge-facts.yaml, read through
+# torchrig_release.conda_forge): its versions, its cpu_/cudaXYZ_ x mkl/generic build strings
+# and build numbers. The newest CPU release is real, in both BLAS builds (the machine's one CPU
+# wheel, repacked), so whatever a plain solve picks on a GPU-less machine imports; every other
+# record is metadata-only and either older (never what a plain solve picks) or a CUDA build
+# (requires __cuda, which only the CUDA solve tests set).
 
-def _pytorch(version: str, flavour_tag: str, depends: list[str], kind: str,
+def _pytorch(build: "PytorchBuild", depends: list[str], kind: str,
              script: list[str] | None = None, entry_points=()) -> StandIn:
-    """pytorch shaped like conda-forge's: build string, run_exports pin to x.x."""
-    build: dict[str, Any] = {
-        "string": f"{flavour_tag}_generic_py${{{{ python | version_to_buildstring }}}}"
-                  "_h${{ hash }}_0",
+    """pytorch shaped like conda-forge's: build string and number, run_exports pin to x.x."""
+    string = build.build_string("${{ hash }}").replace(
+        f"_py{build.python.replace('.', '')}_", "_py${{ python | version_to_buildstring }}_")
+    build_section: dict[str, Any] = {
+        "number": build.number,
+        "string": string,
         # 750 MB of prebuilt libraries: nothing to relocate, no prefix to find
         "dynamic_linking": {"binary_relocation": False},
         "prefix_detection": {"ignore": True},
         "python": {"skip_pyc_compilation": ["**/*.py"], "entry_points": list(entry_points)},
     }
     if script:
-        build["script"] = script
+        build_section["script"] = script
     requirements = {
         "host": ["python"], "run": ["python", *depends],
         # conda-forge's pytorch exports both pins (libtorch is its C++ half)
         "run_exports": {"weak": ["${{ pin_subpackage('pytorch', upper_bound='x.x') }}",
-                                 _minor_pin("libtorch", version)]},
+                                 _minor_pin("libtorch", build.version)]},
     }
-    return _recipe("pytorch", version, kind, build=build, requirements=requirements)
+    return _recipe("pytorch", build.version, kind, build=build_section, requirements=requirements)
 
 
 def _minor_pin(name: str, version: str) -> str:
@@ -210,46 +222,61 @@ def _minor_pin(name: str, version: str) -> str:
     return f"{name} >={version},<{major}.{int(minor) + 1}.0a0"
 
 
-def libtorch_standin(version: str, flavour_tag: str, depends=()) -> StandIn:
+def _cuda_depends(build: "PytorchBuild") -> list[str]:
+    if build.cuda == "None":
+        return []
+    major = int(build.cuda.split(".")[0])
+    return ["__cuda", f"cuda-version >={build.cuda},<{major + 1}"]
+
+
+def libtorch_standin(build: "PytorchBuild") -> StandIn:
     """libtorch, metadata only: its libraries ship inside the pytorch stand-in (the
-    wheel's torch/lib), but the name, build string and run_exports are conda-forge's."""
-    return metadata_only("libtorch", version, string=f"{flavour_tag}_generic_h${{{{ hash }}}}_0",
-                         depends=depends, run_exports={"weak": [_minor_pin("libtorch", version)]})
+    wheel's torch/lib), but the name, build string, number and run_exports are conda-forge's."""
+    standin = metadata_only("libtorch", build.version, string=build.libtorch_build_string("${{ hash }}"),
+                            depends=_cuda_depends(build),
+                            run_exports={"weak": [_minor_pin("libtorch", build.version)]})
+    standin.recipe["build"]["number"] = build.number
+    return standin
 
 
-def old_pytorch_standins(version: str, depends=()) -> list[StandIn]:
-    """A metadata-only CPU pytorch (and its libtorch) of a minor outside the matrix, e.g.
-    2.9.0 below the stable target: for tests that a package is refused beside it."""
-    return [libtorch_standin(version, "cpu"),
-            _pytorch(version, "cpu", [f"libtorch =={version} cpu*", *depends], "metadata-only")]
+def metapackage_standin(build: "PytorchBuild") -> StandIn:
+    """pytorch-cpu / pytorch-gpu: conda-forge's metapackages (empty there too), pinning the
+    pytorch build of the same flavour and BLAS."""
+    name = "pytorch-cpu" if build.cuda == "None" else "pytorch-gpu"
+    string = build.libtorch_build_string("${{ hash }}")  # {flavour}_{blas}_h{hash}_{number}
+    standin = metadata_only(name, build.version, string=string, depends=[
+        f"pytorch =={build.version} {build.flavour_tag}_{build.blas}_*_{build.number}"])
+    standin.recipe["build"]["number"] = build.number
+    return standin
 
 
-def pytorch_standins(meta: dict[str, Any], other_minors: list[str],
-                     cuda_versions: list[str]) -> list[StandIn]:
-    """The real CPU pytorch from the wheel, plus metadata-only records for the
-    other pytorch minors of the matrix and for each CUDA version (those depend
-    on ``__cuda`` and ``cuda-version`` like conda-forge's CUDA builds)."""
-    version = meta["version"].public
-    local = meta["version"].local or "cpu"
-    if local != "cpu":
-        raise ReleaseError(f"expected a CPU torch wheel (+cpu), got {meta['wheel'].name}")
-    def libtorch(v: str, tag: str) -> list[str]:
-        return [f"libtorch =={v} {tag}*"]
+def _libtorch_pin(build: "PytorchBuild") -> str:
+    return f"libtorch =={build.version} {build.flavour_tag}_{build.blas}_*_{build.number}"
 
-    out = [libtorch_standin(version, "cpu"),
-           _pytorch(version, "cpu", [*libtorch(version, "cpu"), *meta["depends"]], "repacked",
-                    _pip_install(meta["wheel"]), meta["entry_points"])]
-    for minor in other_minors:
-        out += [libtorch_standin(f"{minor}.0", "cpu"),
-                _pytorch(f"{minor}.0", "cpu", [*libtorch(f"{minor}.0", "cpu"), *meta["depends"]],
-                         "metadata-only")]
-    for cuda in cuda_versions:
-        major = int(cuda.split(".")[0])
-        cuda_deps = ["__cuda", f"cuda-version >={cuda},<{major + 1}"]
-        tag = "cuda" + cuda.replace(".", "")
-        out += [libtorch_standin(version, tag, cuda_deps),
-                _pytorch(version, tag, [*libtorch(version, tag), *meta["depends"], *cuda_deps],
-                         "metadata-only")]
+
+def record_pytorch_standins(builds: list["PytorchBuild"], wheel: dict[str, Any] | None = None,
+                            depends=()) -> list[StandIn]:
+    """pytorch, libtorch and pytorch-cpu/-gpu for each recorded conda-forge build in ``builds``.
+
+    ``wheel`` (a CPU torch wheel's metadata): CPU builds of its version get its files (real);
+    every other build is metadata-only. ``depends``: torch's Python dependencies, as conda
+    names (from the wheel, else none).
+    """
+    if wheel is not None:
+        local = wheel["version"].local or "cpu"
+        if local != "cpu":
+            raise ReleaseError(f"expected a CPU torch wheel (+cpu), got {wheel['wheel'].name}")
+    depends = list(wheel["depends"] if wheel is not None else depends)
+    out = []
+    for build in builds:
+        real = wheel is not None and build.cuda == "None" and build.version == wheel["version"].public
+        run = [_libtorch_pin(build), *depends, *_cuda_depends(build)]
+        out.append(libtorch_standin(build))
+        if real:
+            out.append(_pytorch(build, run, "repacked", _pip_install(wheel["wheel"]), wheel["entry_points"]))
+        else:
+            out.append(_pytorch(build, run, "metadata-only"))
+        out.append(metapackage_standin(build))
     return out
 
 

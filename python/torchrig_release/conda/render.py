@@ -8,7 +8,8 @@ is added at build time by pytorch's run_exports (build-conda shows the final dep
 from __future__ import annotations
 
 from .. import variants
-from ..paths import RECIPE
+from ..errors import ReleaseError
+from ..paths import RECIPE, VARIANTS
 
 __all__ = ["render_matrix"]
 
@@ -20,22 +21,33 @@ def render_matrix(platform: str | None = None) -> list[dict]:
     from rattler import Platform
 
     platform = platform or str(Platform.current())
-    # py-rattler-build's render() ignores `build.skip` (run_build and the CLI apply it)
-    conditions = variants.skip_conditions()
-    config_for = variants.variant_config(platform=platform)
-    # variants.builds(): every classic combination, the stable ones against the newest pytorch
+    skip = variants.skip_conditions()
+    if skip:
+        raise ReleaseError(
+            f"{RECIPE.name} has build.skip ({'; '.join(skip)}): conda-build builds every variant "
+            "py-rattler-build's render() returns and applies no skip, so it would build what the skip "
+            f"drops. Say it in {VARIANTS.name} instead (e.g. no CUDA version for osx/win), or drop the "
+            "platform from pixi.toml's package environment.", 2)
     wanted = {variants.variant_key(b) for b in variants.builds(variants.load(platform=platform))}
-    built = {variants.variant_key(v) for v in config_for.combinations()
-             if not variants.is_skipped(conditions, platform, v)} & wanted
-    if not built:  # rendering would fail on toolchain keys a skipped platform need not define
-        return []
     recipe = Stage0Recipe.from_file(RECIPE)
     config = RenderConfig(platform=PlatformConfig(target_platform=platform))
+    # py-rattler-build's render() applies no build.skip, and conda-build builds every variant it
+    # returns: what it renders must be exactly the promised builds (recipe.yaml has no skip).
+    rendered_all = list(recipe.render(variants.variant_config(platform=platform), config))
+    got = [variants.variant_key(r.variant) for r in rendered_all]
+    extra, missing = sorted(set(got) - wanted), sorted(wanted - set(got))
+    twice = sorted({k for k in got if got.count(k) > 1})
+    if extra or missing or twice:
+        raise ReleaseError(
+            f"{RECIPE.name} x {VARIANTS.name} on {platform} renders "
+            + "; ".join(f"{what}: {', '.join('/'.join(k) for k in keys)}" for what, keys in
+                        (("builds variants.builds() does not promise (conda-build would build them)", extra),
+                         ("missing builds", missing), ("rendered twice", twice)) if keys)
+            + ". Keep one stable build per python x flavour by zipping pytorch with torchrig_abi "
+            "in variants.yaml, and no variant that only build.skip removes.")
     rows = []
-    for rendered in recipe.render(variants.variant_config(platform=platform), config):
+    for rendered in rendered_all:
         variant, stage1 = rendered.variant, rendered.recipe
-        if variants.variant_key(variant) not in built:
-            continue
         cuda = str(variant.get("cuda_compiler_version", "None"))
         rows.append({
             "python": str(variant["python"]),
