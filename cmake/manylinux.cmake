@@ -30,6 +30,10 @@ function(torchrig_manylinux_2_28 target)
     return()
   endif()
   target_sources(${target} PRIVATE "${_torchrig_compat_source}")
+  # The classic module links with -flto (pybind11); in an LTO object the .symver of
+  # torchrig_dlsym_first is lost and the library is left needing it, unversioned and undefined
+  # (seen in the CUDA build, where dlsym is referenced): this one file is compiled without LTO.
+  set_property(SOURCE "${_torchrig_compat_source}" APPEND PROPERTY COMPILE_OPTIONS -fno-lto)
   target_link_options(${target} PRIVATE "LINKER:--wrap=dlsym"
                       "LINKER:--push-state,--no-as-needed,-l:libdl.so.2,--pop-state")
   message(STATUS "torchrig: glibc > 2.28 builder: ${target} binds glibc symbols to "

@@ -23,6 +23,10 @@ from .paths import REPO as ROOT
 from .sanitize import SANITIZER_TESTS
 
 log = logging.getLogger(__name__)
+# The test files that hold `gpu`-marked tests (tests/packaging/test_gpu_check.py checks the list
+# against pytest's own selection): naming them keeps the run from collecting the packaging
+# tests, whose imports (pyelftools, yaml, the conda tooling) a GPU machine need not have.
+GPU_TESTS = ("tests/unit/test_gpu.py", "tests/unit/test_ops.py", "tests/unit/test_fuzz.py")
 
 
 def preflight() -> str | None:
@@ -47,10 +51,16 @@ def preflight() -> str | None:
     return None
 
 
-def memcheck_command(sanitizer: str, pytest_args: list[str]) -> tuple[list[str], dict[str, str]]:
+def gpu_tests_command(pytest_args: list[str], python: str = sys.executable) -> list[str]:
+    """``pytest -m gpu`` over :data:`GPU_TESTS` (run it in the repository root)."""
+    return [python, "-m", "pytest", "-m", "gpu", *(str(ROOT / t) for t in GPU_TESTS), *pytest_args]
+
+
+def memcheck_command(sanitizer: str, pytest_args: list[str],
+                     python: str = sys.executable) -> tuple[list[str], dict[str, str]]:
     """The compute-sanitizer memcheck run of the GPU op tests: (argv, extra environment)."""
     argv = [sanitizer, "--tool", "memcheck", "--error-exitcode", "1", "--target-processes", "all",
-            sys.executable, "-m", "pytest", "-m", "gpu", "-k", "not compile",
+            python, "-m", "pytest", "-m", "gpu", "-k", "not compile",
             *(str(ROOT / t) for t in SANITIZER_TESTS), *pytest_args]
     return argv, {"PYTORCH_NO_CUDA_MEMORY_CACHING": "1", "TORCHRIG_FUZZ_EXAMPLES": "200"}
 
@@ -69,7 +79,7 @@ def device_line() -> str:
 
 def run_gpu_tests(memcheck: bool, pytest_args: list[str]) -> int:
     """pytest's exit status (call :func:`device_line` first: it refuses a machine without a GPU)."""
-    command = [sys.executable, "-m", "pytest", "-m", "gpu", str(ROOT / "tests"), *pytest_args]
+    command = gpu_tests_command(pytest_args)
     env = dict(os.environ)
     if memcheck:
         sanitizer = shutil.which("compute-sanitizer")

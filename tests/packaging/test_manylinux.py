@@ -73,11 +73,17 @@ def _cmake() -> str:
     return str(found) if found.is_file() else (shutil.which("cmake") or pytest.skip("no cmake"))
 
 
-def _build(tmp: Path, compat: bool) -> Path:
-    src, build = tmp / "src", tmp / f"build-{'on' if compat else 'off'}"
+# the classic module is linked with -flto (pybind11), which once lost the compat's .symver
+LTO = "target_compile_options(probe PRIVATE -flto=auto -fno-fat-lto-objects)\n" \
+      "target_link_options(probe PRIVATE -flto=auto)\n"
+
+
+def _build(tmp: Path, compat: bool, lto: bool = False) -> Path:
+    src = tmp / f"src{'-lto' if lto else ''}"
+    build = tmp / f"build-{'on' if compat else 'off'}{'-lto' if lto else ''}"
     src.mkdir(exist_ok=True)
     (src / "probe.cpp").write_text(PROBE)
-    (src / "CMakeLists.txt").write_text(PROJECT)
+    (src / "CMakeLists.txt").write_text(PROJECT + (LTO if lto else ""))
     _run([_cmake(), "-S", src, "-B", build, f"-DTORCHRIG_MANYLINUX_COMPAT={'ON' if compat else 'OFF'}"])
     _run([_cmake(), "--build", build])
     return build / "libprobe.so"
@@ -124,6 +130,17 @@ def test_with_the_compat_it_is_manylinux_2_28_and_still_runs(libs, tmp_path):
     lib.probe_lookup.restype = ctypes.c_void_p
     assert lib.probe_refcount() == 2
     assert lib.probe_lookup(b"malloc")          # dlsym, bound to its first version, works
+
+
+def test_with_the_compat_under_lto_dlsym_keeps_its_first_version(tmp_path):
+    """An LTO build (as the classic module's): the library loads and dlsym works (the .symver in
+    an LTO object was lost: 'undefined symbol: torchrig_dlsym_first', the CUDA build's _C)."""
+    lib_path = _build(tmp_path, True, lto=True)
+    lib = ctypes.CDLL(str(lib_path))
+    lib.probe_lookup.restype = ctypes.c_void_p
+    assert lib.probe_lookup(b"malloc")
+    result = check_manylinux(_wheel(tmp_path, {"probe/libprobe.so": lib_path.read_bytes()}))
+    assert result.ok, result.detail
 
 
 def test_a_grafted_openmp_runtime_is_refused(libs, tmp_path):

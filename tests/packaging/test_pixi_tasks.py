@@ -203,7 +203,7 @@ def test_build_options_reach_the_task_cache(task):
 @pytest.mark.parametrize("task", BUILD_TASKS)
 def test_another_abi_is_another_cache_entry(task):
     env = _offering(task)[0]
-    classic = pr.cache_key(MANIFEST, pr.run(MANIFEST, f"pixi run -e {env} {task}")[-1])
+    classic = pr.cache_key(MANIFEST, pr.run(MANIFEST, f"pixi run -e {env} {task} classic")[-1])
     stable = pr.cache_key(MANIFEST, pr.run(MANIFEST, f"pixi run -e {env} {task} stable")[-1])
     assert classic["name"] != stable["name"]  # another cache file
     assert "--abi classic" in classic["command"] and "--abi stable" in stable["command"]

@@ -3,8 +3,9 @@
 For forward kinematics and skinning, forward and forward+backward, it times
 torchrig, :mod:`torchrig.reference` (eager) and ``torch.compile`` of the
 reference, and prints the time ratios. For skinning it also prints the
-achieved bandwidth of torchrig next to the device's peak, and how far the
-forward is from the bandwidth floor (minimal bytes / peak bandwidth).
+achieved bandwidth of torchrig next to a device-to-device copy measured first
+(1 GiB, bytes read + written) and the device's peak, and how far the forward
+is from the bandwidth floor (minimal bytes / peak bandwidth).
 
 Workload (defaults, float32): SMPL-X's tree (J = 55), K = 4 influences,
 B in {1, 64, 1024, 4096}, V in {7000, 50000}. Gradients flow to what a pose
@@ -28,7 +29,7 @@ from ..procedural import SMPLX_PARENTS
 from ..rotations import quaternion_to_matrix
 from .timing import skin_bytes
 
-__all__ = ["peak_bandwidth_gbs", "run"]
+__all__ = ["copy_bandwidth_gbs", "peak_bandwidth_gbs", "run"]
 
 # GB/s of common parts, for drivers that report no memory clock (CUDA 13 may).
 _KNOWN_PEAK_GBS = {"H100 80GB HBM3": 3350, "H100 PCIe": 2000, "H100 NVL": 3900,
@@ -104,6 +105,16 @@ def _time_ms(fn: Callable[[], object], warmup: int, repeats: int) -> float:
     return statistics.median(times)
 
 
+def copy_bandwidth_gbs(device: torch.device | str = "cuda", nbytes: int = 1 << 30) -> float:
+    """A measured device-to-device copy of ``nbytes``: bytes read + written per second, GB/s."""
+    src = torch.empty(nbytes // 4, dtype=torch.float32, device=device)
+    dst = torch.empty_like(src)
+    ms = _time_ms(lambda: dst.copy_(src), warmup=2, repeats=5)
+    src = dst = None
+    torch.cuda.empty_cache()
+    return 2 * nbytes / ms / 1e6
+
+
 def _measure(fn, warmup, repeats, out, what: str) -> float | str:
     """Milliseconds, or "OOM" / "fail" (reported) when the call cannot run."""
     try:
@@ -140,8 +151,8 @@ def run(device: str | torch.device = "cuda", batch_sizes: Sequence[int] = (1, 64
 
     Returns one dict per (op, mode, B, V) with milliseconds of ``torchrig``,
     ``reference`` and ``compiled`` ("OOM" / "fail" when they could not run,
-    None when not run) and, for skinning, torchrig's achieved ``gbs`` and
-    ``x_floor`` (time / bandwidth-floor time).
+    None when not run), the measured device copy ``copy_gbs`` and, for skinning,
+    torchrig's achieved ``gbs`` and ``x_floor`` (time / bandwidth-floor time).
     """
     device = torch.device(device)
     if device.type != "cuda" or not torch.cuda.is_available():
@@ -157,9 +168,10 @@ def run(device: str | torch.device = "cuda", batch_sizes: Sequence[int] = (1, 64
     limit = "recompile_limit" if hasattr(cfg, "recompile_limit") else "cache_size_limit"
     setattr(cfg, limit, max(getattr(cfg, limit), 64))
     name = torch.cuda.get_device_name(device)
+    copy = copy_bandwidth_gbs(device)
     out(f"torchrig GPU benchmark on {name} (torch {torch.__version__}), {dtype}, J={J}, K={k}, "
-        f"vertex order: {vertex_order}; peak DRAM bandwidth "
-        f"{'unknown' if peak is None else f'{peak:.0f} GB/s'}")
+        f"vertex order: {vertex_order}; device copy {copy:.0f} GB/s measured (1 GiB, read + "
+        f"write); peak DRAM bandwidth {'unknown' if peak is None else f'{peak:.0f} GB/s'}")
     out("times in ms per call; ref/tr and comp/tr = how many times faster torchrig is")
 
     def fk_ref(rot, off):
@@ -171,7 +183,7 @@ def run(device: str | torch.device = "cuda", batch_sizes: Sequence[int] = (1, 64
     cases = ([("fk", B, 0) for B in batch_sizes] if "fk" in ops_to_run else []) + \
         ([("skin", B, V) for V in vertices for B in batch_sizes] if "skin" in ops_to_run else [])
     header = (f"{'op':4} {'mode':7} {'B':>5} {'V':>6} | {'torchrig':>8} {'ref':>8} {'compiled':>8} | "
-              f"{'ref/tr':>6} {'comp/tr':>7} | {'GB/s':>6} {'%peak':>5} {'x floor':>7}")
+              f"{'ref/tr':>6} {'comp/tr':>7} | {'GB/s':>6} {'%copy':>5} {'%peak':>5} {'x floor':>7}")
     out(header)
     out("-" * len(header))
     for op, B, V in cases:
@@ -198,13 +210,14 @@ def run(device: str | torch.device = "cuda", batch_sizes: Sequence[int] = (1, 64
                 nbytes = skin_bytes(B, V, J, k, elem, backward=mode != "fwd")
                 gbs = nbytes / row["torchrig"] / 1e6
                 floor = row["torchrig"] / (nbytes / peak / 1e6) if peak else None
-            row["gbs"], row["x_floor"] = gbs, floor
+            row["gbs"], row["x_floor"], row["copy_gbs"] = gbs, floor, copy
             rows.append(row)
             out(f"{op:4} {mode:7} {B:>5} {V if V else '-':>6} | {_fmt(row['torchrig']):>8} "
                 f"{_fmt(row['reference']):>8} {_fmt(row['compiled']):>8} | "
                 f"{_ratio(row['reference'], row['torchrig']):>6} "
                 f"{_ratio(row['compiled'], row['torchrig']):>7} | "
                 f"{'-' if gbs is None else f'{gbs:6.0f}':>6} "
+                f"{'-' if gbs is None else f'{100 * gbs / copy:4.0f}%':>5} "
                 f"{'-' if gbs is None or not peak else f'{100 * gbs / peak:4.0f}%':>5} "
                 f"{'-' if floor is None else f'{floor:6.2f}x':>7}")
         x = args = grad = None  # free this case's tensors before the next
