@@ -47,6 +47,7 @@ set(TORCHRIG_STABLE_SOURCES
   csrc/stable/library.cpp
   csrc/stable/layout.cpp
   csrc/stable/cpu_fk.cpp
+  csrc/stable/cpu_joint.cpp
   csrc/stable/cpu_skin.cpp)
 
 if(TORCHRIG_CUDA)

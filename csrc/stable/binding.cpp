@@ -86,6 +86,27 @@ FkShape check_fk_backward_inputs(const Tensor& grad_transforms, const Tensor& ro
   return s;
 }
 
+FkShape check_joint_inputs(const Tensor& joint_params, const Tensor& offsets,
+                           const Tensor& parents, const Tensor& inverse_bind) {
+  const FkShape s = checked([&] {
+    return rules::check_joint(describe(joint_params), describe(offsets), describe(parents),
+                              describe(inverse_bind));
+  });
+  check_parents_data(parents, s.J);
+  return s;
+}
+
+FkShape check_joint_backward_inputs(const Tensor& grad_transforms, const Tensor& joint_params,
+                                    const Tensor& offsets, const Tensor& parents,
+                                    const Tensor& inverse_bind) {
+  const FkShape s = check_joint_inputs(joint_params, offsets, parents, inverse_bind);
+  checked([&] {
+    rules::check_grad(describe(grad_transforms), "grad_transforms", {s.B, s.J, 3, 4},
+                      describe(joint_params));
+  });
+  return s;
+}
+
 SkinShape check_skin_inputs(const Tensor& rest_vertices, const Tensor& transforms,
                             const Tensor& indices, const Tensor& weights) {
   const SkinShape s = checked([&] {

@@ -22,7 +22,10 @@ from . import _checks
 __all__ = ["LIBRARY", "OPS", "TAGS", "compiled_with_cuda", "cpu_isa", "eager", "load", "loaded"]
 
 LIBRARY = pathlib.Path(__file__).with_name("libtorchrig_stable.so")
-OPS = ("forward_kinematics", "forward_kinematics_backward", "skin", "skin_backward")
+OPS = ("forward_kinematics", "forward_kinematics_backward", "skin", "skin_backward",
+       "joint_transforms", "joint_transforms_backward")
+# ops whose last argument is an optional tensor (None: the plain path all the same)
+_OPTIONAL_LAST = ("joint_transforms", "joint_transforms_backward")
 # kValueErrorTag / kTypeErrorTag in csrc/stable/binding.h
 TAGS: dict[str, type[Exception]] = {"ValueError: ": ValueError, "TypeError: ": TypeError}
 
@@ -67,8 +70,11 @@ def eager(op: str) -> Callable:
     kernel = getattr(torch.ops.torchrig_kernels, op).default
     plain, modes, compiling = torch.Tensor, torch._C._len_torch_dispatch_stack, torch.compiler.is_compiling
     check = {"forward_kinematics": _checks.check_fk_inputs,
-             "skin": _checks.check_skin_inputs}.get(op)
-    tensors = slice(-1) if op == "skin_backward" else slice(None)  # its last argument: a mask
+             "skin": _checks.check_skin_inputs,
+             "joint_transforms": _checks.check_joint_inputs}.get(op)
+    # skin_backward's last argument is a mask; the joint ops' last may be None
+    tensors = slice(-1) if op == "skin_backward" or op in _OPTIONAL_LAST else slice(None)
+    optional_last = op in _OPTIONAL_LAST
 
     def call(*args):
         if compiling():
@@ -83,6 +89,8 @@ def eager(op: str) -> Callable:
         for a in args[tensors]:
             if type(a) is not plain:  # a subclass, or None (the public op's checks name it)
                 return public(*args)
+        if optional_last and args[-1] is not None and type(args[-1]) is not plain:
+            return public(*args)
         if not (args[0].is_cpu or args[0].is_cuda):  # meta, other devices: the fake kernels
             return public(*args)
         try:

@@ -53,6 +53,11 @@ class Rig(nn.Module):
         self.register_buffer("rest_vertices", rest_vertices)
         self.register_buffer("indices", indices)
         self.register_buffer("weights", weights)
+        # inverse_bind as homogeneous 4x4s: G @ inverse_bind_h is compose(G, inverse_bind) in
+        # one matmul (skin_global); derived, so not part of the state dict
+        bottom = inverse_bind.new_tensor([0.0, 0.0, 0.0, 1.0]).expand(J, 1, 4)
+        self.register_buffer("inverse_bind_h", torch.cat([inverse_bind, bottom], dim=1),
+                             persistent=False)
 
     @classmethod
     def from_dense_weights(cls, parents: Tensor, offsets: Tensor, rest_vertices: Tensor,
@@ -107,3 +112,23 @@ class Rig(nn.Module):
         return ops.skin(self.rest_vertices, compose(G, self.inverse_bind), self.indices, self.weights)
 
     forward = pose
+
+    def global_transforms(self, joint_params: Tensor) -> Tensor:
+        """Global joint transforms ``[B, J, 3, 4]`` of pymomentum-style ``joint_params [B, J, 7]``
+        (translation, Euler xyz, log2 scale per joint; see ``ops.joint_transforms``)."""
+        self._check_like_rig(joint_params, "joint_params")
+        return ops.joint_transforms(joint_params, self.offsets, self.parents)
+
+    def skin_global(self, global_transforms: Tensor) -> Tensor:
+        """Posed vertices ``[B, V, 3]`` of global joint transforms ``[B, J, 3, 4]`` (the rig's
+        inverse bind applied here, one matmul)."""
+        self._check_like_rig(global_transforms, "global_transforms")
+        return ops.skin(self.rest_vertices, global_transforms @ self.inverse_bind_h,
+                        self.indices, self.weights)
+
+    def pose_params(self, joint_params: Tensor) -> Tensor:
+        """Posed vertices ``[B, V, 3]`` of ``joint_params [B, J, 7]``: two ops, joint parameters
+        to skinning transforms (inverse bind folded in) and skin."""
+        self._check_like_rig(joint_params, "joint_params")
+        T = ops.joint_transforms(joint_params, self.offsets, self.parents, self.inverse_bind)
+        return ops.skin(self.rest_vertices, T, self.indices, self.weights)

@@ -1,31 +1,60 @@
-"""Side-by-side CPU benchmark: torchrig vs Meta's pymomentum (optional dependency).
+"""Side-by-side CPU benchmark of equal work: torchrig vs Meta's pymomentum (optional).
 
 Same character for both (``torchrig.procedural.humanoid``: 24 joints, 4,416
-vertices, top-4 weights), same batch, float32, median ms of one run. pymomentum
-poses a character from joint parameters (7 per joint: translation, Euler
-angles, scale) with its C++ FK and skinning (``pymomentum.diff_geometry``, torch
-autograd); torchrig from rotation matrices. Gradients: w.r.t. the joint
-parameters / rotations (FK, pose) and the joint states / transforms (skin).
-Before timing, both are checked to pose the same vertices in float64.
+vertices, top-4 weights), same batch, float32. Every row gives both libraries
+the same input and asks for the same output; fwd+bwd asks for the gradient
+with respect to that same input (a random cotangent of each side's output):
+
+* ``fk``: joint parameters (7 per joint, pymomentum's: translation, Euler
+  angles, log2 scale; the root's translation moves the body) -> global joint
+  transforms. torchrig: ``Rig.global_transforms`` (one op,
+  ``ops.joint_transforms``) -> ``[B, J, 3, 4]``; pymomentum:
+  ``joint_parameters_to_skeleton_state`` -> ``[B, J, 8]`` (t, q, s).
+* ``skin``: global joint transforms -> posed vertices, the inverse bind applied
+  inside. torchrig: ``Rig.skin_global`` (``G @ inverse_bind``, then ``ops.skin``);
+  pymomentum: ``skin_points`` of the skeleton state.
+* ``pose``: joint parameters -> posed vertices. torchrig: ``Rig.pose_params``
+  (``ops.joint_transforms`` with the inverse bind folded in, then ``ops.skin``);
+  pymomentum: ``skin_points(joint_parameters_to_skeleton_state(...))``.
+
+Before timing, both sides' outputs and their gradients (with the same cotangent on
+the vertices) are compared in float64 on random joint parameters (translations,
+angles and scales all non-zero). Each row is timed in ``rounds`` alternating
+rounds (torchrig, then pymomentum); the table shows the median of the rounds and
+the range of the per-round ratios.
 
 Needs ``pymomentum-cpu`` (PyPI; Python 3.12/3.13, torch 2.8), so torchrig
-built against that torch.
+built against that torch. ``python -m torchrig.bench.vs_pymomentum --help``.
 """
 from __future__ import annotations
 
+import argparse
+import statistics
+import time
+from collections.abc import Sequence
+
 import torch
 
-from .. import ops
 from ..procedural import humanoid
-from ..rig import Rig, compose
-from .timing import backward_call, forward_call, median_time
+from ..rig import Rig
+from .timing import backward_call, forward_call, median_time, set_default_clock
 
-__all__ = ["ROWS", "available", "run"]
+__all__ = ["ROWS", "WORK", "available", "check_agreement", "run"]
 
-# (op, B, pass) rows of issue 18's table
-ROWS = [("fk", 1, "fwd"), ("fk", 1, "fwd+bwd"), ("skin", 1, "fwd"), ("skin", 1, "fwd+bwd"),
-        ("pose", 1, "fwd+bwd"), ("skin", 64, "fwd"), ("pose", 64, "fwd+bwd"),
-        ("skin", 512, "fwd"), ("skin", 512, "fwd+bwd"), ("pose", 512, "fwd+bwd")]
+# (op, B, pass) rows
+ROWS = [(op, B, mode) for B in (1, 64, 512) for op in ("fk", "skin", "pose")
+        for mode in ("fwd", "fwd+bwd")]
+
+# what each side's call includes, printed beside the table
+WORK = {
+    "fk": ("joint params [B,J,7] -> G [B,J,3,4]: ops.joint_transforms (Euler, scale, "
+           "translation, FK in C++)",
+           "joint params [B,7J] -> skeleton state [B,J,8]: joint_parameters_to_skeleton_state"),
+    "skin": ("G [B,J,3,4] -> vertices: G @ inverse_bind (one matmul), ops.skin",
+             "skeleton state [B,J,8] -> vertices: skin_points (inverse bind inside)"),
+    "pose": ("joint params -> vertices: ops.joint_transforms(inverse_bind=...), ops.skin",
+             "joint params -> vertices: joint_parameters_to_skeleton_state, skin_points"),
+}
 
 
 def available() -> bool:
@@ -59,70 +88,140 @@ def _characters(dtype: torch.dtype):
     return rig, character
 
 
-def _inputs(rig: Rig, character, B: int, dtype: torch.dtype, seed: int = 0):
-    """Random poses: pymomentum joint parameters [B, 7J] and the equal rotations [B, J, 3, 3]."""
-    import pymomentum.diff_geometry as pd
-    from pymomentum import quaternion
-
-    J = rig.num_joints
+def _joint_params(B: int, J: int, dtype: torch.dtype, seed: int = 0,
+                  full: bool = False) -> torch.Tensor:
+    """Random joint parameters ``[B, 7J]``: angles; with ``full``, translations and scales too."""
     gen = torch.Generator().manual_seed(seed)
     jp = torch.zeros(B, J, 7, dtype=dtype)
     jp[..., 3:6] = 0.4 * torch.randn(B, J, 3, generator=gen, dtype=dtype)
-    jp = jp.reshape(B, 7 * J)
-    local = pd.joint_parameters_to_local_skeleton_state(character, jp)  # [B, J, 8]: t, q(xyzw), s
-    rot = quaternion.to_rotation_matrix(local[..., 3:7]).contiguous()
-    return jp, rot
+    if full:
+        jp[..., :3] = 0.05 * torch.randn(B, J, 3, generator=gen, dtype=dtype)
+        jp[..., 6] = 0.1 * torch.randn(B, J, generator=gen, dtype=dtype)
+    return jp.reshape(B, 7 * J)
 
 
-def check_agreement(B: int = 3) -> float:
-    """Max |vertex difference| of the two libraries posing the same batch, float64."""
+def _calls(rig: Rig, character, B: int, jp: torch.Tensor):
+    """{op: ((torchrig fn, its input), (pymomentum fn, its input))}, inputs computed from ``jp``."""
     import pymomentum.diff_geometry as pd
 
+    J = rig.num_joints
+    with torch.no_grad():
+        G = rig.global_transforms(jp.view(B, J, 7))
+        state = pd.joint_parameters_to_skeleton_state(character, jp)
+    return {
+        "fk": ((lambda p: rig.global_transforms(p.view(B, J, 7)), jp),
+               (lambda p: pd.joint_parameters_to_skeleton_state(character, p), jp)),
+        "skin": ((rig.skin_global, G), (lambda s: pd.skin_points(character, s), state)),
+        "pose": ((lambda p: rig.pose_params(p.view(B, J, 7)), jp),
+                 (lambda p: pd.skin_points(character, pd.joint_parameters_to_skeleton_state(
+                     character, p)), jp)),
+    }
+
+
+def _state_matrices(state: torch.Tensor) -> torch.Tensor:
+    """pymomentum skeleton states ``[..., 8]`` (t, q xyzw, s) as ``[..., 3, 4]`` transforms."""
+    from pymomentum import quaternion
+
+    rot = quaternion.to_rotation_matrix(state[..., 3:7]) * state[..., 7:8, None]
+    return torch.cat([rot, state[..., :3, None]], dim=-1)
+
+
+def check_agreement(B: int = 3) -> dict[str, float]:
+    """Max |difference| of the two libraries in float64 on random full joint parameters:
+    global transforms, vertices from transforms, vertices from joint parameters, and the
+    gradient of the vertices w.r.t. the joint parameters (the same cotangent)."""
     rig, character = _characters(torch.float64)
-    jp, rot = _inputs(rig, character, B, torch.float64, seed=1)
-    theirs = pd.skin_points(character, pd.joint_parameters_to_skeleton_state(character, jp))
-    return float((rig.pose(rot) - theirs).abs().max())
+    jp = _joint_params(B, rig.num_joints, torch.float64, seed=1, full=True)
+    calls = _calls(rig, character, B, jp)
+    (fk_mine, _), (fk_theirs, _) = calls["fk"]
+    errs = {"fk": float((fk_mine(jp) - _state_matrices(fk_theirs(jp))).abs().max())}
+    (skin_mine, G), (skin_theirs, state) = calls["skin"]
+    errs["skin"] = float((skin_mine(G) - skin_theirs(state)).abs().max())
+    (pose_mine, _), (pose_theirs, _) = calls["pose"]
+    leaf_a, leaf_b = jp.clone().requires_grad_(), jp.clone().requires_grad_()
+    va, vb = pose_mine(leaf_a), pose_theirs(leaf_b)
+    errs["pose"] = float((va - vb).abs().max())
+    cot = torch.randn(va.shape, generator=torch.Generator().manual_seed(2), dtype=va.dtype)
+    ga, = torch.autograd.grad(va, leaf_a, cot)
+    gb, = torch.autograd.grad(vb, leaf_b, cot)
+    errs["pose grad"] = float(((ga - gb).abs().max() / gb.abs().max().clamp_min(1e-30)))
+    return errs
 
 
-def run(*, budget_s: float = 0.5, rows=ROWS, out=print) -> list[dict]:
-    """Time every (op, B, pass) row for both libraries; prints a table, returns its rows."""
-    import pymomentum.diff_geometry as pd
-
+def run(*, budget_s: float = 0.5, rows=ROWS, rounds: int = 3, out=print) -> list[dict]:
+    """Time every (op, B, pass) row for both libraries in ``rounds`` alternating rounds;
+    prints a table, returns its rows (medians over the rounds, and each round's times)."""
     dtype = torch.float32
-    err = check_agreement()
+    errs = check_agreement()
     rig, character = _characters(dtype)
-    out(f"torchrig vs pymomentum (C++, pymomentum.diff_geometry), humanoid J={rig.num_joints} "
-        f"V={rig.rest_vertices.shape[0]} K=4, {dtype}; posed vertices agree to {err:.1e} "
-        "in float64; ratio = pymomentum / torchrig (> 1: torchrig faster)")
-    header = f"{'op':<5} {'B':>4} {'pass':<8} {'torchrig ms':>12} {'pymomentum ms':>14} {'ratio':>7}"
-    out(header)
+    agree = ", ".join(f"{k} {v:.1e}" for k, v in errs.items())
+    out(f"torchrig vs pymomentum (C++, pymomentum.diff_geometry), equal work: humanoid "
+        f"J={rig.num_joints} V={rig.rest_vertices.shape[0]} K=4, {dtype}, "
+        f"{torch.get_num_threads()} thread(s), {rounds} round(s)")
+    out(f"agreement in float64 (max abs; pose grad relative): {agree}")
+    for op, (mine, theirs) in WORK.items():
+        out(f"  {op:<5} torchrig:   {mine}")
+        out(f"  {'':<5} pymomentum: {theirs}")
+    out("ratio = pymomentum / torchrig (> 1: torchrig faster): median of the rounds [range]")
+    out(f"{'op':<5} {'B':>4} {'pass':<8} {'torchrig ms':>12} {'pymomentum ms':>14} "
+        f"{'ratio':>7}  range")
     results = []
     for op, B, mode in rows:
-        jp, rot = _inputs(rig, character, B, dtype)
-        with torch.no_grad():
-            state = pd.joint_parameters_to_skeleton_state(character, jp)  # [B, J, 8]
-            G = ops.forward_kinematics(rot, rig.offsets, rig.parents)
-            T = compose(G, rig.inverse_bind).contiguous()
-        if op == "fk":
-            mine = (lambda r: ops.forward_kinematics(r, rig.offsets, rig.parents), (rot,))
-            theirs = (lambda p: pd.joint_parameters_to_skeleton_state(character, p), (jp,))
-            shapes = (G.shape, state.shape)
-        elif op == "skin":
-            mine = (lambda t: ops.skin(rig.rest_vertices, t, rig.indices, rig.weights), (T,))
-            theirs = (lambda s: pd.skin_points(character, s), (state,))
-            shapes = ((B, rig.rest_vertices.shape[0], 3),) * 2
-        else:
-            mine = (rig.pose, (rot,))
-            theirs = (lambda p: pd.skin_points(character, pd.joint_parameters_to_skeleton_state(
-                character, p)), (jp,))
-            shapes = ((B, rig.rest_vertices.shape[0], 3),) * 2
-        times = []
-        for (f, args), shape in zip((mine, theirs), shapes):
-            call = (forward_call(f, args) if mode == "fwd"
-                    else backward_call(f, args, torch.randn(shape, dtype=dtype)))
-            times.append(median_time(call, budget_s=budget_s, min_repeats=5))
-        row = {"op": op, "B": B, "pass": mode, "torchrig_s": times[0], "pymomentum_s": times[1]}
+        jp = _joint_params(B, rig.num_joints, dtype)
+        (f_mine, x_mine), (f_theirs, x_theirs) = _calls(rig, character, B, jp)[op]
+        timed = []
+        for f, x in ((f_mine, x_mine), (f_theirs, x_theirs)):
+            if mode == "fwd":
+                timed.append(forward_call(f, (x,)))
+            else:
+                with torch.no_grad():
+                    shape = f(x).shape
+                timed.append(backward_call(f, (x,), torch.randn(shape, dtype=dtype)))
+        per_round = []
+        for _ in range(rounds):
+            per_round.append(tuple(median_time(c, budget_s=budget_s, min_repeats=5)
+                                   for c in timed))
+        t_mine = statistics.median(t for t, _ in per_round)
+        t_theirs = statistics.median(t for _, t in per_round)
+        ratios = [b / a for a, b in per_round]
+        row = {"op": op, "B": B, "pass": mode, "torchrig_s": t_mine, "pymomentum_s": t_theirs,
+               "rounds": [list(r) for r in per_round]}
         results.append(row)
-        out(f"{op:<5} {B:>4} {mode:<8} {times[0] * 1e3:>12.3f} {times[1] * 1e3:>14.3f} "
-            f"{times[1] / times[0]:>6.2f}x")
+        out(f"{op:<5} {B:>4} {mode:<8} {t_mine * 1e3:>12.3f} {t_theirs * 1e3:>14.3f} "
+            f"{statistics.median(ratios):>6.2f}x  [{min(ratios):.2f}-{max(ratios):.2f}]")
     return results
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m torchrig.bench.vs_pymomentum",
+        description="The equal-work table of torchrig vs pymomentum on the CPU (see the module "
+                    "docstring: what each row gives both sides). Needs pymomentum-cpu, so "
+                    "Python 3.12/3.13 with torch 2.8 and torchrig built against it. Pin the "
+                    "process to cores with taskset for steadier figures.")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    p.add_argument("--clock", choices=["wall", "cpu"], default="cpu",
+                   help="time each call by the process's CPU time (default) or wall clock")
+    p.add_argument("--rounds", type=int, default=3, help="alternating rounds per row (default 3)")
+    p.add_argument("--budget", type=float, default=0.3,
+                   help="seconds of repeats per measurement (default 0.3)")
+    p.add_argument("--batch", type=int, nargs="+", default=[1, 64, 512], metavar="B",
+                   help="batch sizes (default 1 64 512)")
+    args = p.parse_args(argv)
+    if not available():
+        print("vs_pymomentum: pymomentum is not importable; it needs pymomentum-cpu "
+              "(pip install pymomentum-cpu: Python 3.12/3.13, torch 2.8)")
+        return 2
+    if args.threads < 1 or args.rounds < 1 or args.budget <= 0:
+        p.error("--threads and --rounds must be >= 1, --budget > 0")
+    torch.set_num_threads(args.threads)
+    if args.clock == "cpu":
+        set_default_clock(time.process_time)
+    rows = [r for r in ROWS if r[1] in args.batch]
+    run(budget_s=args.budget, rows=rows, rounds=args.rounds,
+        out=lambda line: print(line, flush=True))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
