@@ -50,7 +50,7 @@ std::string shape_str(const std::vector<int64_t>& sizes);
 FkShape check_fk(const TensorDesc& rotations, const TensorDesc& offsets,
                  const TensorDesc& parents);
 
-/// Shape, dtype and device rules of joint_transforms (joint_params [B,J,7], offsets [J,3],
+/// Shape, dtype and device rules of joint_transforms (joint_params [B,J,7] or [B,7J], offsets [J,3],
 /// parents [J] int64, inverse_bind [J,3,4] or undefined). Returns {B, J, false}; the
 /// ordering of parents is checked separately (check_parents_order).
 FkShape check_joint(const TensorDesc& joint_params, const TensorDesc& offsets,

@@ -33,7 +33,7 @@ at::Tensor joint_backward_cpu(const at::Tensor& grad_transforms, const at::Tenso
   const FkShape s = check_joint_backward_inputs(grad_transforms, joint_params, offsets, parents, ib);
   const JointTensors in = joint_tensors(joint_params, offsets, parents, ib);
   const at::Tensor g = grad_transforms.contiguous();
-  at::Tensor grad_jp = at::empty({s.B, s.J, 7}, in.jp.options());
+  at::Tensor grad_jp = at::empty(in.jp.sizes(), in.jp.options());
   AT_DISPATCH_FLOATING_TYPES(in.jp.scalar_type(), "torchrig::joint_transforms_backward", [&] {
     launch::joint_backward<scalar_t>(AtenPool{}, s, g, in, grad_jp);
   });

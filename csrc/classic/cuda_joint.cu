@@ -37,7 +37,7 @@ at::Tensor joint_backward_cuda(const at::Tensor& grad_transforms, const at::Tens
   const c10::cuda::CUDAGuard guard(joint_params.device());
   const JointTensors in = joint_tensors(joint_params, offsets, parents, ib);
   const at::Tensor g = grad_transforms.contiguous();
-  at::Tensor grad_jp = at::empty({s.B, s.J, 7}, in.jp.options());
+  at::Tensor grad_jp = at::empty(in.jp.sizes(), in.jp.options());
   at::Tensor work = at::empty({s.B, s.J * kernels::kJointWork}, in.jp.options());
   AT_DISPATCH_FLOATING_TYPES(in.jp.scalar_type(), "torchrig::joint_transforms_backward", [&] {
     launch::joint_backward_cuda<scalar_t>(at::cuda::getCurrentCUDAStream(), s, g, in, grad_jp,

@@ -175,10 +175,13 @@ def check_joint_inputs(joint_params: Tensor, offsets: Tensor, parents: Tensor,
                        inverse_bind: Tensor | None) -> tuple[int, int]:
     """``(B, J)``; raises like ``check_joint_inputs`` in C++ (``rules::check_joint``)."""
     _check_defined(joint_params=joint_params, offsets=offsets, parents=parents)
-    _value(joint_params.dim() == 3 and joint_params.shape[2] == 7,
-           lambda: "joint_params must have shape [B, J, 7] (tx, ty, tz, rx, ry, rz, log2 scale "
-                   f"per joint), got {_shape(joint_params)}")
-    B, J = joint_params.shape[0], joint_params.shape[1]
+    flat = (joint_params.dim() == 2 and parents.dim() == 1
+            and joint_params.shape[1] == 7 * parents.shape[0])
+    _value(flat or (joint_params.dim() == 3 and joint_params.shape[2] == 7),
+           lambda: "joint_params must have shape [B, J, 7] or [B, 7 * J] (tx, ty, tz, rx, ry, rz, "
+                   f"log2 scale per joint; J = len(parents)), got {_shape(joint_params)}")
+    B = joint_params.shape[0]
+    J = parents.shape[0] if flat else joint_params.shape[1]
     _value(parents.dim() == 1 and parents.shape[0] == J,
            lambda: f"parents must have shape [J] = [{int(J)}], got {_shape(parents)}")
     _value(offsets.dim() == 2 and offsets.shape[0] == J and offsets.shape[1] == 3,

@@ -41,7 +41,8 @@ class _EagerOps:
 
     def __init__(self, stable: bool):
         for op in _stable.OPS:
-            setattr(self, op, _stable.eager(op) if stable else getattr(_ops, op).default)
+            setattr(self, op, _stable.eager(op) if stable
+                    else _stable.bound(getattr(_ops, op).default))
 
 
 # The stable build has no C++ autograd (torch's stable C API has none): its ops' autograd is
@@ -188,12 +189,13 @@ def joint_transforms(joint_params: Tensor, offsets: Tensor, parents: Tensor,
             raise NotImplementedError(_JOINT_FORWARD)
         _check_joint_constants(offsets, inverse_bind)
         return _JointTransforms.apply(joint_params, offsets, parents, inverse_bind)
-    if _PY_AUTOGRAD:
-        if _wants_grad(joint_params, offsets, inverse_bind):
-            _check_joint_constants(offsets, inverse_bind)
-            return _Reverse.joint_transforms.apply(joint_params, offsets, parents, inverse_bind)
-        return _eager.joint_transforms(joint_params, offsets, parents, inverse_bind)
-    return _eager.joint_transforms(joint_params, offsets, parents, inverse_bind)  # C++ autograd
+    # the one-pose hot path (Rig.global_transforms, Rig.pose_params): the tests inlined
+    if _PY_AUTOGRAD and torch.is_grad_enabled() and (
+            joint_params.requires_grad or offsets.requires_grad
+            or (inverse_bind is not None and inverse_bind.requires_grad)):
+        _check_joint_constants(offsets, inverse_bind)
+        return _Reverse.joint_transforms.apply(joint_params, offsets, parents, inverse_bind)
+    return _eager.joint_transforms(joint_params, offsets, parents, inverse_bind)  # classic: C++ autograd
 
 
 def joint_transforms_backward(grad: Tensor, joint_params: Tensor, offsets: Tensor,

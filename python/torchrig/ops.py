@@ -63,7 +63,8 @@ def joint_transforms(joint_params: Tensor, offsets: Tensor, parents: Tensor,
     ``G_j = G_parent(j) @ local_j``.
 
     Args:
-        joint_params: ``[B, J, 7]`` (float32/float64).
+        joint_params: ``[B, J, 7]``, or ``[B, 7 * J]`` as pymomentum takes them
+            (float32/float64).
         offsets: ``[J, 3]`` joint offsets from the parent (the root's: its position).
         parents: ``[J]`` int64, ``parents[j] in [-1, j)``; -1 marks a root.
         inverse_bind: ``[J, 3, 4]`` or None. Given, the result is ``G_j @ inverse_bind_j``,

@@ -32,12 +32,13 @@ def forward_kinematics(rotations: Tensor, offsets: Tensor, parents: Tensor) -> T
 
 def joint_transforms(joint_params: Tensor, offsets: Tensor, parents: Tensor,
                      inverse_bind: Tensor | None = None) -> Tensor:
-    """``joint_params [B,J,7]`` (t, Euler xyz, log2 scale) -> ``[B,J,3,4]`` global transforms,
+    """``joint_params [B,J,7] | [B,7J]`` (t, Euler xyz, log2 scale) -> ``[B,J,3,4]`` global transforms,
     or skinning transforms ``G @ inverse_bind`` when ``inverse_bind [J,3,4]`` is given: the
     pure-torch twin of ``torchrig.ops.joint_transforms``."""
     from .rotations import euler_xyz_to_matrix
 
-    B, J = joint_params.shape[:2]
+    B, J = joint_params.shape[0], parents.shape[0]
+    joint_params = joint_params.reshape(B, J, 7)  # [B, 7J] as pymomentum takes them
     scale = torch.exp2(joint_params[..., 6])[..., None, None]
     rot = scale * euler_xyz_to_matrix(joint_params[..., 3:6])
     G = forward_kinematics(rot, offsets + joint_params[..., :3], parents)

@@ -184,3 +184,34 @@ def test_rig_paths_agree_with_rotation_matrices():
     want = rig.pose(rot, jp[:, 0, :3])
     torch.testing.assert_close(rig.pose_params(jp), want)
     torch.testing.assert_close(rig.skin_global(rig.global_transforms(jp)), want)
+
+
+def test_flat_joint_params_as_pymomentum_takes_them():
+    jp, off, par, ib = joint_inputs(3, 6, requires_grad=True)
+    flat = jp.detach().reshape(3, 42).requires_grad_()
+    torch.testing.assert_close(torchrig.ops.joint_transforms(flat, off, par, ib),
+                               torchrig.ops.joint_transforms(jp, off, par, ib))
+    grad = torch.randn(3, 6, 3, 4, dtype=torch.float64)
+    (g_flat,) = torch.autograd.grad(torchrig.ops.joint_transforms(flat, off, par, ib), flat, grad)
+    (g,) = torch.autograd.grad(torchrig.ops.joint_transforms(jp, off, par, ib), jp, grad)
+    assert g_flat.shape == (3, 42)
+    torch.testing.assert_close(g_flat, g.reshape(3, 42))
+    assert torch.autograd.gradcheck(torchrig.ops.joint_transforms, (flat, off, par, ib))
+    with pytest.raises(ValueError, match=r"\[B, J, 7\] or \[B, 7 \* J\]"):
+        torchrig.ops.joint_transforms(flat[:, :41], off, par, ib)
+
+
+def test_rig_hot_paths_keep_the_rigs_messages():
+    jp, off, par, _ = joint_inputs(2, 6, bind=False)
+    rest, _, idx, w = skin_inputs(2, 6, 50, 3)
+    rig = torchrig.Rig(par, off, rest, idx, w)
+    with pytest.raises(TypeError, match=r"pass joint_params.to\(torch.float64\)"):
+        rig.global_transforms(jp.float())
+    with pytest.raises(TypeError, match=r"pass joint_params.to\(torch.float64\)"):
+        rig.pose_params(jp.float())
+    with pytest.raises(TypeError, match="joint_params must be a torch.Tensor, got list"):
+        rig.global_transforms(jp.tolist())
+    with pytest.raises(ValueError, match=r"global_transforms must have shape \[B, J, 3, 4\]"):
+        rig.skin_global(torch.zeros(2, 5, 3, 4, dtype=torch.float64))
+    with pytest.raises(TypeError, match=r"pass global_transforms.to\(torch.float64\)"):
+        rig.skin_global(torch.zeros(2, 6, 3, 4))

@@ -37,9 +37,9 @@ import torch
 
 from ..procedural import humanoid
 from ..rig import Rig
-from .timing import backward_call, forward_call, median_time, set_default_clock
+from .timing import backward_call, default_clock, forward_call, median_time, set_default_clock
 
-__all__ = ["ROWS", "WORK", "available", "check_agreement", "run"]
+__all__ = ["ROWS", "WORK", "agreement", "available", "measure", "outputs", "run"]
 
 # (op, B, pass) rows
 ROWS = [(op, B, mode) for B in (1, 64, 512) for op in ("fk", "skin", "pose")
@@ -47,12 +47,13 @@ ROWS = [(op, B, mode) for B in (1, 64, 512) for op in ("fk", "skin", "pose")
 
 # what each side's call includes, printed beside the table
 WORK = {
-    "fk": ("joint params [B,J,7] -> G [B,J,3,4]: ops.joint_transforms (Euler, scale, "
-           "translation, FK in C++)",
+    "fk": ("joint params [B,7J] -> G [B,J,3,4]: Rig.global_transforms = ops.joint_transforms "
+           "(Euler, scale, translation, FK in C++)",
            "joint params [B,7J] -> skeleton state [B,J,8]: joint_parameters_to_skeleton_state"),
-    "skin": ("G [B,J,3,4] -> vertices: G @ inverse_bind (one matmul), ops.skin",
+    "skin": ("G [B,J,3,4] -> vertices: Rig.skin_global = G @ inverse_bind (one matmul), ops.skin",
              "skeleton state [B,J,8] -> vertices: skin_points (inverse bind inside)"),
-    "pose": ("joint params -> vertices: ops.joint_transforms(inverse_bind=...), ops.skin",
+    "pose": ("joint params [B,7J] -> vertices: Rig.pose_params = ops.joint_transforms(..., "
+             "inverse_bind), ops.skin",
              "joint params -> vertices: joint_parameters_to_skeleton_state, skin_points"),
 }
 
@@ -66,14 +67,25 @@ def available() -> bool:
     return True
 
 
-def _characters(dtype: torch.dtype):
-    """(torchrig Rig, pymomentum Character) of the humanoid."""
+def _rig(dtype: torch.dtype, inverse_bind: torch.Tensor | None = None) -> Rig:
+    """The humanoid as a torchrig Rig (top-4 weights), every number rounded to float32 first:
+    pymomentum's Character holds float32, so in float64 both sides start from the same values
+    (``inverse_bind``: pymomentum's, float32 too; default: the rig's own, float64)."""
+    c = humanoid()
+    f32 = lambda t: t.float().to(dtype)  # noqa: E731
+    rig = Rig.from_dense_weights(c.parents, f32(c.offsets), f32(c.vertices),
+                                 f32(c.dense_weights), k=4)
+    return Rig(rig.parents, rig.offsets, rig.rest_vertices, rig.indices, f32(rig.weights),
+               inverse_bind)
+
+
+def _character(rig: Rig):
+    """The same humanoid as a pymomentum Character (7 parameters per joint, identity
+    parameter transform, the rig's top-4 weights)."""
     import numpy as np
     import pymomentum.geometry as pg
 
     c = humanoid()
-    rig = Rig.from_dense_weights(c.parents, c.offsets.to(dtype), c.vertices.to(dtype),
-                                 c.dense_weights.to(dtype), k=4)
     J = rig.num_joints
     joints = [pg.Joint(name, int(p), np.array([0, 0, 0, 1], dtype=np.float32),  # identity (x,y,z,w)
                        c.offsets[j].numpy().astype(np.float32))
@@ -84,8 +96,7 @@ def _characters(dtype: torch.dtype):
     mesh = pg.Mesh(c.vertices.numpy().astype(np.float32), c.faces.numpy().astype(np.int32))
     skin = pg.SkinWeights(rig.indices.numpy().astype(np.int32),
                           rig.weights.float().numpy().astype(np.float32))
-    character = pg.Character("humanoid", skeleton, transform).with_mesh_and_skin_weights(mesh, skin)
-    return rig, character
+    return pg.Character("humanoid", skeleton, transform).with_mesh_and_skin_weights(mesh, skin)
 
 
 def _joint_params(B: int, J: int, dtype: torch.dtype, seed: int = 0,
@@ -100,22 +111,24 @@ def _joint_params(B: int, J: int, dtype: torch.dtype, seed: int = 0,
     return jp.reshape(B, 7 * J)
 
 
-def _calls(rig: Rig, character, B: int, jp: torch.Tensor):
-    """{op: ((torchrig fn, its input), (pymomentum fn, its input))}, inputs computed from ``jp``."""
+def _torchrig_calls(rig: Rig, jp: torch.Tensor) -> dict:
+    """{op: (torchrig fn, its input)}, inputs computed from ``jp [B, 7J]``."""
+    with torch.no_grad():
+        G = rig.global_transforms(jp)
+    return {"fk": (rig.global_transforms, jp), "skin": (rig.skin_global, G),
+            "pose": (rig.pose_params, jp)}
+
+
+def _pymomentum_calls(character, jp: torch.Tensor) -> dict:
+    """{op: (pymomentum fn, its input)}, inputs computed from ``jp [B, 7J]``."""
     import pymomentum.diff_geometry as pd
 
-    J = rig.num_joints
     with torch.no_grad():
-        G = rig.global_transforms(jp.view(B, J, 7))
         state = pd.joint_parameters_to_skeleton_state(character, jp)
-    return {
-        "fk": ((lambda p: rig.global_transforms(p.view(B, J, 7)), jp),
-               (lambda p: pd.joint_parameters_to_skeleton_state(character, p), jp)),
-        "skin": ((rig.skin_global, G), (lambda s: pd.skin_points(character, s), state)),
-        "pose": ((lambda p: rig.pose_params(p.view(B, J, 7)), jp),
-                 (lambda p: pd.skin_points(character, pd.joint_parameters_to_skeleton_state(
-                     character, p)), jp)),
-    }
+    return {"fk": (lambda p: pd.joint_parameters_to_skeleton_state(character, p), jp),
+            "skin": (lambda s: pd.skin_points(character, s), state),
+            "pose": (lambda p: pd.skin_points(character, pd.joint_parameters_to_skeleton_state(
+                character, p)), jp)}
 
 
 def _state_matrices(state: torch.Tensor) -> torch.Tensor:
@@ -126,100 +139,190 @@ def _state_matrices(state: torch.Tensor) -> torch.Tensor:
     return torch.cat([rot, state[..., :3, None]], dim=-1)
 
 
-def check_agreement(B: int = 3) -> dict[str, float]:
-    """Max |difference| of the two libraries in float64 on random full joint parameters:
-    global transforms, vertices from transforms, vertices from joint parameters, and the
-    gradient of the vertices w.r.t. the joint parameters (the same cotangent)."""
-    rig, character = _characters(torch.float64)
+def outputs(side: str, B: int = 3, inverse_bind: torch.Tensor | None = None) -> dict:
+    """One side's float64 results on random full joint parameters (translations, angles and
+    scales all non-zero): global transforms as ``[B, J, 3, 4]``, vertices from those
+    transforms, vertices from the joint parameters, and the gradient of the vertices w.r.t.
+    the joint parameters for a fixed cotangent; pymomentum's also its inverse bind
+    (``"inverse_bind"``), which the torchrig side then takes."""
+    rig = _rig(torch.float64, inverse_bind)
     jp = _joint_params(B, rig.num_joints, torch.float64, seed=1, full=True)
-    calls = _calls(rig, character, B, jp)
-    (fk_mine, _), (fk_theirs, _) = calls["fk"]
-    errs = {"fk": float((fk_mine(jp) - _state_matrices(fk_theirs(jp))).abs().max())}
-    (skin_mine, G), (skin_theirs, state) = calls["skin"]
-    errs["skin"] = float((skin_mine(G) - skin_theirs(state)).abs().max())
-    (pose_mine, _), (pose_theirs, _) = calls["pose"]
-    leaf_a, leaf_b = jp.clone().requires_grad_(), jp.clone().requires_grad_()
-    va, vb = pose_mine(leaf_a), pose_theirs(leaf_b)
-    errs["pose"] = float((va - vb).abs().max())
-    cot = torch.randn(va.shape, generator=torch.Generator().manual_seed(2), dtype=va.dtype)
-    ga, = torch.autograd.grad(va, leaf_a, cot)
-    gb, = torch.autograd.grad(vb, leaf_b, cot)
-    errs["pose grad"] = float(((ga - gb).abs().max() / gb.abs().max().clamp_min(1e-30)))
+    extra = {}
+    if side == "torchrig":
+        calls = _torchrig_calls(rig, jp)
+        as_matrices = lambda t: t  # noqa: E731
+    else:
+        import numpy as np
+
+        character = _character(rig)
+        calls = _pymomentum_calls(character, jp)
+        as_matrices = _state_matrices
+        # its inverse bind, float32: the torchrig side takes it for the same input
+        extra["inverse_bind"] = torch.from_numpy(
+            np.asarray(character.inverse_bind_pose)[:, :3]).to(torch.float64)
+    res = {"fk": as_matrices(calls["fk"][0](jp)), "skin": calls["skin"][0](calls["skin"][1])}
+    leaf = jp.clone().requires_grad_()
+    res["pose"] = calls["pose"][0](leaf)
+    cot = torch.randn(res["pose"].shape, generator=torch.Generator().manual_seed(2),
+                      dtype=torch.float64)
+    res["pose grad"], = torch.autograd.grad(res["pose"], leaf, cot)
+    return {**{k: v.detach() for k, v in res.items()}, **extra}
+
+
+def agreement(mine: dict, theirs: dict) -> dict[str, float]:
+    """Max |difference| of :func:`outputs` of both sides (the gradient's relative to its
+    largest entry)."""
+    errs = {k: float((mine[k] - theirs[k]).abs().max()) for k in ("fk", "skin", "pose")}
+    g = theirs["pose grad"]
+    errs["pose grad"] = float((mine["pose grad"] - g).abs().max() / g.abs().max().clamp_min(1e-30))
     return errs
 
 
-def run(*, budget_s: float = 0.5, rows=ROWS, rounds: int = 3, out=print) -> list[dict]:
+def measure(side: str, rows, budget_s: float) -> list[float]:
+    """Seconds per call of each (op, B, pass) row for one side, float32."""
+    rig = _rig(torch.float32)
+    character = _character(rig) if side == "pymomentum" else None
+    times = []
+    for op, B, mode in rows:
+        jp = _joint_params(B, rig.num_joints, torch.float32)
+        calls = (_torchrig_calls(rig, jp) if side == "torchrig"
+                 else _pymomentum_calls(character, jp))
+        f, x = calls[op]
+        if mode == "fwd":
+            call = forward_call(f, (x,))
+        else:
+            with torch.no_grad():
+                shape = f(x).shape
+            call = backward_call(f, (x,), torch.randn(shape, generator=torch.Generator().manual_seed(3)))
+        times.append(median_time(call, budget_s=budget_s, min_repeats=5))
+    return times
+
+
+def _child_side(python: str, site: str | None, what: str, rows, budget_s: float):
+    """Run ``--side pymomentum`` (``what``: times or outputs) in ``python`` (a torch-2.8
+    environment with pymomentum), torchrig from ``site``; returns its result."""
+    import os
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "result.pt")
+        env = {**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads())}
+        if site:
+            env["PYTHONPATH"] = site
+        cmd = [python, "-m", "torchrig.bench.vs_pymomentum", "--side", "pymomentum",
+               "--emit", what, "--out", out, "--threads", str(torch.get_num_threads()),
+               "--clock", "cpu" if default_clock() is time.process_time else "wall",
+               "--budget", str(budget_s), "--rows", ",".join(f"{o}:{b}:{m}" for o, b, m in rows)]
+        subprocess.run(cmd, check=True, env=env, timeout=1800)
+        return torch.load(out)
+
+
+def run(*, budget_s: float = 0.5, rows=ROWS, rounds: int = 3, out=print,
+        pymomentum_python: str | None = None, pymomentum_site: str | None = None) -> list[dict]:
     """Time every (op, B, pass) row for both libraries in ``rounds`` alternating rounds;
-    prints a table, returns its rows (medians over the rounds, and each round's times)."""
-    dtype = torch.float32
-    errs = check_agreement()
-    rig, character = _characters(dtype)
-    agree = ", ".join(f"{k} {v:.1e}" for k, v in errs.items())
-    out(f"torchrig vs pymomentum (C++, pymomentum.diff_geometry), equal work: humanoid "
-        f"J={rig.num_joints} V={rig.rest_vertices.shape[0]} K=4, {dtype}, "
-        f"{torch.get_num_threads()} thread(s), {rounds} round(s)")
-    out(f"agreement in float64 (max abs; pose grad relative): {agree}")
+    prints a table, returns its rows (medians over the rounds, and each round's times).
+
+    pymomentum runs in this process when importable; otherwise in ``pymomentum_python``
+    (a torch-2.8 environment with pymomentum-cpu; torchrig there from ``pymomentum_site``),
+    one child process per round, alternating with this process's torchrig rounds."""
+    rows = list(rows)
+    if pymomentum_python is None:
+        theirs_out = outputs("pymomentum")
+        theirs_times = lambda: measure("pymomentum", rows, budget_s)  # noqa: E731
+        where = "same process"
+    else:
+        theirs_out = _child_side(pymomentum_python, pymomentum_site, "outputs", rows, budget_s)
+        theirs_times = lambda: _child_side(pymomentum_python, pymomentum_site, "times", rows,  # noqa: E731
+                                           budget_s)
+        where = f"child process {pymomentum_python}"
+    errs = agreement(outputs("torchrig", inverse_bind=theirs_out["inverse_bind"]), theirs_out)
+    rig = _rig(torch.float32)
+    from .. import BUILD_INFO
+    out(f"torchrig ({BUILD_INFO.get('abi', 'classic')} build, torch {torch.__version__}) vs "
+        f"pymomentum (C++, pymomentum.diff_geometry; {where}), equal work: humanoid "
+        f"J={rig.num_joints} V={rig.rest_vertices.shape[0]} K=4, float32, "
+        f"{torch.get_num_threads()} thread(s), {rounds} alternating round(s)")
+    out("agreement in float64 (max abs; pose grad relative): "
+        + ", ".join(f"{k} {v:.1e}" for k, v in errs.items()))
     for op, (mine, theirs) in WORK.items():
         out(f"  {op:<5} torchrig:   {mine}")
         out(f"  {'':<5} pymomentum: {theirs}")
+    per_round = []
+    for _ in range(rounds):
+        per_round.append((measure("torchrig", rows, budget_s), list(theirs_times())))
     out("ratio = pymomentum / torchrig (> 1: torchrig faster): median of the rounds [range]")
     out(f"{'op':<5} {'B':>4} {'pass':<8} {'torchrig ms':>12} {'pymomentum ms':>14} "
         f"{'ratio':>7}  range")
     results = []
-    for op, B, mode in rows:
-        jp = _joint_params(B, rig.num_joints, dtype)
-        (f_mine, x_mine), (f_theirs, x_theirs) = _calls(rig, character, B, jp)[op]
-        timed = []
-        for f, x in ((f_mine, x_mine), (f_theirs, x_theirs)):
-            if mode == "fwd":
-                timed.append(forward_call(f, (x,)))
-            else:
-                with torch.no_grad():
-                    shape = f(x).shape
-                timed.append(backward_call(f, (x,), torch.randn(shape, dtype=dtype)))
-        per_round = []
-        for _ in range(rounds):
-            per_round.append(tuple(median_time(c, budget_s=budget_s, min_repeats=5)
-                                   for c in timed))
-        t_mine = statistics.median(t for t, _ in per_round)
-        t_theirs = statistics.median(t for _, t in per_round)
-        ratios = [b / a for a, b in per_round]
-        row = {"op": op, "B": B, "pass": mode, "torchrig_s": t_mine, "pymomentum_s": t_theirs,
-               "rounds": [list(r) for r in per_round]}
-        results.append(row)
+    for i, (op, B, mode) in enumerate(rows):
+        mine = [r[0][i] for r in per_round]
+        theirs = [r[1][i] for r in per_round]
+        ratios = [b / a for a, b in zip(mine, theirs)]
+        t_mine, t_theirs = statistics.median(mine), statistics.median(theirs)
+        results.append({"op": op, "B": B, "pass": mode, "torchrig_s": t_mine,
+                        "pymomentum_s": t_theirs, "ratios": ratios})
         out(f"{op:<5} {B:>4} {mode:<8} {t_mine * 1e3:>12.3f} {t_theirs * 1e3:>14.3f} "
             f"{statistics.median(ratios):>6.2f}x  [{min(ratios):.2f}-{max(ratios):.2f}]")
     return results
+
+
+def _parse_rows(text: str):
+    rows = []
+    for item in text.split(","):
+        op, b, mode = item.split(":")
+        rows.append((op, int(b), mode))
+    return rows
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="python -m torchrig.bench.vs_pymomentum",
         description="The equal-work table of torchrig vs pymomentum on the CPU (see the module "
-                    "docstring: what each row gives both sides). Needs pymomentum-cpu, so "
-                    "Python 3.12/3.13 with torch 2.8 and torchrig built against it. Pin the "
+                    "docstring: what each row gives both sides). pymomentum-cpu needs Python "
+                    "3.12/3.13 with torch 2.8: run this there with torchrig built against that "
+                    "torch, or run it with another torchrig (the stable-ABI build, torch >= "
+                    "2.10) and --pymomentum-python naming that environment's python. Pin the "
                     "process to cores with taskset for steadier figures.")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     p.add_argument("--clock", choices=["wall", "cpu"], default="cpu",
                    help="time each call by the process's CPU time (default) or wall clock")
-    p.add_argument("--rounds", type=int, default=3, help="alternating rounds per row (default 3)")
+    p.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
     p.add_argument("--budget", type=float, default=0.3,
                    help="seconds of repeats per measurement (default 0.3)")
     p.add_argument("--batch", type=int, nargs="+", default=[1, 64, 512], metavar="B",
                    help="batch sizes (default 1 64 512)")
+    p.add_argument("--pymomentum-python", metavar="PYTHON",
+                   help="time pymomentum in child processes of this python (a torch-2.8 "
+                        "environment with pymomentum-cpu) instead of in this process")
+    p.add_argument("--pymomentum-site", metavar="DIR",
+                   help="with --pymomentum-python: a directory holding a torchrig built for "
+                        "that environment's torch (put on its PYTHONPATH)")
+    # the child side of --pymomentum-python
+    p.add_argument("--side", choices=["pymomentum"], help=argparse.SUPPRESS)
+    p.add_argument("--emit", choices=["times", "outputs"], help=argparse.SUPPRESS)
+    p.add_argument("--out", help=argparse.SUPPRESS)
+    p.add_argument("--rows", type=_parse_rows, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    if not available():
-        print("vs_pymomentum: pymomentum is not importable; it needs pymomentum-cpu "
-              "(pip install pymomentum-cpu: Python 3.12/3.13, torch 2.8)")
-        return 2
     if args.threads < 1 or args.rounds < 1 or args.budget <= 0:
         p.error("--threads and --rounds must be >= 1, --budget > 0")
     torch.set_num_threads(args.threads)
     if args.clock == "cpu":
         set_default_clock(time.process_time)
+    if args.side:
+        result = (outputs("pymomentum") if args.emit == "outputs"
+                  else measure("pymomentum", args.rows, args.budget))
+        torch.save(result, args.out)
+        return 0
+    if args.pymomentum_python is None and not available():
+        print("vs_pymomentum: pymomentum is not importable here; it needs pymomentum-cpu "
+              "(Python 3.12/3.13, torch 2.8). Run this in that environment, or pass "
+              "--pymomentum-python PYTHON of one (and --pymomentum-site DIR).")
+        return 2
     rows = [r for r in ROWS if r[1] in args.batch]
     run(budget_s=args.budget, rows=rows, rounds=args.rounds,
-        out=lambda line: print(line, flush=True))
+        out=lambda line: print(line, flush=True), pymomentum_python=args.pymomentum_python,
+        pymomentum_site=args.pymomentum_site)
     return 0
 
 
