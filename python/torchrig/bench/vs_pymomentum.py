@@ -39,7 +39,8 @@ from ..procedural import humanoid
 from ..rig import Rig
 from .timing import backward_call, default_clock, forward_call, median_time, set_default_clock
 
-__all__ = ["ROWS", "WORK", "agreement", "available", "measure", "outputs", "run"]
+__all__ = ["AGREE_TOL", "ROWS", "WORK", "agreement", "available", "measure", "outputs",
+           "require_agreement", "run"]
 
 # (op, B, pass) rows
 ROWS = [(op, B, mode) for B in (1, 64, 512) for op in ("fk", "skin", "pose")
@@ -178,6 +179,19 @@ def agreement(mine: dict, theirs: dict) -> dict[str, float]:
     return errs
 
 
+# the most |difference| (float64) the two sides may show before the table is refused
+AGREE_TOL = 1e-9
+
+
+def require_agreement(errs: dict[str, float], tol: float = AGREE_TOL) -> None:
+    """Raise if the two sides do not compute the same thing (then timing them means nothing)."""
+    bad = {k: v for k, v in errs.items() if not v <= tol}  # NaN fails too
+    if bad:
+        raise RuntimeError("torchrig and pymomentum disagree in float64 ("
+                           + ", ".join(f"{k} {v:.1e}" for k, v in bad.items())
+                           + f" > {tol:.0e}): the rows would not time equal work; not timing")
+
+
 def measure(side: str, rows, budget_s: float) -> list[float]:
     """Seconds per call of each (op, B, pass) row for one side, float32."""
     rig = _rig(torch.float32)
@@ -237,6 +251,7 @@ def run(*, budget_s: float = 0.5, rows=ROWS, rounds: int = 3, out=print,
                                            budget_s)
         where = f"child process {pymomentum_python}"
     errs = agreement(outputs("torchrig", inverse_bind=theirs_out["inverse_bind"]), theirs_out)
+    require_agreement(errs)
     rig = _rig(torch.float32)
     from .. import BUILD_INFO
     out(f"torchrig ({BUILD_INFO.get('abi', 'classic')} build, torch {torch.__version__}) vs "
