@@ -594,8 +594,6 @@ class _SkinBackward(torch.autograd.Function):
         return tuple(z if t is None else t for t, z in zip((t_rest, t_tf, t_w), zeros))
 
 
-
-
 class _JointTransforms(torch.autograd.Function):
     """torchrig.joint_transforms under torch.func (grad, jacrev, vmap): reverse mode only."""
 
