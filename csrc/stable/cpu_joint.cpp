@@ -30,7 +30,7 @@ Tensor joint_backward_cpu(Tensor grad_transforms, Tensor joint_params, Tensor of
   const FkShape s = check_joint_backward_inputs(grad_transforms, joint_params, offsets, parents, ib);
   const JointTensors in = joint_tensors(joint_params, offsets, parents, ib);
   const Tensor g = as_contiguous(grad_transforms);
-  Tensor grad_jp = torch::stable::empty_like(in.jp);
+  Tensor grad_jp = in.jp.dim() == 2 ? alloc(in.jp, {s.B, s.J * 7}) : alloc(in.jp, {s.B, s.J, 7});
   dispatch_floating(in.jp.scalar_type(), [&](auto zero) {
     using scalar_t = decltype(zero);
     launch::joint_backward<scalar_t>(StablePool{}, s, g, in, grad_jp);

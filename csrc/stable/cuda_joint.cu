@@ -35,7 +35,7 @@ Tensor joint_backward_cuda(Tensor grad_transforms, Tensor joint_params, Tensor o
   const torch::stable::accelerator::DeviceGuard guard(device);
   const JointTensors in = joint_tensors(joint_params, offsets, parents, ib);
   const Tensor g = as_contiguous(grad_transforms);
-  Tensor grad_jp = torch::stable::empty_like(in.jp);
+  Tensor grad_jp = in.jp.dim() == 2 ? alloc(in.jp, {s.B, s.J * 7}) : alloc(in.jp, {s.B, s.J, 7});
   Tensor work = alloc(in.jp, {s.B, s.J * kernels::kJointWork});
   dispatch_floating(in.jp.scalar_type(), [&](auto zero) {
     using scalar_t = decltype(zero);
