@@ -52,6 +52,7 @@ set(TORCHRIG_STABLE_SOURCES
   csrc/stable/library.cpp
   csrc/stable/layout.cpp
   csrc/stable/cpu_fk.cpp
+  csrc/stable/cpu_joint.cpp
   csrc/stable/cpu_skin.cpp)
 
 add_library(torchrig_stable MODULE ${TORCHRIG_STABLE_SOURCES})

@@ -86,6 +86,32 @@ FkShape check_fk(const TensorDesc& rotations, const TensorDesc& offsets,
   return {B, J, batched};
 }
 
+FkShape check_joint(const TensorDesc& joint_params, const TensorDesc& offsets,
+                    const TensorDesc& parents, const TensorDesc& inverse_bind) {
+  check_defined({{&joint_params, "joint_params"}, {&offsets, "offsets"}, {&parents, "parents"}});
+  // [B, J, 7], or [B, 7 * J] as pymomentum takes them (J: the length of parents)
+  const bool flat = joint_params.dim() == 2 && parents.dim() == 1 &&
+                    joint_params.size(1) == 7 * parents.size(0);
+  TORCHRIG_VALUE(flat || (joint_params.dim() == 3 && joint_params.size(2) == 7),
+                 "joint_params must have shape [B, J, 7] or [B, 7 * J] (tx, ty, tz, rx, ry, rz, "
+                 "log2 scale per joint; J = len(parents)), got ", shape_str(joint_params.sizes));
+  const int64_t B = joint_params.size(0), J = flat ? parents.size(0) : joint_params.size(1);
+  TORCHRIG_VALUE(parents.dim() == 1 && parents.size(0) == J, "parents must have shape [J] = [",
+                 J, "], got ", shape_str(parents.sizes));
+  TORCHRIG_VALUE(has_shape(offsets, {J, 3}), "offsets must have shape [J, 3] = [", J,
+                 ", 3], got ", shape_str(offsets.sizes));
+  TORCHRIG_VALUE(!inverse_bind.defined || has_shape(inverse_bind, {J, 3, 4}),
+                 "inverse_bind must have shape [J, 3, 4] = [", J, ", 3, 4], got ",
+                 shape_str(inverse_bind.sizes));
+  check_float(joint_params, "joint_params");
+  check_index(parents, "parents");
+  check_same(offsets, "offsets", joint_params, "joint_params", /*dtype=*/true);
+  check_same(parents, "parents", joint_params, "joint_params", /*dtype=*/false);
+  if (inverse_bind.defined)
+    check_same(inverse_bind, "inverse_bind", joint_params, "joint_params", /*dtype=*/true);
+  return {B, J, false};
+}
+
 void check_parents_order(const int64_t* parents, int64_t J) {
   // On failure, name the first offending joint and its parent, never the whole
   // tensor (J may be 1e5).

@@ -50,6 +50,12 @@ std::string shape_str(const std::vector<int64_t>& sizes);
 FkShape check_fk(const TensorDesc& rotations, const TensorDesc& offsets,
                  const TensorDesc& parents);
 
+/// Shape, dtype and device rules of joint_transforms (joint_params [B,J,7] or [B,7J], offsets [J,3],
+/// parents [J] int64, inverse_bind [J,3,4] or undefined). Returns {B, J, false}; the
+/// ordering of parents is checked separately (check_parents_order).
+FkShape check_joint(const TensorDesc& joint_params, const TensorDesc& offsets,
+                    const TensorDesc& parents, const TensorDesc& inverse_bind);
+
 /// parents[j] in [-1, j) for every j; `parents` is J host int64 values.
 void check_parents_order(const int64_t* parents, int64_t J);
 

@@ -12,6 +12,10 @@ inline constexpr const char* kOpSchemas[] = {
     "skin(Tensor rest_vertices, Tensor transforms, Tensor indices, Tensor weights) -> Tensor",
     "skin_backward(Tensor grad_vertices, Tensor rest_vertices, Tensor transforms, "
     "Tensor indices, Tensor weights, bool[3] output_mask) -> (Tensor, Tensor, Tensor)",
+    "joint_transforms(Tensor joint_params, Tensor offsets, Tensor parents, "
+    "Tensor? inverse_bind) -> Tensor",
+    "joint_transforms_backward(Tensor grad_transforms, Tensor joint_params, Tensor offsets, "
+    "Tensor parents, Tensor? inverse_bind) -> Tensor",
 };
 
 }  // namespace torchrig

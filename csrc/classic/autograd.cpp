@@ -13,6 +13,7 @@
 #include <torch/autograd.h>
 #include <torch/library.h>
 
+#include <optional>
 #include <tuple>
 
 namespace torchrig {
@@ -60,6 +61,29 @@ skin_backward_op() {
           .typed<std::tuple<Tensor, Tensor, Tensor>(const Tensor&, const Tensor&,
                                                     const Tensor&, const Tensor&,
                                                     const Tensor&, std::array<bool, 3>)>();
+  return op;
+}
+
+using OptTensor = std::optional<Tensor>;
+
+const c10::TypedOperatorHandle<Tensor(const Tensor&, const Tensor&, const Tensor&,
+                                      const OptTensor&)>&
+joint_op() {
+  static const auto op =
+      c10::Dispatcher::singleton()
+          .findSchemaOrThrow("torchrig::joint_transforms", "")
+          .typed<Tensor(const Tensor&, const Tensor&, const Tensor&, const OptTensor&)>();
+  return op;
+}
+
+const c10::TypedOperatorHandle<Tensor(const Tensor&, const Tensor&, const Tensor&,
+                                      const Tensor&, const OptTensor&)>&
+joint_backward_op() {
+  static const auto op =
+      c10::Dispatcher::singleton()
+          .findSchemaOrThrow("torchrig::joint_transforms_backward", "")
+          .typed<Tensor(const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                        const OptTensor&)>();
   return op;
 }
 
@@ -115,6 +139,33 @@ class SkinFunction : public torch::autograd::Function<SkinFunction> {
   }
 };
 
+// joint_transforms differentiates its joint parameters only (the offsets and the inverse
+// bind are the rig's constants); a gradient asked of those is refused, never left at zero.
+constexpr const char* kJointConstants =
+    "torchrig.joint_transforms differentiates joint_params only; offsets and inverse_bind "
+    "need requires_grad=False. For gradients w.r.t. the offsets, use forward_kinematics on "
+    "rotation matrices.";
+
+class JointTransformsFunction : public torch::autograd::Function<JointTransformsFunction> {
+ public:
+  static Tensor forward(AutogradContext* ctx, const Tensor& joint_params, const Tensor& offsets,
+                        const Tensor& parents, const OptTensor& inverse_bind) {
+    at::AutoDispatchBelowADInplaceOrView below;
+    Tensor out = joint_op().call(joint_params, offsets, parents, inverse_bind);
+    ctx->save_for_backward({joint_params, offsets, parents, inverse_bind.value_or(Tensor())});
+    return out;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    if (!ctx->needs_input_grad(0)) return {Tensor(), Tensor(), Tensor(), Tensor()};
+    const variable_list s = ctx->get_saved_variables();
+    const OptTensor ib = s[3].defined() ? OptTensor(s[3]) : std::nullopt;
+    Tensor g = call_backward_op(
+        [&] { return joint_backward_op().call(grads[0].contiguous(), s[0], s[1], s[2], ib); });
+    return {g, Tensor(), Tensor(), Tensor()};
+  }
+};
+
 bool needs_graph(std::initializer_list<const Tensor*> inputs) {
   if (!at::GradMode::is_enabled()) return false;
   for (const Tensor* t : inputs)
@@ -139,11 +190,26 @@ Tensor skin_autograd(const Tensor& rest, const Tensor& transforms, const Tensor&
   return SkinFunction::apply(rest, transforms, indices, weights);
 }
 
+Tensor joint_autograd(const Tensor& joint_params, const Tensor& offsets, const Tensor& parents,
+                      const OptTensor& inverse_bind) {
+  if (at::GradMode::is_enabled()) {
+    TORCH_CHECK_VALUE(!offsets.requires_grad() &&
+                          !(inverse_bind.has_value() && inverse_bind->requires_grad()),
+                      kJointConstants);
+  }
+  if (!needs_graph({&joint_params})) {
+    at::AutoDispatchBelowADInplaceOrView below;
+    return joint_op().call(joint_params, offsets, parents, inverse_bind);
+  }
+  return JointTransformsFunction::apply(joint_params, offsets, parents, inverse_bind);
+}
+
 }  // namespace
 
 TORCH_LIBRARY_IMPL(torchrig, Autograd, m) {
   m.impl("forward_kinematics", &fk_autograd);
   m.impl("skin", &skin_autograd);
+  m.impl("joint_transforms", &joint_autograd);
 }
 
 }  // namespace torchrig

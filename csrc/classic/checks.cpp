@@ -52,6 +52,27 @@ FkShape check_fk_inputs(const at::Tensor& rotations, const at::Tensor& offsets,
   return s;
 }
 
+FkShape check_joint_inputs(const at::Tensor& joint_params, const at::Tensor& offsets,
+                           const at::Tensor& parents, const at::Tensor& inverse_bind) {
+  const FkShape s = checked([&] {
+    return rules::check_joint(describe(joint_params), describe(offsets), describe(parents),
+                              describe(inverse_bind));
+  });
+  if (s.J > 0) {  // parents[j] in [-1, j): J values, read on the host
+    const at::Tensor host = parents.cpu().contiguous();
+    checked([&] { rules::check_parents_order(host.const_data_ptr<int64_t>(), s.J); });
+  }
+  return s;
+}
+
+FkShape check_joint_backward_inputs(const at::Tensor& grad_transforms,
+                                    const at::Tensor& joint_params, const at::Tensor& offsets,
+                                    const at::Tensor& parents, const at::Tensor& inverse_bind) {
+  const FkShape s = check_joint_inputs(joint_params, offsets, parents, inverse_bind);
+  check_grad(grad_transforms, "grad_transforms", {s.B, s.J, 3, 4}, joint_params);
+  return s;
+}
+
 SkinShape check_skin_inputs(const at::Tensor& rest_vertices, const at::Tensor& transforms,
                             const at::Tensor& indices, const at::Tensor& weights) {
   const SkinShape s = checked([&] {

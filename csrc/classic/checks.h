@@ -43,6 +43,16 @@ SkinShape check_skin_backward_inputs(const at::Tensor& grad_vertices,
                                      const at::Tensor& indices,
                                      const at::Tensor& weights);
 
+/// joint_params [B,J,7], offsets [J,3], parents [J] int64 with parents[j] in [-1, j),
+/// inverse_bind [J,3,4] or undefined.
+FkShape check_joint_inputs(const at::Tensor& joint_params, const at::Tensor& offsets,
+                           const at::Tensor& parents, const at::Tensor& inverse_bind);
+
+/// joint_transforms_backward: the forward checks, plus grad_transforms [B,J,3,4].
+FkShape check_joint_backward_inputs(const at::Tensor& grad_transforms,
+                                    const at::Tensor& joint_params, const at::Tensor& offsets,
+                                    const at::Tensor& parents, const at::Tensor& inverse_bind);
+
 /// `grad` (named `name`) must have exactly `sizes`, the dtype and device of
 /// `like`.
 void check_grad(const at::Tensor& grad, const char* name,

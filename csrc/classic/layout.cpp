@@ -12,6 +12,13 @@ FkTensors fk_tensors(const FkShape& s, const at::Tensor& rotations,
           launch::fk_offset_stride(s)};
 }
 
+JointTensors joint_tensors(const at::Tensor& joint_params, const at::Tensor& offsets,
+                           const at::Tensor& parents, const at::Tensor& inverse_bind) {
+  const bool has_ib = inverse_bind.defined();
+  return {joint_params.contiguous(), offsets.contiguous(), parents.contiguous(),
+          has_ib ? inverse_bind.contiguous() : at::Tensor(), has_ib};
+}
+
 FkGradTensors fk_grad_tensors(const FkShape& s, const at::Tensor& grad_transforms,
                               const at::Tensor& transforms) {
   const auto opts = transforms.options();

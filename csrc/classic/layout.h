@@ -38,6 +38,15 @@ struct SkinGradTensors {
   at::Tensor rest, tf, w;
 };
 
+/// joint_transforms inputs, contiguous; `ib` undefined when has_ib is false.
+struct JointTensors {
+  at::Tensor jp, off, par, ib;
+  bool has_ib;
+};
+
+JointTensors joint_tensors(const at::Tensor& joint_params, const at::Tensor& offsets,
+                           const at::Tensor& parents, const at::Tensor& inverse_bind);
+
 FkTensors fk_tensors(const FkShape& s, const at::Tensor& rotations,
                      const at::Tensor& offsets, const at::Tensor& parents);
 

@@ -4,6 +4,7 @@
 
 #include <torch/csrc/stable/device.h>
 
+#include <algorithm>
 #include <array>
 #include <vector>
 
@@ -86,6 +87,27 @@ FkShape check_fk_backward_inputs(const Tensor& grad_transforms, const Tensor& ro
   return s;
 }
 
+FkShape check_joint_inputs(const Tensor& joint_params, const Tensor& offsets,
+                           const Tensor& parents, const Tensor& inverse_bind) {
+  const FkShape s = checked([&] {
+    return rules::check_joint(describe(joint_params), describe(offsets), describe(parents),
+                              describe(inverse_bind));
+  });
+  check_parents_data(parents, s.J);
+  return s;
+}
+
+FkShape check_joint_backward_inputs(const Tensor& grad_transforms, const Tensor& joint_params,
+                                    const Tensor& offsets, const Tensor& parents,
+                                    const Tensor& inverse_bind) {
+  const FkShape s = check_joint_inputs(joint_params, offsets, parents, inverse_bind);
+  checked([&] {
+    rules::check_grad(describe(grad_transforms), "grad_transforms", {s.B, s.J, 3, 4},
+                      describe(joint_params));
+  });
+  return s;
+}
+
 SkinShape check_skin_inputs(const Tensor& rest_vertices, const Tensor& transforms,
                             const Tensor& indices, const Tensor& weights) {
   const SkinShape s = checked([&] {
@@ -115,8 +137,27 @@ Tensor as_contiguous(const Tensor& t) {
 }
 
 Tensor alloc(const Tensor& like, std::initializer_list<int64_t> sizes) {
-  const std::vector<int64_t> v(sizes);
-  return torch::stable::new_empty(like, torch::headeronly::IntHeaderOnlyArrayRef(v.data(), v.size()));
+  // One C call into at::empty_strided (the shim's aoti_torch_empty_strided, in every torch the
+  // stable build loads in); torch::stable::new_empty finds aten::new_empty in the dispatcher
+  // by name and boxes six arguments on every call, a good part of a small op's cost.
+  constexpr size_t kMaxDim = 8;
+  STD_TORCH_CHECK(sizes.size() <= kMaxDim, "torchrig: alloc of ", sizes.size(), " dimensions");
+  const int64_t n = int64_t(sizes.size());
+  std::array<int64_t, kMaxDim> dims{}, strides{};
+  std::copy(sizes.begin(), sizes.end(), dims.begin());
+  int64_t stride = 1;
+  for (int64_t i = n - 1; i >= 0; --i) {  // contiguous, as torch strides empty dimensions
+    strides[size_t(i)] = stride;
+    stride *= std::max<int64_t>(dims[size_t(i)], 1);
+  }
+  int32_t dtype = 0, device_type = 0, device_index = 0;
+  STABLE_TORCH_ERROR_CODE_CHECK(aoti_torch_get_dtype(like.get(), &dtype));
+  STABLE_TORCH_ERROR_CODE_CHECK(aoti_torch_get_device_type(like.get(), &device_type));
+  STABLE_TORCH_ERROR_CODE_CHECK(aoti_torch_get_device_index(like.get(), &device_index));
+  AtenTensorHandle out = nullptr;
+  STABLE_TORCH_ERROR_CODE_CHECK(aoti_torch_empty_strided(n, dims.data(), strides.data(), dtype,
+                                                         device_type, device_index, &out));
+  return Tensor(out);
 }
 
 Tensor zeros_of(const Tensor& t) { return torch::stable::new_zeros(t, t.sizes()); }

@@ -53,6 +53,13 @@ FkShape check_fk_inputs(const Tensor& rotations, const Tensor& offsets, const Te
 FkShape check_fk_backward_inputs(const Tensor& grad_transforms, const Tensor& rotations,
                                  const Tensor& offsets, const Tensor& parents,
                                  const Tensor& transforms);
+/// joint_transforms: shape/dtype/device rules, then parents ordering; `inverse_bind` may be
+/// undefined (None).
+FkShape check_joint_inputs(const Tensor& joint_params, const Tensor& offsets,
+                           const Tensor& parents, const Tensor& inverse_bind);
+FkShape check_joint_backward_inputs(const Tensor& grad_transforms, const Tensor& joint_params,
+                                    const Tensor& offsets, const Tensor& parents,
+                                    const Tensor& inverse_bind);
 /// Shape/dtype/device rules, then the index range (one pass over contiguous CPU indices, else
 /// aminmax on the tensor's device).
 SkinShape check_skin_inputs(const Tensor& rest_vertices, const Tensor& transforms,

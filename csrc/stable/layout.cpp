@@ -8,6 +8,13 @@ FkTensors fk_tensors(const FkShape& s, const Tensor& rotations, const Tensor& of
           launch::fk_offset_stride(s)};
 }
 
+JointTensors joint_tensors(const Tensor& joint_params, const Tensor& offsets,
+                           const Tensor& parents, const Tensor& inverse_bind) {
+  const bool has_ib = inverse_bind.defined();
+  return {as_contiguous(joint_params), as_contiguous(offsets), as_contiguous(parents),
+          has_ib ? as_contiguous(inverse_bind) : Tensor(), has_ib};
+}
+
 FkGradTensors fk_grad_tensors(const FkShape& s, const Tensor& grad_transforms,
                               const Tensor& transforms) {
   const Tensor G = as_contiguous(transforms);

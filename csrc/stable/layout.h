@@ -35,6 +35,15 @@ struct SkinGradTensors {
   Tensor rest, tf, w;
 };
 
+/// joint_transforms inputs, contiguous; `ib` undefined when has_ib is false.
+struct JointTensors {
+  Tensor jp, off, par, ib;
+  bool has_ib;
+};
+
+JointTensors joint_tensors(const Tensor& joint_params, const Tensor& offsets,
+                           const Tensor& parents, const Tensor& inverse_bind);
+
 FkTensors fk_tensors(const FkShape& s, const Tensor& rotations, const Tensor& offsets,
                      const Tensor& parents);
 FkGradTensors fk_grad_tensors(const FkShape& s, const Tensor& grad_transforms,

@@ -19,7 +19,8 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-__all__ = ["check_fk_inputs", "check_fk_backward_inputs", "check_skin_inputs",
+__all__ = ["check_fk_inputs", "check_fk_backward_inputs", "check_joint_inputs",
+           "check_joint_backward_inputs", "check_skin_inputs",
            "check_skin_backward_inputs", "scalar_type_name"]
 
 # c10::ScalarType names, as the C++ messages print dtypes.
@@ -168,3 +169,38 @@ def check_skin_backward_inputs(grad_vertices: Tensor, rest_vertices: Tensor, tra
     s = check_skin_inputs(rest_vertices, transforms, indices, weights)
     _check_grad(grad_vertices, "grad_vertices", (s[0], s[1], 3), transforms)
     return s
+
+
+def check_joint_inputs(joint_params: Tensor, offsets: Tensor, parents: Tensor,
+                       inverse_bind: Tensor | None) -> tuple[int, int]:
+    """``(B, J)``; raises like ``check_joint_inputs`` in C++ (``rules::check_joint``)."""
+    _check_defined(joint_params=joint_params, offsets=offsets, parents=parents)
+    flat = (joint_params.dim() == 2 and parents.dim() == 1
+            and joint_params.shape[1] == 7 * parents.shape[0])
+    _value(flat or (joint_params.dim() == 3 and joint_params.shape[2] == 7),
+           lambda: "joint_params must have shape [B, J, 7] or [B, 7 * J] (tx, ty, tz, rx, ry, rz, "
+                   f"log2 scale per joint; J = len(parents)), got {_shape(joint_params)}")
+    B = joint_params.shape[0]
+    J = parents.shape[0] if flat else joint_params.shape[1]
+    _value(parents.dim() == 1 and parents.shape[0] == J,
+           lambda: f"parents must have shape [J] = [{int(J)}], got {_shape(parents)}")
+    _value(offsets.dim() == 2 and offsets.shape[0] == J and offsets.shape[1] == 3,
+           lambda: f"offsets must have shape [J, 3] = [{int(J)}, 3], got {_shape(offsets)}")
+    _value(inverse_bind is None or (inverse_bind.dim() == 3 and inverse_bind.shape[0] == J
+                                    and inverse_bind.shape[1] == 3 and inverse_bind.shape[2] == 4),
+           lambda: f"inverse_bind must have shape [J, 3, 4] = [{int(J)}, 3, 4], "
+                   f"got {_shape(inverse_bind)}")
+    _check_float(joint_params, "joint_params")
+    _check_index(parents, "parents")
+    _check_same(offsets, "offsets", joint_params, "joint_params", dtype=True)
+    _check_same(parents, "parents", joint_params, "joint_params", dtype=False)
+    if inverse_bind is not None:
+        _check_same(inverse_bind, "inverse_bind", joint_params, "joint_params", dtype=True)
+    return B, J
+
+
+def check_joint_backward_inputs(grad_transforms: Tensor, joint_params: Tensor, offsets: Tensor,
+                                parents: Tensor, inverse_bind: Tensor | None) -> tuple[int, int]:
+    B, J = check_joint_inputs(joint_params, offsets, parents, inverse_bind)
+    _check_grad(grad_transforms, "grad_transforms", (B, J, 3, 4), joint_params)
+    return B, J

@@ -24,7 +24,8 @@ from torch import Tensor
 
 from . import _checks, _stable
 
-__all__ = ["fk_jvp", "fk_backward_vjp", "fk_vjp", "skin_jvp", "skin_vjp", "skin_backward_vjp",
+__all__ = ["joint_transforms", "joint_transforms_backward", "setup_joint", "backward_joint",
+           "fk_jvp", "fk_backward_vjp", "fk_vjp", "skin_jvp", "skin_vjp", "skin_backward_vjp",
            "forward_kinematics", "forward_kinematics_backward", "skin", "skin_backward",
            "setup_fk", "backward_fk", "setup_fk_backward", "backward_fk_backward",
            "setup_skin", "backward_skin", "setup_skin_backward", "backward_skin_backward"]
@@ -40,7 +41,8 @@ class _EagerOps:
 
     def __init__(self, stable: bool):
         for op in _stable.OPS:
-            setattr(self, op, _stable.eager(op) if stable else getattr(_ops, op).default)
+            setattr(self, op, _stable.eager(op) if stable
+                    else _stable.bound(getattr(_ops, op).default))
 
 
 # The stable build has no C++ autograd (torch's stable C API has none): its ops' autograd is
@@ -154,6 +156,61 @@ def skin_backward(grad: Tensor, rest: Tensor, transforms: Tensor, indices: Tenso
     if _PY_AUTOGRAD and _wants_grad(grad, rest, transforms, weights):
         return _Reverse.skin_backward.apply(grad, rest, transforms, indices, weights, list(mask))
     return _eager.skin_backward(grad, rest, transforms, indices, weights, list(mask))
+
+
+# joint_transforms differentiates its joint parameters only (first order, reverse mode:
+# torch.autograd, torch.func.grad / jacrev / vmap); the C++ autograd kernel of the classic
+# build (csrc/classic/autograd.cpp) refuses the constants with this same message.
+JOINT_CONSTANTS = ("torchrig.joint_transforms differentiates joint_params only; offsets and "
+                   "inverse_bind need requires_grad=False. For gradients w.r.t. the offsets, use "
+                   "forward_kinematics on rotation matrices.")
+_JOINT_FORWARD = ("torchrig.joint_transforms has no forward-mode derivative (torch.func.jvp / "
+                  "jacfwd, forward_ad): use reverse mode (torch.autograd.grad, torch.func.jacrev).")
+_JOINT_SECOND = ("torchrig.joint_transforms has first derivatives only (no create_graph=True "
+                 "through its backward, no hessian): for higher orders, convert the joint "
+                 "parameters to rotation matrices in torch and use forward_kinematics.")
+
+
+def _check_joint_constants(offsets: Tensor, inverse_bind: Tensor | None) -> None:
+    if torch.is_grad_enabled() and (offsets.requires_grad or (
+            inverse_bind is not None and inverse_bind.requires_grad)):
+        raise ValueError(JOINT_CONSTANTS)
+
+
+def joint_transforms(joint_params: Tensor, offsets: Tensor, parents: Tensor,
+                     inverse_bind: Tensor | None) -> Tensor:
+    if torch.compiler.is_compiling():
+        _checks.check_joint_inputs(joint_params, offsets, parents, inverse_bind)
+        if fwAD._current_level >= 0:
+            raise NotImplementedError(_JOINT_FORWARD)
+        return _ops.joint_transforms.default(joint_params, offsets, parents, inverse_bind)
+    if _needs_function():
+        if fwAD._current_level >= 0:
+            raise NotImplementedError(_JOINT_FORWARD)
+        _check_joint_constants(offsets, inverse_bind)
+        return _JointTransforms.apply(joint_params, offsets, parents, inverse_bind)
+    # the one-pose hot path (Rig.global_transforms, Rig.pose_params): the tests inlined
+    if _PY_AUTOGRAD and torch.is_grad_enabled() and (
+            joint_params.requires_grad or offsets.requires_grad
+            or (inverse_bind is not None and inverse_bind.requires_grad)):
+        _check_joint_constants(offsets, inverse_bind)
+        return _Reverse.joint_transforms.apply(joint_params, offsets, parents, inverse_bind)
+    return _eager.joint_transforms(joint_params, offsets, parents, inverse_bind)  # classic: C++ autograd
+
+
+def joint_transforms_backward(grad: Tensor, joint_params: Tensor, offsets: Tensor,
+                              parents: Tensor, inverse_bind: Tensor | None) -> Tensor:
+    if torch.compiler.is_compiling():
+        return _ops.joint_transforms_backward.default(grad, joint_params, offsets, parents,
+                                                      inverse_bind)
+    if _needs_function():  # torch.func: a Function (vmap rule) whose backward raises
+        return _JointTransformsBackward.apply(grad, joint_params, offsets, parents, inverse_bind)
+    if _wants_grad(grad, joint_params):
+        # create_graph=True: the public op, whose autograd kernel (ops.py) raises on a
+        # second order
+        return _ops.joint_transforms_backward.default(grad, joint_params, offsets, parents,
+                                                      inverse_bind)
+    return _eager.joint_transforms_backward(grad, joint_params, offsets, parents, inverse_bind)
 
 
 def _mask_of(bits: int) -> tuple[bool, bool, bool]:
@@ -343,6 +400,22 @@ def backward_fk_backward(ctx, u_rot, u_off):
     return d_g, d_rot, d_off, None, None
 
 
+def setup_joint(ctx, inputs, output):
+    joint_params, offsets, parents, inverse_bind = inputs
+    ctx.save_for_backward(joint_params, offsets, parents, inverse_bind)
+
+
+def backward_joint(ctx, grad):
+    n = ctx.needs_input_grad
+    if n[1] or (len(n) > 3 and n[3]):
+        raise ValueError(JOINT_CONSTANTS)
+    if not n[0]:
+        return None, None, None, None
+    joint_params, offsets, parents, ib = ctx.saved_tensors
+    g = joint_transforms_backward(grad.contiguous(), joint_params, offsets, parents, ib)
+    return g, None, None, None
+
+
 def setup_skin(ctx, inputs, output):
     ctx.save_for_backward(*inputs)
 
@@ -392,6 +465,7 @@ class _Reverse:
     skin = _reverse_function("skin", setup_skin, backward_skin)
     skin_backward = _reverse_function("skin_backward", setup_skin_backward,
                                       backward_skin_backward)
+    joint_transforms = _reverse_function("joint_transforms", setup_joint, backward_joint)
 
 
 # --- autograd.Function classes (eager mode) ----------------------------------
@@ -520,3 +594,41 @@ class _SkinBackward(torch.autograd.Function):
         return tuple(z if t is None else t for t, z in zip((t_rest, t_tf, t_w), zeros))
 
 
+class _JointTransforms(torch.autograd.Function):
+    """torchrig.joint_transforms under torch.func (grad, jacrev, vmap): reverse mode only."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(joint_params, offsets, parents, inverse_bind):
+        return _ops.joint_transforms.default(joint_params, offsets, parents, inverse_bind)
+
+    setup_context = staticmethod(setup_joint)
+    backward = staticmethod(backward_joint)
+
+    @staticmethod
+    def jvp(ctx, *tangents):
+        raise NotImplementedError(_JOINT_FORWARD)
+
+
+class _JointTransformsBackward(torch.autograd.Function):
+    """torchrig's joint_transforms_backward under torch.func: first order only."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(grad, joint_params, offsets, parents, inverse_bind):
+        return _ops.joint_transforms_backward.default(grad, joint_params, offsets, parents,
+                                                      inverse_bind)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        pass
+
+    @staticmethod
+    def backward(ctx, _):
+        raise NotImplementedError(_JOINT_SECOND)
+
+    @staticmethod
+    def jvp(ctx, *tangents):
+        raise NotImplementedError(_JOINT_FORWARD)

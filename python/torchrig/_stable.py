@@ -26,9 +26,9 @@ import torch
 
 from . import _checks
 
-__all__ = ["LIBRARY", "NoKernelsError", "OPS", "RELEASED_CUDA_MAJORS", "TAGS", "compiled_with_cuda",
-           "cpu_isa", "cuda_library", "eager", "load", "loaded", "loaded_cuda_library",
-           "missing_kernels_message"]
+__all__ = ["LIBRARY", "NoKernelsError", "OPS", "RELEASED_CUDA_MAJORS", "TAGS", "bound",
+           "compiled_with_cuda", "cpu_isa", "cuda_library", "eager", "load", "loaded",
+           "loaded_cuda_library", "missing_kernels_message"]
 
 LIBRARY = pathlib.Path(__file__).with_name("libtorchrig_stable.so")
 # The CUDA majors whose kernel library the released wheel holds: the `cuda` legs of
@@ -36,7 +36,10 @@ LIBRARY = pathlib.Path(__file__).with_name("libtorchrig_stable.so")
 RELEASED_CUDA_MAJORS = ("12", "13")
 # Device keys torch may put a GPU tensor under that a wheel may have no kernels for.
 GPU_KEYS = ("CUDA", "XPU", "MPS")
-OPS = ("forward_kinematics", "forward_kinematics_backward", "skin", "skin_backward")
+OPS = ("forward_kinematics", "forward_kinematics_backward", "skin", "skin_backward",
+       "joint_transforms", "joint_transforms_backward")
+# ops whose last argument is an optional tensor (None: the plain path all the same)
+_OPTIONAL_LAST = ("joint_transforms", "joint_transforms_backward")
 # kValueErrorTag / kTypeErrorTag in csrc/stable/binding.h
 TAGS: dict[str, type[Exception]] = {"ValueError: ": ValueError, "TypeError: ": TypeError}
 
@@ -71,6 +74,12 @@ def _typed(kernel: Callable) -> Callable:
     return lambda *args: _call_typed(kernel, args)
 
 
+def bound(overload: torch._ops.OpOverload) -> Callable:
+    """The C++ function an OpOverload's ``__call__`` calls (``overload._op``), one Python frame
+    less per call (some 0.3 us); the overload itself where a torch lacks that attribute."""
+    return getattr(overload, "_op", overload)
+
+
 def eager(op: str) -> Callable:
     """``torch.ops.torchrig.<op>`` for torchrig._derivatives' plain eager calls, without the
     Python hops the stable build puts on the public op: its Python autograd kernel
@@ -83,11 +92,14 @@ def eager(op: str) -> Callable:
     The caller has made sure that no autograd is wanted and no torch.func transform or
     forward-mode level is active (_derivatives sends those elsewhere)."""
     public = getattr(torch.ops.torchrig, op).default
-    kernel = getattr(torch.ops.torchrig_kernels, op).default
+    kernel = bound(getattr(torch.ops.torchrig_kernels, op).default)
     plain, modes, compiling = torch.Tensor, torch._C._len_torch_dispatch_stack, torch.compiler.is_compiling
     check = {"forward_kinematics": _checks.check_fk_inputs,
-             "skin": _checks.check_skin_inputs}.get(op)
-    tensors = slice(-1) if op == "skin_backward" else slice(None)  # its last argument: a mask
+             "skin": _checks.check_skin_inputs,
+             "joint_transforms": _checks.check_joint_inputs}.get(op)
+    # skin_backward's last argument is a mask; the joint ops' last may be None
+    tensors = slice(-1) if op == "skin_backward" or op in _OPTIONAL_LAST else slice(None)
+    optional_last = op in _OPTIONAL_LAST
 
     def call(*args):
         if compiling():
@@ -102,6 +114,8 @@ def eager(op: str) -> Callable:
         for a in args[tensors]:
             if type(a) is not plain:  # a subclass, or None (the public op's checks name it)
                 return public(*args)
+        if optional_last and args[-1] is not None and type(args[-1]) is not plain:
+            return public(*args)
         if not (args[0].is_cpu or args[0].is_cuda):  # meta, other devices: the fake kernels
             return public(*args)
         try:

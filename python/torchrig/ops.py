@@ -28,7 +28,7 @@ from torch import Tensor
 from . import _checks
 from . import _derivatives as D
 
-__all__ = ["forward_kinematics", "skin"]
+__all__ = ["forward_kinematics", "joint_transforms", "skin"]
 
 _ops = torch.ops.torchrig
 
@@ -50,6 +50,39 @@ def forward_kinematics(rotations: Tensor, offsets: Tensor, parents: Tensor) -> T
             and isinstance(parents, Tensor)):
         _checks.check_tensor_types(rotations=rotations, offsets=offsets, parents=parents)
     return D.forward_kinematics(rotations, offsets, parents)
+
+
+def joint_transforms(joint_params: Tensor, offsets: Tensor, parents: Tensor,
+                     inverse_bind: Tensor | None = None) -> Tensor:
+    """Joint parameters to global (or skinning) joint transforms, in one op.
+
+    Joint parameters as pymomentum takes them, 7 per joint: translation
+    ``(tx, ty, tz)``, Euler angles ``(rx, ry, rz)`` in radians and a log2 scale
+    ``sc``. Joint j's local transform is ``[2^sc Rz(rz) Ry(ry) Rx(rx) | offsets_j +
+    (tx, ty, tz)]`` (the root's translation parameters move the whole body) and
+    ``G_j = G_parent(j) @ local_j``.
+
+    Args:
+        joint_params: ``[B, J, 7]``, or ``[B, 7 * J]`` as pymomentum takes them
+            (float32/float64).
+        offsets: ``[J, 3]`` joint offsets from the parent (the root's: its position).
+        parents: ``[J]`` int64, ``parents[j] in [-1, j)``; -1 marks a root.
+        inverse_bind: ``[J, 3, 4]`` or None. Given, the result is ``G_j @ inverse_bind_j``,
+            the skinning transforms :func:`skin` takes.
+
+    Returns:
+        ``[B, J, 3, 4]``.
+
+    Differentiable in ``joint_params`` (first order, reverse mode: autograd,
+    ``torch.func.grad`` / ``jacrev`` / ``vmap``, ``torch.compile``); ``offsets`` and
+    ``inverse_bind`` are constants (a gradient asked of them raises).
+    """
+    if not (isinstance(joint_params, Tensor) and isinstance(offsets, Tensor)
+            and isinstance(parents, Tensor) and (inverse_bind is None
+                                                 or isinstance(inverse_bind, Tensor))):
+        _checks.check_tensor_types(joint_params=joint_params, offsets=offsets, parents=parents,
+                                   inverse_bind=inverse_bind)
+    return D.joint_transforms(joint_params, offsets, parents, inverse_bind)
 
 
 def skin(rest_vertices: Tensor, transforms: Tensor, indices: Tensor, weights: Tensor) -> Tensor:
@@ -100,6 +133,19 @@ def _skin_backward_fake(grad_vertices, rest_vertices, transforms, indices, weigh
             weights.new_empty(weights.shape))
 
 
+@torch.library.register_fake("torchrig::joint_transforms")
+def _joint_fake(joint_params, offsets, parents, inverse_bind):
+    B, J = _checks.check_joint_inputs(joint_params, offsets, parents, inverse_bind)
+    return joint_params.new_empty((B, J, 3, 4))
+
+
+@torch.library.register_fake("torchrig::joint_transforms_backward")
+def _joint_backward_fake(grad_transforms, joint_params, offsets, parents, inverse_bind):
+    _checks.check_joint_backward_inputs(grad_transforms, joint_params, offsets, parents,
+                                        inverse_bind)
+    return joint_params.new_empty(joint_params.shape)
+
+
 # --- autograd of the ops (reverse mode, any order) -------------------------
 # The formulas (setup_<op>, backward_<op>) live in _derivatives, whose
 # autograd.Function classes (forward mode, torch.func) share them.
@@ -119,6 +165,17 @@ if not _has_cpp_autograd("forward_kinematics"):
                                     setup_context=D.setup_fk)
 if not _has_cpp_autograd("skin"):
     torch.library.register_autograd("torchrig::skin", D.backward_skin, setup_context=D.setup_skin)
+if not _has_cpp_autograd("joint_transforms"):
+    torch.library.register_autograd("torchrig::joint_transforms", D.backward_joint,
+                                    setup_context=D.setup_joint)
+
+
+def _joint_second_order(ctx, grad):
+    raise NotImplementedError(D._JOINT_SECOND)
+
+
+torch.library.register_autograd("torchrig::joint_transforms_backward", _joint_second_order,
+                                setup_context=lambda ctx, inputs, output: None)
 torch.library.register_autograd("torchrig::forward_kinematics_backward", D.backward_fk_backward,
                                 setup_context=D.setup_fk_backward)
 torch.library.register_autograd("torchrig::skin_backward", D.backward_skin_backward,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-__all__ = ["dense_weights", "forward_kinematics", "skin"]
+__all__ = ["dense_weights", "forward_kinematics", "joint_transforms", "skin"]
 
 
 def forward_kinematics(rotations: Tensor, offsets: Tensor, parents: Tensor) -> Tensor:
@@ -28,6 +28,24 @@ def forward_kinematics(rotations: Tensor, offsets: Tensor, parents: Tensor) -> T
     if not chain:  # J = 0: torch.stack refuses an empty list
         return local  # [B, 0, 3, 4]
     return torch.stack(chain, dim=1)[:, :, :3, :]
+
+
+def joint_transforms(joint_params: Tensor, offsets: Tensor, parents: Tensor,
+                     inverse_bind: Tensor | None = None) -> Tensor:
+    """``joint_params [B,J,7] | [B,7J]`` (t, Euler xyz, log2 scale) -> ``[B,J,3,4]`` global transforms,
+    or skinning transforms ``G @ inverse_bind`` when ``inverse_bind [J,3,4]`` is given: the
+    pure-torch twin of ``torchrig.ops.joint_transforms``."""
+    from .rotations import euler_xyz_to_matrix
+
+    B, J = joint_params.shape[0], parents.shape[0]
+    joint_params = joint_params.reshape(B, J, 7)  # [B, 7J] as pymomentum takes them
+    scale = torch.exp2(joint_params[..., 6])[..., None, None]
+    rot = scale * euler_xyz_to_matrix(joint_params[..., 3:6])
+    G = forward_kinematics(rot, offsets + joint_params[..., :3], parents)
+    if inverse_bind is None:
+        return G
+    bottom = G.new_tensor([0.0, 0.0, 0.0, 1.0]).expand(J, 1, 4)
+    return G @ torch.cat([inverse_bind, bottom], dim=1)
 
 
 def dense_weights(indices: Tensor, weights: Tensor, num_joints: int) -> Tensor:

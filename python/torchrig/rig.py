@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from . import _derivatives as D
 from . import ops
 
 __all__ = ["Rig", "compose", "invert_rigid"]
@@ -59,6 +60,11 @@ class Rig(nn.Module):
         self.register_buffer("rest_vertices", rest_vertices)
         self.register_buffer("indices", indices)
         self.register_buffer("weights", weights)
+        # inverse_bind as homogeneous 4x4s: G @ inverse_bind_h is compose(G, inverse_bind) in
+        # one matmul (skin_global); derived, so not part of the state dict
+        bottom = inverse_bind.new_tensor([0.0, 0.0, 0.0, 1.0]).expand(J, 1, 4)
+        self.register_buffer("inverse_bind_h", torch.cat([inverse_bind, bottom], dim=1),
+                             persistent=False)
 
     @classmethod
     def from_dense_weights(cls, parents: Tensor, offsets: Tensor, rest_vertices: Tensor,
@@ -113,3 +119,45 @@ class Rig(nn.Module):
         return ops.skin(self.rest_vertices, compose(G, self.inverse_bind), self.indices, self.weights)
 
     forward = pose
+
+    # The three methods below are the one-pose hot path (python -m torchrig.bench.vs_pymomentum):
+    # the ops' own checks run first, and the rig's clearer ones (_check_like_rig) only when
+    # those refuse the input; the buffers are read from self._buffers (nn.Module.__getattr__
+    # costs some 0.7 us a buffer, as much as a small op's whole Python path).
+
+    def global_transforms(self, joint_params: Tensor) -> Tensor:
+        """Global joint transforms ``[B, J, 3, 4]`` of pymomentum-style joint parameters
+        ``[B, J, 7]`` or ``[B, 7 * J]`` (translation, Euler xyz, log2 scale per joint; see
+        ``ops.joint_transforms``)."""
+        b = self._buffers
+        try:
+            return D.joint_transforms(joint_params, b["offsets"], b["parents"], None)
+        except (TypeError, ValueError, RuntimeError, AttributeError):  # not a tensor
+            self._check_like_rig(joint_params, "joint_params")
+            raise
+
+    def skin_global(self, global_transforms: Tensor) -> Tensor:
+        """Posed vertices ``[B, V, 3]`` of global joint transforms ``[B, J, 3, 4]`` (the rig's
+        inverse bind applied here, one matmul)."""
+        b = self._buffers
+        try:
+            T = global_transforms @ b["inverse_bind_h"]
+        except (TypeError, RuntimeError):
+            self._check_like_rig(global_transforms, "global_transforms")
+            J = self.num_joints
+            if global_transforms.dim() != 4 or global_transforms.shape[1:] != (J, 3, 4):
+                raise ValueError(f"global_transforms must have shape [B, J, 3, 4] = [B, {J}, 3, 4], "
+                                 f"got {list(global_transforms.shape)}") from None
+            raise
+        return D.skin(b["rest_vertices"], T, b["indices"], b["weights"])
+
+    def pose_params(self, joint_params: Tensor) -> Tensor:
+        """Posed vertices ``[B, V, 3]`` of joint parameters ``[B, J, 7]`` or ``[B, 7 * J]``:
+        two ops, joint parameters to skinning transforms (the inverse bind folded in), skin."""
+        b = self._buffers
+        try:
+            T = D.joint_transforms(joint_params, b["offsets"], b["parents"], b["inverse_bind"])
+        except (TypeError, ValueError, RuntimeError, AttributeError):  # not a tensor
+            self._check_like_rig(joint_params, "joint_params")
+            raise
+        return D.skin(b["rest_vertices"], T, b["indices"], b["weights"])

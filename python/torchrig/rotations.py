@@ -8,7 +8,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-__all__ = ["axis_angle_to_matrix", "matrix_to_quaternion", "quaternion_to_matrix"]
+__all__ = ["axis_angle_to_matrix", "euler_xyz_to_matrix", "matrix_to_quaternion",
+           "quaternion_to_matrix"]
 
 
 def quaternion_to_matrix(q: Tensor) -> Tensor:
@@ -68,3 +69,22 @@ def axis_angle_to_matrix(v: Tensor) -> Tensor:
     K = torch.stack([zero, -z, y, z, zero, -x, -y, x, zero], dim=-1).reshape(v.shape[:-1] + (3, 3))
     eye = torch.eye(3, dtype=v.dtype, device=v.device).expand_as(K)
     return eye + a[..., None] * K + b[..., None] * (K @ K)
+
+
+def euler_xyz_to_matrix(angles: Tensor) -> Tensor:
+    """``angles (..., 3)`` = (rx, ry, rz) radians -> ``(..., 3, 3)`` = ``Rz(rz) Ry(ry) Rx(rx)``.
+
+    pymomentum's joint rotation (x first, then y, then z, about fixed axes);
+    ``torchrig.ops.joint_transforms`` computes the same in C++.
+    """
+    if angles.shape[-1] != 3:
+        raise ValueError(f"euler angles must have shape (..., 3), got {tuple(angles.shape)}")
+    s, c = torch.sin(angles), torch.cos(angles)
+    sa, sb, sc = torch.unbind(s, dim=-1)
+    ca, cb, cc = torch.unbind(c, dim=-1)
+    m = torch.stack([
+        cc * cb, cc * sb * sa - sc * ca, cc * sb * ca + sc * sa,
+        sc * cb, sc * sb * sa + cc * ca, sc * sb * ca - cc * sa,
+        -sb, cb * sa, cb * ca,
+    ], dim=-1)
+    return m.reshape(angles.shape[:-1] + (3, 3))

@@ -49,7 +49,8 @@ MINOR = ".".join(TORCH.split(".")[:2])
 VARIANT = {"python": "3.11", "pytorch": MINOR, "cuda_compiler_version": CUDA}
 OUTPUT = OUTPUT_DIR / "cuda"
 ARCH = os.environ.get("TORCHRIG_CUDA_ARCH_LIST", "9.0")
-OPS = ["forward_kinematics", "forward_kinematics_backward", "skin", "skin_backward"]
+OPS = ["forward_kinematics", "forward_kinematics_backward", "skin", "skin_backward",
+       "joint_transforms", "joint_transforms_backward"]
 
 PROBE = """
 import json, torch, torchrig

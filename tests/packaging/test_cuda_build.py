@@ -38,7 +38,8 @@ import torchrig
 TORCH_VERSION = machine.CUDA_TORCH
 VENV_EXTRA = ["numpy", "pytest", *build_requirements.names()]
 ARCH = "9.0"
-OPS = ["forward_kinematics", "forward_kinematics_backward", "skin", "skin_backward"]
+OPS = ["forward_kinematics", "forward_kinematics_backward", "skin", "skin_backward",
+       "joint_transforms", "joint_transforms_backward"]
 
 PROBE = """
 import json, torch, torchrig
@@ -181,6 +182,7 @@ def test_cuda_wheel_goes_through_the_wheel_pipeline(cuda_install, tmp_path):
 EMULATION_SOURCE = r"""
 #include "cuda/emulation.cuh"
 #include "cuda/fk_kernels.cuh"
+#include "cuda/joint_kernels.cuh"
 #include "cuda/skin_kernels.cuh"
 
 #include <algorithm>
@@ -233,6 +235,30 @@ void fk(const int64_t* dims, void* const* in, void* const* out) {
     gpu::fk_backward_kernel<T>(B, J, rot, off, off_bs, parents, G, static_cast<T*>(in[3]),
                                static_cast<T*>(out[1]), static_cast<T*>(out[2]));
   });
+}
+
+// dims: B J has_ib; in: jp off parents ib grad; out: transforms, grad_jp, work.
+template <typename T>
+void joint(const int64_t* dims, void* const* in, void* const* out) {
+  const int64_t B = dims[0], J = dims[1];
+  const dim3 grid(unsigned(gpu::ceil_div(B, gpu::kJointThreads))), block(gpu::kJointThreads);
+  const T* jp = static_cast<const T*>(in[0]);
+  const T* off = static_cast<const T*>(in[1]);
+  const int64_t* parents = static_cast<const int64_t*>(in[2]);
+  const T* ib = dims[2] ? static_cast<const T*>(in[3]) : nullptr;
+  const T* grad = static_cast<const T*>(in[4]);
+  T* work = static_cast<T*>(out[2]);
+  emu::launch(grid, block, 0, [&] {
+    gpu::joint_forward_kernel<T>(B, J, jp, off, parents, ib, static_cast<T*>(out[0]), work);
+  });
+  emu::launch(grid, block, 0, [&] {
+    gpu::joint_backward_kernel<T>(B, J, grad, jp, off, parents, ib, static_cast<T*>(out[1]), work);
+  });
+}
+
+extern "C" int emu_joint(int elem, const int64_t* dims, void* const* in, void* const* out) {
+  elem == 8 ? joint<double>(dims, in, out) : joint<float>(dims, in, out);
+  return 0;
 }
 
 extern "C" int emu_skin(int elem, const int64_t* dims, const int64_t* cfg, void* const* in,
@@ -344,3 +370,23 @@ def test_emulated_fk_kernels_match_cpu(emulated, batched_offsets):
     want = torch.ops.torchrig.forward_kinematics_backward(grad, rot, off, parents, G)
     torch.testing.assert_close(g_rot, want[0])
     torch.testing.assert_close(g_off if batched_offsets else g_off.sum(0), want[1])
+
+
+@pytest.mark.parametrize("with_bind", [False, True])
+def test_emulated_joint_kernels_match_cpu(emulated, with_bind):
+    B, J = 70, 9
+    gen = torch.Generator().manual_seed(2)
+    parents = torch.tensor([-1, 0, 1, 1, 0, 4, -1, 6, 2])
+    jp = torch.randn(B, J, 7, generator=gen, dtype=torch.float64)
+    off = torch.randn(J, 3, generator=gen, dtype=torch.float64)
+    ib = torch.randn(J, 3, 4, generator=gen, dtype=torch.float64)
+    grad = torch.randn(B, J, 3, 4, generator=gen, dtype=torch.float64)
+    out = torch.empty(B, J, 3, 4, dtype=torch.float64)
+    g_jp = torch.empty_like(jp)
+    work = torch.empty(B, J * 48, dtype=torch.float64)  # kernels::kJointWork
+    assert emulated.emu_joint(8, _ints([B, J, int(with_bind)]), _ptrs([jp, off, parents, ib, grad]),
+                              _ptrs([out, g_jp, work])) == 0
+    bind = ib if with_bind else None
+    torch.testing.assert_close(out, torchrig.ops.joint_transforms(jp, off, parents, bind))
+    torch.testing.assert_close(g_jp, torch.ops.torchrig.joint_transforms_backward(
+        grad, jp, off, parents, bind))
