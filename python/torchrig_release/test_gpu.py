@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 # The test files that hold `gpu`-marked tests (tests/packaging/test_gpu_check.py checks the list
 # against pytest's own selection): naming them keeps the run from collecting the packaging
 # tests, whose imports (pyelftools, yaml, the conda tooling) a GPU machine need not have.
-GPU_TESTS = ("tests/unit/test_gpu.py", "tests/unit/test_ops.py", "tests/unit/test_fuzz.py")
+GPU_TESTS = ("tests/unit/test_gpu.py", "tests/unit/test_ops.py", "tests/unit/test_fuzz.py",
+             "tests/unit/test_joint_transforms.py")
 
 
 def preflight() -> str | None:

@@ -50,9 +50,10 @@ BUILD_TORCH = machine.BUILD_TORCH
 LATER_TORCH = machine.CUDA_TORCH  # a torch released after the build's, with a venv for this Python
 # test_skin_lanes: the batch-in-lanes kernels of every instruction set this CPU runs, which the
 # stable build shares with the classic one (csrc/launch); test_derivatives: every order and
-# mode, the stable build's reverse mode going through its own Functions (_derivatives._Reverse)
+# mode, the stable build's reverse mode going through its own Functions (_derivatives._Reverse);
+# test_joint_transforms: the fused joint-parameter op, its Python autograd in the stable build
 UNIT_TESTS = ["test_ops.py", "test_bad_inputs.py", "test_fuzz.py", "test_rig.py", "test_skin_lanes.py",
-              "test_derivatives.py"]
+              "test_derivatives.py", "test_joint_transforms.py"]
 SUPPORT = ["conftest.py", "helpers.py"]
 VENV_EXTRA = ["numpy", "pytest", "hypothesis"]
 
