@@ -12,13 +12,17 @@ from . import _guard
 # must work when the guard refuses: while `-m` imports this package, sys.argv is
 # ['-m', 'info', ...]. Only then is the refusal kept (_GUARD_REFUSAL) instead of raised,
 # and neither the library nor the ops are loaded; torchrig/__main__.py reports it, exit 1.
-_GUARD_REFUSAL: "_guard.GuardRefusal | None" = None
+_GUARD_REFUSAL: "_guard.GuardRefusal | _guard.MissingBuildRecord | None" = None
 try:
     BUILD_INFO = _guard.ensure_compatible()  # before the library is loaded
 except _guard.GuardRefusal as refusal:
     if _sys.argv[:2] != ["-m", "info"]:
         raise ImportError(str(refusal)) from None  # shown as "ImportError: torchrig was built ..."
     _GUARD_REFUSAL, BUILD_INFO = refusal, refusal.info
+except _guard.MissingBuildRecord as missing:
+    if _sys.argv[:2] != ["-m", "info"]:
+        raise
+    _GUARD_REFUSAL, BUILD_INFO = missing, {}  # info says so, without a traceback
 
 if _GUARD_REFUSAL is None:
     try:

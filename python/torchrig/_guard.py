@@ -61,11 +61,17 @@ class GuardRefusal(ImportError):
         self.info, self.torch_env, self.problems = info, torch_env, found
 
 
+class MissingBuildRecord(ImportError):
+    """No ``_build_info.json`` beside the package: a source tree, or an incomplete install."""
+
+
 def load_build_info(path: pathlib.Path = BUILD_INFO_PATH) -> dict[str, Any]:
     if not path.is_file():
-        raise ImportError(
-            f"torchrig is missing {path.name} next to its library ({path.parent}); "
-            "the installation is incomplete. Reinstall torchrig."
+        raise MissingBuildRecord(
+            f"torchrig is missing {path.name} next to its library ({path.parent}): the "
+            "installation is incomplete, or this is torchrig's source tree, which the build "
+            "writes it into the installed copy of. Reinstall torchrig (pip install torchrig), or "
+            "build it into this environment: pip install --no-build-isolation ."
         )
     return json.loads(path.read_text())
 
@@ -194,10 +200,16 @@ def ensure_compatible() -> dict[str, Any]:
     import torch  # noqa: F401  (loaded first in any case: the library links against it)
 
     info = load_build_info()
-    if os.environ.get(SKIP_ENV) == "1":
-        return info
     torch_env = TorchEnv.running()
     found = problems(info, torch_env)
+    if found and os.environ.get(SKIP_ENV) == "1":  # loading anyway: said, never silent
+        import warnings
+
+        warnings.warn(f"{SKIP_ENV}=1: loading torchrig although the import guard refuses this "
+                      f"torch ({'; '.join(p.message for p in found)}); expect undefined symbols "
+                      f"or wrong results. Unset {SKIP_ENV} to restore the check.",
+                      RuntimeWarning, stacklevel=3)
+        return info
     if found:
         raise GuardRefusal(info, torch_env, found)
     return info

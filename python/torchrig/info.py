@@ -6,6 +6,8 @@ the import guard found are printed instead).
 """
 from __future__ import annotations
 
+import sys
+
 import torch
 
 from . import _guard
@@ -34,8 +36,11 @@ def cpu_isa() -> str:
     return _C.cpu_isa()
 
 
-def main(refusal: _guard.GuardRefusal | None = None) -> int:
+def main(refusal: _guard.GuardRefusal | _guard.MissingBuildRecord | None = None) -> int:
     """``refusal``: the guard's, when ``import torchrig`` kept it (the library is not loaded)."""
+    if isinstance(refusal, _guard.MissingBuildRecord):
+        print(f"python -m torchrig info: {refusal}", file=sys.stderr)
+        return 1
     info = refusal.info if refusal else _guard.load_build_info()
     torch_env = refusal.torch_env if refusal else _guard.TorchEnv.running()
     found = refusal.problems if refusal else _guard.problems(info, torch_env)

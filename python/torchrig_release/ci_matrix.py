@@ -79,11 +79,12 @@ def gpu_environments(manifest: dict | None = None) -> dict[str, list[str]]:
 
 
 def summary(matrix: dict[str, list[dict[str, str | bool]]], platforms: list[str]) -> str:
-    """'32 builds: linux-64 24 (cpu 8, cuda 16), ..., win-64 0 (skipped by the recipe)'."""
+    """'N builds: linux-64 N (cpu N, cuda N), osx-arm64 N (cpu N), ...'; a platform with
+    no build says '(nothing in variants.yaml)'."""
     counts = collections.Counter((e["platform"], e["flavour"]) for e in matrix["include"])
     parts = []
     for p in platforms:
         flavours = {f: n for (q, f), n in sorted(counts.items()) if q == p}
         detail = ", ".join(f"{f} {n}" for f, n in flavours.items())
-        parts.append(f"{p} {sum(flavours.values())}" + (f" ({detail})" if detail else " (skipped by the recipe)"))
+        parts.append(f"{p} {sum(flavours.values())}" + (f" ({detail})" if detail else " (nothing in variants.yaml)"))
     return f"{len(matrix['include'])} builds: " + ", ".join(parts)

@@ -37,13 +37,12 @@ come from importing it in its own interpreter (nothing is installed).
 Exit status: 0 when the build loads in every torch given and the declared range
 holds; 1 on any problem (each is listed under RESULT); 2 on bad arguments.
 
-Examples:
-  # before uploading a wheel built in .venv (torch 2.13): exits 0
-  torchrig-release abi-check dist/torchrig-0.1.0-cp311-cp311-linux_x86_64.whl --torch .venv
-  # the same wheel against torch 2.14.1 (the cached venv-py3.11-torch2.14.1): why it is refused, exit 1
-  torchrig-release abi-check dist/torchrig-0.1.0-cp311-cp311-linux_x86_64.whl --torch 2.14.1
-  # a stable wheel (TORCHRIG_ABI=stable) against a torch released after its build: exits 0
-  torchrig-release abi-check dist/torchrig-0.1.0-py3-none-linux_x86_64.whl --torch 2.15.0
+Examples (build-wheel writes to dist/<pixi environment>/raw, outside pixi dist/local/raw):
+  # the one wheel (build-wheel's default, stable ABI) against this venv's torch and a later one: exits 0
+  torchrig-release abi-check dist/local/raw/torchrig-0.1.0-py3-none-linux_x86_64.whl --torch .venv --torch 2.15.0
+  # a classic wheel (build-wheel --abi classic, here with torch 2.13) against torch 2.14.1
+  # (the cached venv-py3.11-torch2.14.1): why it is refused, exit 1
+  torchrig-release abi-check dist/local/raw/torchrig-0.1.0-cp311-cp311-linux_x86_64.whl --torch 2.14.1
 """
 from __future__ import annotations
 

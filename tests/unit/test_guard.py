@@ -69,10 +69,13 @@ def test_mismatched_build_refused_at_import(tmp_path):
     assert "undefined symbol" not in proc.stderr
 
 
-def test_skip_env_bypasses_the_guard(tmp_path):
+def test_skip_env_bypasses_the_guard_and_says_so(tmp_path):
     site = _copy_package_with(tmp_path, torch_version="2.8.0+cpu")
     proc = _import_in_subprocess(site, {"TORCHRIG_SKIP_ABI_CHECK": "1"})
     assert proc.returncode == 0 and "imported" in proc.stdout, proc.stderr
+    # issue 32: it loaded silently; now a RuntimeWarning names what the guard would refuse
+    assert "RuntimeWarning: TORCHRIG_SKIP_ABI_CHECK=1: loading torchrig although" in proc.stderr
+    assert "torch minor 2.8 != " in proc.stderr, proc.stderr
 
 
 def test_missing_build_info_is_an_import_error(tmp_path):
@@ -80,6 +83,18 @@ def test_missing_build_info_is_an_import_error(tmp_path):
     (site / "torchrig" / "_build_info.json").unlink()
     proc = _import_in_subprocess(site)
     assert "installation is incomplete" in proc.stderr
+
+
+def test_info_without_a_build_record_says_so_without_a_traceback(tmp_path):
+    """issue 32: `python -m torchrig info` in a source tree or a broken install printed a traceback."""
+    import os
+    site = _copy_package_with(tmp_path)
+    (site / "torchrig" / "_build_info.json").unlink()
+    proc = subprocess.run([sys.executable, "-m", "torchrig", "info"], capture_output=True, text=True,
+                          cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(site)}, timeout=300)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert "missing _build_info.json" in proc.stderr and "pip install" in proc.stderr
 
 
 def test_problems_are_data_and_the_formatter_words_them():
