@@ -92,3 +92,25 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_slow)
         if "gpu" in item.keywords and not has_gpu:
             item.add_marker(skip_gpu)
+
+
+# The build switches every later build in this process inherits: a test that changes them in
+# os.environ without undoing it turns the builds of the tests after it into other builds (one
+# left TORCHRIG_ABI=stable behind, and every classic build of the run came out stable).
+_BUILD_SWITCHES = ("TORCHRIG_ABI", "TORCHRIG_CUDA", "TORCH_CUDA_ARCH_LIST", "TORCHRIG_CUDA_ARCH_LIST")
+
+
+@pytest.fixture(autouse=True)
+def _build_switches_unchanged(request):
+    before = {name: os.environ.get(name) for name in _BUILD_SWITCHES}
+    yield
+    after = {name: os.environ.get(name) for name in _BUILD_SWITCHES}
+    if after != before:
+        changed = {n: (before[n], after[n]) for n in _BUILD_SWITCHES if before[n] != after[n]}
+        for name, value in before.items():  # restore, so that one leak fails one test only
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        pytest.fail(f"{request.node.nodeid} left build switches changed in os.environ "
+                    f"(before, after): {changed}; undo them (monkeypatch.setenv, or restore)")

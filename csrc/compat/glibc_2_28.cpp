@@ -37,3 +37,22 @@ extern "C" __attribute__((visibility("hidden"))) void* __wrap_dlsym(void* handle
                                                                      const char* name) {
   return torchrig_dlsym_first(handle, name);
 }
+
+// 3. exp, exp2, log, log2, pow (GLIBC_2.29 default versions: glibc 2.29 dropped their SVID
+//    error handling, _LIB_VERSION/matherr, and gave them new versions). The joint-parameter
+//    kernels' exp2 (log2 scale) and any std::exp/std::log/std::pow on double reach them. Each is
+//    wrapped (-Wl,--wrap=<name>) into a call of its first version, which every libm.so.6 from
+//    glibc 2.2.5 (x86_64) / 2.17 (aarch64) on keeps: the same results for every finite input;
+//    only the errno/matherr reporting of a domain or range error differs, which torchrig never reads.
+#define TORCHRIG_FIRST_VERSION_OF(name, params, args)                                      \
+  extern "C" double torchrig_##name##_first params;                                       \
+  __asm__(".symver torchrig_" #name "_first, " #name "@" TORCHRIG_GLIBC_FIRST);           \
+  extern "C" __attribute__((visibility("hidden"))) double __wrap_##name params {          \
+    return torchrig_##name##_first args;                                                  \
+  }
+TORCHRIG_FIRST_VERSION_OF(exp, (double x), (x))
+TORCHRIG_FIRST_VERSION_OF(exp2, (double x), (x))
+TORCHRIG_FIRST_VERSION_OF(log, (double x), (x))
+TORCHRIG_FIRST_VERSION_OF(log2, (double x), (x))
+TORCHRIG_FIRST_VERSION_OF(pow, (double x, double y), (x, y))
+#undef TORCHRIG_FIRST_VERSION_OF

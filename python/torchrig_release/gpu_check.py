@@ -256,8 +256,11 @@ def probe_build(ctx: Context, build: str, log_file: pathlib.Path) -> tuple[bool,
                        cwd=ctx.work, title=f"python -m torchrig info ({build})")
     code = ("import json, torch, torchrig; i = torchrig.BUILD_INFO; print('probe:', json.dumps("
             "{'file': torchrig.__file__, 'abi': i.get('abi'), 'with_cuda': i.get('with_cuda'), "
-            "'arch': i.get('cuda_arch_list'), 'cuda_kernel': torch._C._dispatch_has_kernel_for_"
-            "dispatch_key('torchrig::skin', 'CUDA')}))")
+            "'arch': i.get('cuda_arch_list') or i.get('cuda_libraries'), "
+            # the stable build registers a CUDA entry of the public op in any case (one that
+            # says what to install): its kernel library's own namespace tells
+            "'cuda_kernel': torch._C._dispatch_has_kernel_for_dispatch_key(('torchrig_kernels' "
+            "if i.get('abi') == 'stable' else 'torchrig') + '::skin', 'CUDA')}))")
     prc, text = run_logged([ctx.python, "-c", code], log_file, cut(ctx, "info"), env=env,
                            cwd=ctx.work, title=f"where the {build} build loads from")
     found = [json.loads(line[len("probe: "):]) for line in text.splitlines() if line.startswith("probe: ")]
@@ -275,7 +278,7 @@ def classic_build(ctx: Context) -> None:
     start = time.monotonic()
     step = Step(1, "classic build + info")
     wheels = fresh(ctx.work / "classic-wheel")
-    env = child_env(None, TORCHRIG_CUDA="ON", TORCH_CUDA_ARCH_LIST=ctx.arch,
+    env = child_env(None, TORCHRIG_ABI="classic", TORCHRIG_CUDA="ON", TORCH_CUDA_ARCH_LIST=ctx.arch,
                     CMAKE_BUILD_PARALLEL_LEVEL=str(ctx.jobs),
                     SKBUILD_BUILD_DIR=str(ctx.work / "classic-build-{wheel_tag}"))
     timeout = timeout_for(ctx, "classic build")
@@ -541,7 +544,7 @@ def build_kit(ctx: Context, python: str, arch: str) -> Step:
         env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     rc, _ = run_logged([sys.executable, "-m", "torchrig_release", "build-wheel", "--python", python,
                         "--dist", dist], log_file, 1800, env=env, title=f"stable CUDA wheel for {arch}")
-    built = sorted((dist / "raw").glob("torchrig_stable_cu*.whl"))
+    built = sorted((dist / "raw").glob("torchrig-*-py3-none-*.whl"))  # the one (stable) wheel
     if rc != 0 or len(built) != 1:
         step.status, step.figure = "failed", f"build-wheel exit {rc}, {len(built)} stable CUDA wheel(s)"
     else:

@@ -21,8 +21,13 @@ def _args(*argv: str) -> argparse.Namespace:
 
 @pytest.fixture(autouse=True)
 def clean(monkeypatch):
+    """No switch set before a test, and none left after it: apply() writes os.environ itself,
+    which monkeypatch only undoes for a variable it has recorded (a TORCHRIG_ABI=stable left
+    behind made every later build of the run a stable one; tests/conftest.py now fails a test
+    that leaves one). setenv records the value from before the test, restored last."""
     for name in build_switches.OPTIONS:
-        monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
 
 
 def test_options_set_the_variables_cmake_reads():
