@@ -40,6 +40,9 @@ extern "C" long probe_refcount() {
   return p.use_count();
 }
 extern "C" void* probe_lookup(const char* name) { return dlsym(RTLD_DEFAULT, name); }
+#include <cmath>
+// libm's GLIBC_2.29 versions (the joint-parameter kernels' exp2 made the one wheel manylinux_2_31)
+extern "C" double probe_math(double x) { return std::exp2(x) + std::log2(x) + std::pow(x, x); }
 """
 PROJECT = f"""
 cmake_minimum_required(VERSION 3.26)
@@ -118,6 +121,7 @@ def test_without_the_compat_check_refuses_and_names_each_symbol(libs, tmp_path):
     assert "auditwheel: its symbol versions need manylinux_2_34" in result.detail, result.detail
     assert "probe/libprobe.so needs libc.so.6 GLIBC_2.32 (__libc_single_threaded)" in result.detail
     assert "probe/libprobe.so needs libc.so.6 GLIBC_2.34 (dlsym)" in result.detail
+    assert "probe/libprobe.so needs libm.so.6 GLIBC_2.29 (exp2, log2, pow)" in result.detail, result.detail
     assert "TORCHRIG_MANYLINUX_COMPAT=ON" in result.detail     # says how to fix it
 
 
@@ -130,6 +134,8 @@ def test_with_the_compat_it_is_manylinux_2_28_and_still_runs(libs, tmp_path):
     lib.probe_lookup.restype = ctypes.c_void_p
     assert lib.probe_refcount() == 2
     assert lib.probe_lookup(b"malloc")          # dlsym, bound to its first version, works
+    lib.probe_math.restype, lib.probe_math.argtypes = ctypes.c_double, [ctypes.c_double]
+    assert lib.probe_math(2.0) == 4.0 + 1.0 + 4.0  # libm's first versions, the same results
 
 
 def test_with_the_compat_under_lto_dlsym_keeps_its_first_version(tmp_path):
