@@ -75,3 +75,14 @@ def test_shown_command_exists_with_its_options(where, command):
 def test_the_checks_find_a_wrong_command():
     assert _unknown_options(_release_parser(), ["render", "--no-such-flag"]) == ["--no-such-flag"]
     assert _unknown_options(_release_parser(), ["no-such-verb"]) == ["(no verb 'no-such-verb')"]
+
+
+def test_readme_layout_names_every_verb():
+    """README's Layout lists the release verbs by hand: every verb the parser has is there."""
+    text = (REPO / "README.md").read_text()
+    listed = text[text.index("one main_<verb>.py per verb:"):]
+    listed = " ".join(listed[:listed.index("internals:")].split())
+    parser = _release_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    missing = [verb for verb in sub.choices if f" {verb}," not in listed and f" {verb};" not in listed]
+    assert not missing, f"README's Layout does not list: {missing}"
