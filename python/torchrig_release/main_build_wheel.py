@@ -28,7 +28,7 @@ from pathlib import Path
 from . import build_switches
 from .errors import ReleaseError
 from .wheel import dist_dir
-from .wheel.build import build_wheel
+from .wheel.build import DEFAULT_ABI, build_wheel
 
 __all__ = ["configure_parser", "run"]
 
@@ -36,7 +36,7 @@ __all__ = ["configure_parser", "run"]
 def configure_parser(sub) -> None:
     p = sub.add_parser("build-wheel", help="build the one torchrig wheel (DIST/raw)",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    build_switches.add_arguments(p, default_abi="stable")
+    build_switches.add_arguments(p, default_abi=DEFAULT_ABI)
     p.add_argument("--dist", type=Path, default=None, help="DIST folder (default: dist/<env>)")
     p.add_argument("--python", type=Path, default=Path(sys.executable),
                    help="the interpreter whose torch the wheel is built against (default: %(default)s)")

@@ -24,16 +24,17 @@ from pathlib import Path
 from ..errors import WheelError
 from ..paths import REPO
 
-__all__ = ["build_wheel"]
+__all__ = ["DEFAULT_ABI", "build_wheel"]
 
 log = logging.getLogger(__name__)
 PASSED_THROUGH = ("TORCHRIG_CUDA", "TORCH_CUDA_ARCH_LIST", "TORCHRIG_ABI", "CUDA_HOME", "CUDACXX")
+DEFAULT_ABI = "stable"  # the one wheel of a package index; build-wheel's --help says it from here
 
 
 def build_wheel(out_dir: Path, python: str = sys.executable, source: Path = REPO) -> Path:
     """Build and return the wheel in ``out_dir`` (WheelError when pip fails)."""
     switches = {k: os.environ[k] for k in PASSED_THROUGH if k in os.environ}
-    switches.setdefault("TORCHRIG_ABI", "stable")
+    switches.setdefault("TORCHRIG_ABI", DEFAULT_ABI)
     log.info("building a wheel with %s (%s)", python, ", ".join(f"{k}={v}" for k, v in switches.items()))
     with tempfile.TemporaryDirectory(prefix="torchrig-wheel-") as tmp:
         cmd = [python, "-m", "pip", "wheel", "--no-build-isolation", "--no-deps",
