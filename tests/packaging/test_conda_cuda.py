@@ -36,6 +36,7 @@ from support.conda_fixtures import (  # noqa: F401  (fixtures)
 from support.timeouts import COMMAND_S
 from rattler import MatchSpec, Version, VersionSpec
 from rattler.exceptions import SolverError
+from torchrig_release import conda_forge
 from torchrig_release.conda import channel as conda_channel
 from torchrig_release.conda.rattler_async import run_async
 from torchrig_release.paths import OUTPUT_DIR
@@ -117,9 +118,7 @@ def test_build_sh_arch_list_precedence(tmp_path, override, from_pytorch, want):
            "PYTHON": "true", "SRC_DIR": str(REPO)}
     proc = subprocess.run(["bash", str(REPO / "recipe" / "build.sh")], cwd=tmp_path, env=env,
                           capture_output=True, text=True, check=True, timeout=COMMAND_S)
-    shown = want or next(line.split()[1] for line in
-                         (REPO / "cmake" / "cuda-arch-lists.txt").read_text().splitlines()
-                         if line.split()[:1] == [CUDA])
+    shown = want or conda_forge.arch_table()[CUDA]
     assert f"recipe/build.sh: CUDA {CUDA}, TORCH_CUDA_ARCH_LIST={shown}\n" in proc.stdout
 
 

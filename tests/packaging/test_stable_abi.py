@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from torchrig_release import machine
+from torchrig_release import conda_forge, machine
 from torchrig_release.abi import elf
 from torchrig_release.abi.check import check_artifact
 from torchrig_release.abi.report import to_text
@@ -374,8 +374,7 @@ def test_one_wheel_holds_a_cpu_library_and_a_cuda_13_library(one_wheel, tmp_path
     with zipfile.ZipFile(one_wheel) as zf:
         info = json.loads(zf.read("torchrig/_build_info.json"))
         zf.extractall(tmp_path)
-    table = dict(line.split() for line in (ROOT / "cmake" / "cuda-arch-lists.txt").read_text().splitlines()
-                 if line and not line.startswith("#"))
+    table = conda_forge.arch_table()
     assert info["cuda_libraries"] == {"13": {"library": "libtorchrig_stable_cuda13.so",
                                              "nvcc": info["cuda_compiler_version"],
                                              "arch_list": table["wheel-cu13"]}}
