@@ -190,6 +190,23 @@ def test_matrix_is_variants_yaml_on_every_package_platform(matrix, tmp_path):
     assert len(set(names)) == len(names)
 
 
+def test_the_build_job_builds_the_entry_it_is_given():
+    """Each variant key of a matrix entry reaches build-conda's command line: without --abi
+    the stable entries built the classic package (build-conda's default) and their abi-check
+    step found no package with the entry's build string."""
+    build = yaml.safe_load(PACKAGES.read_text())["jobs"]["build"]
+    env = build.get("env", {})
+    (command,) = [line for s in build["steps"] for line in s.get("run", "").splitlines()
+                  if "build-conda" in line and not line.lstrip().startswith("#")]
+    options = {"python": "--python", "pytorch": "--pytorch", "cuda": "--cuda", "abi": "--abi"}
+    missing = []
+    for key, option in options.items():
+        names = [name for name, value in env.items() if value == f"${{{{ matrix.{key} }}}}"]
+        if not any(re.search(rf"{option} \"?\$\{{?{name}\b", command) for name in names):
+            missing.append(f"{option} (matrix.{key})")
+    assert not missing, f"build-conda in packages.yml lacks {missing}: {command.strip()}"
+
+
 def test_publish_matrix_is_the_abi_checkable_builds(matrix):
     publish = _emit("--abi-checkable")["include"]
     assert publish == [e for e in matrix if e["abi_check"]]
