@@ -5,8 +5,9 @@ One entry per conda package the recipe builds, for every platform of pixi's
 `echo "build=$(torchrig-release ci-matrix)" >> "$GITHUB_OUTPUT"` and
 `strategy.matrix: ${{ fromJSON(...) }}`. Nothing in it is typed by hand: the
 versions come from recipe/variants.yaml, rendered as the `render` verb renders
-them, and recipe/recipe.yaml's build.skip decides which flavours a platform builds
-(CUDA on linux-64 only; osx-arm64 and win-64 build the CPU flavour). Rendering
+them: recipe/variants.yaml also decides which flavours a platform builds (CUDA versions
+are listed for linux only, so osx-arm64 and win-64 build the CPU flavour; the recipe has no
+build.skip). Rendering
 needs no network, for any target platform.
 
 Each entry: os (the GitHub runner), platform, python, pytorch, cuda

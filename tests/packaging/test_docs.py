@@ -6,6 +6,7 @@ rules: which environment each task of the chain runs in)."""
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 
@@ -13,6 +14,7 @@ import pytest
 
 from support.doc_blocks import blocks, shell_commands, torchrig_argv
 from support.timeouts import COMMAND_S
+from torchrig_release import conda_forge, machine, variants
 from torchrig_release.paths import REPO
 
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
@@ -86,3 +88,94 @@ def test_readme_layout_names_every_verb():
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     missing = [verb for verb in sub.choices if f" {verb}," not in listed and f" {verb};" not in listed]
     assert not missing, f"README's Layout does not list: {missing}"
+
+
+# ---- versions the docs restate: each agrees with its owner -------------------------------------
+CLASSIC_SELECTOR = re.compile(r"_pt(\d)(\d+)_")                     # torchrig=*=*_pt213_*
+CONDA_PYTORCH = re.compile(r"\bpytorch(?:-cpu|-gpu)?=(\d+)\.(\d+)")  # "pytorch=2.12", pytorch-cpu=2.13
+
+
+def conda_version_problems(text: str) -> list[str]:
+    """Conda specs that name a build no one can get: a classic build string (`_ptXY_`) of a
+    minor recipe/variants.yaml does not build, or a pytorch minor conda-forge does not have
+    (recipe/conda-forge-facts.yaml)."""
+    classic = variants.load()["pytorch"]
+    recorded = conda_forge.minors()
+    problems = [f"_pt{m[1]}{m[2]}_: no classic build of {m[1]}.{m[2]} (recipe/variants.yaml: {classic})"
+                for m in CLASSIC_SELECTOR.finditer(text) if f"{m[1]}.{m[2]}" not in classic]
+    problems += [f"{m[0]}: conda-forge has no pytorch {m[1]}.{m[2]} (recipe/conda-forge-facts.yaml: {recorded})"
+                 for m in CONDA_PYTORCH.finditer(text) if f"{m[1]}.{m[2]}" not in recorded]
+    return problems
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda d: d.name)
+def test_shown_conda_specs_name_builds_that_exist(doc):
+    assert conda_version_problems(doc.read_text()) == []
+
+
+def test_the_check_finds_a_conda_build_that_does_not_exist():
+    """docs/stable-abi.md asked for `torchrig=*=*_pt214_*` and docs/publishing.md created an
+    environment with "pytorch=2.14": neither exists (conda-forge has no 2.14)."""
+    old = '`torchrig=*=*_pt214_*` asks for the classic one; mamba create ... "pytorch=2.14"'
+    assert [p.split(":")[0] for p in conda_version_problems(old)] == ["_pt214_", "pytorch=2.14"]
+
+
+def _table_rows(text: str, header: str) -> list[list[str]]:
+    """The rows of the markdown table whose header line starts with ``header``."""
+    lines = text[text.index(header):].splitlines()[2:]
+    rows = []
+    for line in lines:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.replace("`", "").strip() for cell in line.strip("|").split("|")])
+    return rows
+
+
+def conda_matrix_problems(text: str) -> list[str]:
+    """docs/conda.md's matrix and toolchain tables against recipe/variants.yaml (linux-64)."""
+    raw = variants.raw(platform="linux-64")
+    rows = dict((r[0], r[1]) for r in _table_rows(text, "| key | values |"))
+    want = {"python": ", ".join(raw["python"]),
+            "pytorch x torchrig_abi (zipped)": ", ".join(f"{t} {a}" for t, a in zip(raw["pytorch"], raw["torchrig_abi"])),
+            "cuda_compiler_version": "None (CPU); on linux also " + ", ".join(
+                c for c in raw["cuda_compiler_version"] if c != "None")}
+    problems = [f"{key}: {rows.get(key)!r}, variants.yaml: {value!r}"
+                for key, value in want.items() if rows.get(key) != value]
+    toolchain = [[r[0].replace(" (CPU)", ""), r[1], r[2]]
+                 for r in _table_rows(text, "| `cuda_compiler_version` | `cxx_compiler_version`")]
+    expected = [list(z) for z in zip(raw["cuda_compiler_version"], raw["cxx_compiler_version"],
+                                     raw["c_stdlib_version"])]
+    if toolchain != expected:
+        problems.append(f"toolchain table {toolchain}, variants.yaml {expected}")
+    return problems
+
+
+def test_conda_md_restates_the_matrix_of_variants_yaml():
+    assert conda_matrix_problems((REPO / "docs" / "conda.md").read_text()) == []
+
+
+def test_the_check_finds_a_stale_conda_matrix():
+    text = (REPO / "docs" / "conda.md").read_text()
+    stale = text.replace("2.12 classic, 2.13 classic, 2.13 stable", "2.13 classic, 2.14 classic, 2.14 stable")
+    assert [p.split(":")[0] for p in conda_matrix_problems(stale)] == ["pytorch x torchrig_abi (zipped)"]
+
+
+def readme_python_torches(text: str) -> dict[str, str]:
+    """README's "3.10 with torch 2.14.1, 3.12 and 3.13 with torch 2.15.0 ...; 3.11 is `.venv`
+    (torch 2.13.0" as {python: torch}."""
+    para = text[text.index("Before that, `.ci/run` runs the CPU unit suite"):]
+    para = " ".join(para[:para.index("\n\n")].split())
+    found = {}
+    for m in re.finditer(r"(3\.\d+)(?: and (3\.\d+))? with torch (\d+\.\d+\.\d+)", para):
+        found.update({py: m[3] for py in m.groups()[:2] if py})
+    m = re.search(r"(3\.\d+) is `\.venv` \(torch (\d+\.\d+\.\d+)", para)
+    if m:
+        found[m[1]] = m[2]
+    return found
+
+
+def test_readme_names_the_torch_each_python_is_tested_with():
+    from support import python_matrix
+
+    want = {**python_matrix.TORCH_FOR_PYTHON, python_matrix.MAIN_RUN[0]: machine.BUILD_TORCH}
+    assert readme_python_torches((REPO / "README.md").read_text()) == want

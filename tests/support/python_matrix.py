@@ -34,8 +34,8 @@ from torchrig_release.venv import ensure_venv
 from support import test_log
 from support.timeouts import COMMAND_S
 
-# The torch each Python is tested with: a classic pytorch minor of recipe/variants.yaml,
-# the newest PyPI has for that Python (torch 2.15.0 has no cp310 wheel: 3.10 gets 2.14.1);
+# The torch each Python is tested with: the newest PyPI has for that Python (machine.py;
+# torch 2.15.0 has no cp310 wheel: 3.10 gets 2.14.1), newer than the conda matrix's minors;
 # 3.11 is .venv (tools/dev-setup: the CPU torch 2.13.0 on disk).
 TORCH_FOR_PYTHON = {"3.10": machine.CUDA_TORCH, "3.12": machine.NEWEST_TORCH, "3.13": machine.NEWEST_TORCH}
 MAIN_RUN = ("3.11", machine.BUILD_TORCH)  # .venv, README's test command
