@@ -15,6 +15,7 @@ import pytest
 from support.doc_blocks import blocks, shell_commands, torchrig_argv
 from support.timeouts import COMMAND_S
 from torchrig_release import conda_forge, machine, variants
+from torchrig_release import pixi as pm
 from torchrig_release.paths import REPO
 
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
@@ -179,3 +180,26 @@ def test_readme_names_the_torch_each_python_is_tested_with():
 
     want = {**python_matrix.TORCH_FOR_PYTHON, python_matrix.MAIN_RUN[0]: machine.BUILD_TORCH}
     assert readme_python_torches((REPO / "README.md").read_text()) == want
+
+
+# ---- pixi environment and platform names in prose -----------------------------------------------
+PIXI_NAME = re.compile(r"(?<![\w./-])((?:py3\d+|wheel)-(?:cpu|cuda)\d*|linux-64-cuda\d+)(?![\w.-])")
+
+
+def unknown_pixi_names(text: str) -> list[str]:
+    """Environment (`py312-cuda`, `wheel-cpu`) and workspace-platform (`linux-64-cuda13`) names
+    that pixi.toml does not define; `pyXY-cpu` placeholders do not match."""
+    manifest = pm.load_manifest()
+    known = set(pm.environments(manifest)) | set(pm.workspace_platforms(manifest))
+    return sorted({m for m in PIXI_NAME.findall(text) if m not in known})
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda d: d.name)
+def test_named_pixi_environments_exist(doc):
+    assert unknown_pixi_names(doc.read_text()) == []
+
+
+def test_the_check_finds_an_environment_that_does_not_exist():
+    """docs/compatibility.md named `py312-cuda12`; only py313-cuda12 exists."""
+    old = "`CONDA_OVERRIDE_CUDA=12.9 pixi install -e py312-cuda12`; `py313-cuda12`, `pyXY-cuda`"
+    assert unknown_pixi_names(old) == ["py312-cuda12"]
