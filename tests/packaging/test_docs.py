@@ -178,8 +178,11 @@ def readme_python_torches(text: str) -> dict[str, str]:
 def test_readme_names_the_torch_each_python_is_tested_with():
     from support import python_matrix
 
+    text = (REPO / "README.md").read_text()
     want = {**python_matrix.TORCH_FOR_PYTHON, python_matrix.MAIN_RUN[0]: machine.BUILD_TORCH}
-    assert readme_python_torches((REPO / "README.md").read_text()) == want
+    assert readme_python_torches(text) == want
+    # the quick start: what tools/dev-setup installs into .venv
+    assert re.findall(r"creates `\.venv` \(torch (\S+) CPU", text) == [machine.BUILD_TORCH]
 
 
 # ---- pixi environment and platform names in prose -----------------------------------------------
@@ -203,3 +206,33 @@ def test_the_check_finds_an_environment_that_does_not_exist():
     """docs/compatibility.md named `py312-cuda12`; only py313-cuda12 exists."""
     old = "`CONDA_OVERRIDE_CUDA=12.9 pixi install -e py312-cuda12`; `py313-cuda12`, `pyXY-cuda`"
     assert unknown_pixi_names(old) == ["py312-cuda12"]
+
+
+# ---- the stable build's floor -------------------------------------------------------------------
+# `torch>=2.10`, `pytorch >=2.10`, "torch ≥ 2.10": a lower bound alone is the stable target; a
+# range with an upper bound (`torch>=2.13,<2.14`), "torch ≥ 2.14's headers" and "compiled against
+# torch ≥ 2.14" are other facts
+FLOOR = re.compile(r"(?<!against )\b(?:py)?torch ?(?:>=|≥) ?(\d+\.\d+)(?!\d)(?!'s)(?![\d.]*\s*,\s*<)")
+
+
+def floor_problems(text: str, target: str) -> list[str]:
+    return [m[0] for m in FLOOR.finditer(text) if m[1] != target]
+
+
+def _stable_target() -> str:
+    from torchrig_release.library import library_module
+
+    return library_module("_stable_target").target_str()
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda d: d.name)
+def test_every_torch_floor_is_the_stable_target(doc):
+    """The docs restate the stable target (python/torchrig/_stable_target.py) wherever they say
+    what the one wheel or the stable package needs; moving the target makes each one stale."""
+    assert floor_problems(doc.read_text(), _stable_target()) == []
+
+
+def test_the_check_finds_a_stale_floor():
+    text = "declares `torch>=2.10`; `pytorch >=2.13.0,<2.14.0a0`; torch ≥ 2.9's wheels; torch>=2.8,<2.10"
+    assert floor_problems(text, "2.10") == []
+    assert floor_problems(text, "2.11") == ["torch>=2.10"]
