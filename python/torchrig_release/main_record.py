@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
             raise ReleaseError(f"--log {args.log}: {exc.strerror}", 2) from None
         seconds = args.seconds
         if seconds is None:
-            total = runs._ci_seconds(output, "total")
+            total = runs.ci_seconds(output, "total")
             seconds = float(total) if total is not None else 0.0
         record = runs.make(args.name, args.command, output, args.exit, seconds,
                            args.date or _utc(args.log.stat().st_mtime), commit=args.commit)

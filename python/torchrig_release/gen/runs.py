@@ -41,7 +41,7 @@ PYTEST_SUMMARY = re.compile(r"^=+ (?P<body>.*\b(?:passed|failed|error|errors|no 
 KEEP_TAIL = 300  # lines of a long output kept besides its tagged ([ci], [pythons]) lines
 FIELDS = ("name", "command", "exit", "seconds", "date", "commit", "machine", "load", "output")
 
-__all__ = ["BLOCK", "RENDER", "RUNS", "Record", "documents", "load", "make", "pytest_counts",
+__all__ = ["BLOCK", "RENDER", "RUNS", "Record", "ci_seconds", "documents", "load", "make", "pytest_counts",
            "records_unused", "render_block", "sync", "update", "write"]
 
 
@@ -172,14 +172,14 @@ def _as_pytest(record: Record) -> str:
     return f"**{_summary(record)}**. {record.source()}\n"
 
 
-def _ci_seconds(output: str, label: str) -> int | None:
+def ci_seconds(output: str, label: str) -> int | None:
     match = re.search(rf"^\[ci\] {re.escape(label)}:? (\d+)s", output, re.M)
     return int(match[1]) if match else None
 
 
 def _as_ci(record: Record) -> str:
     out = record.output
-    total, setup, pythons = (_ci_seconds(out, label) for label in
+    total, setup, pythons = (ci_seconds(out, label) for label in
                              ("total", "setup", "setup + per-Python runs"))
     if total is None or setup is None or pythons is None:
         raise ReleaseError(f"docs/runs/{record.name}.json: not the output of .ci/run "
