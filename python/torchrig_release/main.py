@@ -15,11 +15,11 @@ import sys
 from . import helptext
 from . import (main_abi_check, main_build, main_build_conda, main_build_wheel, main_check, main_ci_matrix,
                main_conda_forge, main_gen, main_gpu_check, main_merge_wheels, main_pixi, main_publish,
-               main_render, main_repair, main_sanitize, main_test_gpu, main_upload, main_venv)
+               main_record, main_render, main_repair, main_sanitize, main_test_gpu, main_upload, main_venv)
 from .errors import ReleaseError
 
 VERBS = (main_build, main_render, main_build_conda, main_abi_check, main_upload, main_build_wheel,
-         main_merge_wheels, main_repair, main_check, main_publish, main_ci_matrix, main_gen, main_pixi,
+         main_merge_wheels, main_repair, main_check, main_publish, main_ci_matrix, main_gen, main_record, main_pixi,
          main_sanitize, main_conda_forge, main_test_gpu, main_gpu_check, main_venv)
 
 

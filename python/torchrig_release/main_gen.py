@@ -1,8 +1,15 @@
-"""`gen`: regenerate environments/*.yml and docs/compatibility.md's tables from pixi.toml
-and recipe/variants.yaml.
+"""`gen`: regenerate the files and doc blocks that other files own.
 
-WHAT is `environments`, `docs` or `all` (default). With --check nothing is written:
-the verb lists what differs and exits 1 when anything is out of date.
+WHAT is one of
+  environments  environments/*.yml, from pixi.toml;
+  docs          docs/compatibility.md's tables (recipe/variants.yaml, pixi.toml), conda.md's
+                build matrix (variants.yaml, rattler-build's render), README's GPU-check steps
+                (gpu_check.py);
+  runs          the run blocks of README.md and docs/*.md, from the records docs/runs/*.json
+                (`torchrig-release record NAME COMMAND` makes one);
+  all           all three (default).
+With --check nothing is written: the verb lists what differs and exits 1 when anything is
+out of date (or a record is used by no block).
 """
 from __future__ import annotations
 
@@ -12,7 +19,7 @@ import pathlib
 
 from . import pixi as pm
 from . import variants
-from .gen import compat_docs, environments
+from .gen import code_blocks, compat_docs, environments, runs
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +27,7 @@ log = logging.getLogger(__name__)
 def configure_parser(sub) -> None:
     p = sub.add_parser("gen", help="regenerate environments/*.yml and docs/compatibility.md tables",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("what", nargs="?", choices=["environments", "docs", "all"], default="all")
+    p.add_argument("what", nargs="?", choices=["environments", "docs", "runs", "all"], default="all")
     p.add_argument("--manifest", type=pathlib.Path, default=pm.MANIFEST, help="pixi.toml to read")
     p.add_argument("--out-dir", type=pathlib.Path, default=environments.OUT_DIR,
                    help="where the environment files go (default: environments/)")
@@ -43,9 +50,13 @@ def run(args: argparse.Namespace) -> int:
         change = pm.sync_file(args.doc, text, args.check)
         log.info("%s", change or f"in sync: {args.doc}")
         changes += [change] if change else []
+        changes += code_blocks.sync(args.check)
+    if args.what in ("runs", "all"):
+        changes += runs.sync(runs.RUNS, args.check)
     for line in changes:
         print(line)
     if args.check and changes:
         log.error("out of date: run `python -m torchrig_release gen %s`", args.what)
         return 1
     return 0
+

@@ -1,8 +1,10 @@
 """The docs are checked like code (issue 32): every Python block in README.md and docs/*.md
 runs and asserts what it claims; every torchrig command a shell block shows exists with the
-options it is given (torchrig-release and python -m torchrig verbs and flags). Paths the docs
-name are checked by test_named_paths.py, `pixi run` commands by test_pixi_tasks.py (pixi's own
-rules: which environment each task of the chain runs in)."""
+options it is given (torchrig-release and python -m torchrig verbs and flags); every figure a
+tool prints (test counts, seconds, symbol and build counts, speed ratios) stands in a block
+that `gen` writes from a run record (docs/runs/*.json) or from the files that own it. Paths the
+docs name are checked by test_named_paths.py, `pixi run` commands by test_pixi_tasks.py (pixi's
+own rules: which environment each task of the chain runs in)."""
 from __future__ import annotations
 
 import argparse
@@ -12,7 +14,7 @@ import sys
 
 import pytest
 
-from support.doc_blocks import blocks, shell_commands, torchrig_argv
+from support.doc_blocks import blocks, figures_outside_generated, shell_commands, torchrig_argv
 from support.timeouts import COMMAND_S
 from torchrig_release import conda_forge, machine, variants
 from torchrig_release import pixi as pm
@@ -89,6 +91,34 @@ def test_readme_layout_names_every_verb():
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     missing = [verb for verb in sub.choices if f" {verb}," not in listed and f" {verb};" not in listed]
     assert not missing, f"README's Layout does not list: {missing}"
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=[d.name for d in DOCS])
+def test_no_figure_of_a_run_outside_a_generated_block(doc):
+    found = figures_outside_generated(doc.read_text())
+    assert not found, (
+        f"{doc.name} quotes figures of a run by hand (they go stale with the next change): "
+        + "; ".join(f"line {n}: {', '.join(hits)}" for n, hits, _ in found[:8])
+        + ". Show them from a record: `torchrig-release record NAME COMMAND` and a block "
+        "<!-- run:NAME:pytest|ci|text:begin --> ... <!-- run:NAME:end --> (gen runs), or drop them")
+
+
+def test_the_figure_check_finds_a_hand_quoted_figure():
+    # README before issue 32's figures work
+    old = ("`demo_out/torchrig_demo.png`. The second runs the tests (789 passed, 124 skipped in 158 s\n"
+           "(cold / warm): test_conda_cuda 347 / 188 s, test_stable_abi 347 / 159 s\n"
+           "extension  torchrig/_C.so: 253 undefined symbols, 58 from torch\n"
+           "fk       1 fwd         1.57x [1.55-1.57]      1.31x [1.28-1.34]\n")
+    assert [hits for _, hits, _ in figures_outside_generated(old)] == [
+        ["789 passed", "124 skipped", "158 s"], ["188 s", "159 s"], ["253 undefined"], ["1.57x", "1.31x"]]
+    inside = "<!-- run:tests-default:pytest:begin -->\n**789 passed** in 158 s\n<!-- run:tests-default:end -->\n"
+    assert figures_outside_generated(inside) == []
+
+
+def test_run_blocks_are_what_their_records_say():
+    proc = subprocess.run([sys.executable, "-m", "torchrig_release", "gen", "runs", "--check"], cwd=REPO,
+                          capture_output=True, text=True, timeout=COMMAND_S)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 # ---- versions the docs restate: each agrees with its owner -------------------------------------

@@ -1,4 +1,6 @@
-"""`torchrig-release <verb> --help` reads as plain text: no reStructuredText markup, no paragraph twice.
+"""`torchrig-release <verb> --help` and `python -m torchrig <command> --help` read as plain text: no
+reStructuredText markup, no paragraph twice (`python -m torchrig bench --help` showed ``--compile``
+and :mod:`…` until issue 32).
 
 The verbs' descriptions come from docstrings written with RST markup (``code``, :mod:`x`);
 helptext.apply turns them plain before argparse prints them. Verbs that glued a module's
@@ -17,10 +19,13 @@ RST = re.compile(r"``|:[a-z]+:`")
 
 
 def _helps() -> dict[str, str]:
-    parser = main.parser()
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    helps = {"(top)": parser.format_help()}
-    helps.update({name: p.format_help() for name, p in sub.choices.items()})
+    from torchrig.__main__ import parser as library_parser  # python -m torchrig: info, demo, bench
+
+    helps = {}
+    for prog, parser in (("torchrig-release", main.parser()), ("python -m torchrig", library_parser())):
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        helps[f"{prog} (top)"] = parser.format_help()
+        helps.update({f"{prog} {name}": p.format_help() for name, p in sub.choices.items()})
     return helps
 
 

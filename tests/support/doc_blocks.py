@@ -80,3 +80,28 @@ def torchrig_argv(command: str) -> tuple[str, list[str]] | None:
     if words[:2] == ["pixi", "run"]:
         return "pixi", words[2:]
     return None
+
+
+# Figures a tool prints: test counts, durations, speed ratios, symbol/build/package counts,
+# measured sizes. The docs show them only inside blocks that `gen` writes (run records and
+# the generated tables); written by hand they go stale with the next change.
+RUN_FIGURES = re.compile(r"""
+  (?<![\w.-])\d[\d,]*\ (?:passed|skipped|failed|errors?|undefined|symbols|builds|packages|tests)\b
+| (?<![\w.-])\d+(?:\.\d+)?(?:[-–]\d+(?:\.\d+)?)?\ ?(?:s|ms|µs|us|min|minutes|seconds|hours?)(?![\w/-])
+| (?<![\w.-])\d+(?:\.\d+)?[x×](?![\w])
+| (?<![\w.-])\d+(?:\.\d+)?\ ?(?:GB/s|MiB|GiB|KiB|MB|GB)\b
+""", re.X)
+GENERATED = re.compile(r"<!-- (?:run:([\w-]+):\w+|generated:([\w-]+)):begin -->.*?"
+                       r"<!-- (?:run|generated):(?:\1|\2):end -->", re.S)
+
+
+def figures_outside_generated(text: str) -> list[tuple[int, list[str], str]]:
+    """(line, figures, the line) for each line outside a generated block that quotes a
+    figure a tool prints."""
+    text = GENERATED.sub(lambda m: "\n" * m[0].count("\n"), text)
+    found = []
+    for number, line in enumerate(text.splitlines(), 1):
+        hits = [m[0] for m in RUN_FIGURES.finditer(line)]
+        if hits:
+            found.append((number, hits, line.strip()))
+    return found

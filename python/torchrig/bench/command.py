@@ -1,22 +1,22 @@
 """Benchmark: torchrig vs the smplx-style reference (and pymomentum), one run.
 
+(Plain text: this is also `python -m torchrig bench --help`.)
+
 CPU (default): median times of FK + skinning, forward and forward + backward
 (gradient w.r.t. the joint rotations, as in pose fitting), of torchrig and
-:mod:`torchrig.reference` and their ratio (> 1: torchrig is faster);
-``--compile`` adds ``torch.compile(reference)``. Then the machine's memory
-bandwidth (a large copy) next to skinning's achieved GB/s and its distance
-from the memory floor (bytes read + written / copy bandwidth), and, when
-``pymomentum`` is importable, the side-by-side table of
-:mod:`torchrig.bench.vs_pymomentum` (the first two: :mod:`torchrig.bench.cpu`).
+torchrig.reference and their ratio (> 1: torchrig is faster); --compile adds
+torch.compile(reference). Then the machine's memory bandwidth (a large copy)
+next to skinning's achieved GB/s and its distance from the memory floor (bytes
+read + written / copy bandwidth), and, when pymomentum is importable, the
+side-by-side table of torchrig.bench.vs_pymomentum (the first two:
+torchrig.bench.cpu).
 
-``--device cuda``: the GPU benchmark (:mod:`torchrig.bench.gpu`) with the
-same flags.
+--device cuda: the GPU benchmark (torchrig.bench.gpu) with the same flags.
 
-``--compare-abi STABLE_SITE``: instead, the stable-ABI build (a directory
-holding one, e.g. ``pip install --no-deps --target DIR <py3-none wheel>``) vs
-the classic one (``--classic-site DIR``, default: the installed torchrig),
-per-call time at ``--batch`` (default 1 512), in alternating child processes
-(:mod:`torchrig.bench.abi`).
+--compare-abi STABLE_SITE: instead, the stable-ABI build (a directory holding
+one, e.g. `pip install --no-deps --target DIR <py3-none wheel>`) vs the classic
+one (--classic-site DIR, default: the installed torchrig), per-call time at
+--batch (default 1 512), in alternating child processes (torchrig.bench.abi).
 """
 from __future__ import annotations
 
