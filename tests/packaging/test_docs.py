@@ -266,3 +266,28 @@ def test_the_check_finds_a_stale_floor():
     text = "declares `torch>=2.10`; `pytorch >=2.13.0,<2.14.0a0`; torch ≥ 2.9's wheels; torch>=2.8,<2.10"
     assert floor_problems(text, "2.10") == []
     assert floor_problems(text, "2.11") == ["torch>=2.10"]
+
+
+# ---- user docs say what is true, not how it came about --------------------------------------------
+HISTORY = re.compile(r"\b(?:this|last|previous|a) session\b|\bsessions? of this project\b|\bissue \d+\b"
+                     r"|\bin this change\b|\bwhile this was written\b", re.IGNORECASE)
+
+
+def history_lines(text: str) -> list[str]:
+    return [f"line {n}: {m[0]}" for n, line in enumerate(text.splitlines(), 1)
+            for m in HISTORY.finditer(line)]
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda d: d.name)
+def test_docs_carry_no_session_history(doc):
+    """A user doc says what is true and how to use it; which session or issue did it belongs in
+    git log."""
+    assert history_lines(doc.read_text()) == []
+
+
+def test_the_check_finds_session_history():
+    old = ("The earlier B=1 gain (issue 18) is the autograd kernel\n"
+           "so CI does not run it; a session of this project ran conda-build 26.7.1 (issue 27).\n"
+           "kernels on a GPU were not run in this change (no GPU was lent).")
+    assert history_lines(old) == ["line 1: issue 18", "line 2: a session", "line 2: issue 27",
+                                  "line 3: in this change"]
