@@ -291,3 +291,35 @@ def test_the_check_finds_session_history():
            "kernels on a GPU were not run in this change (no GPU was lent).")
     assert history_lines(old) == ["line 1: issue 18", "line 2: a session", "line 2: issue 27",
                                   "line 3: in this change"]
+
+
+# ---- README's list of the pixi environments -----------------------------------------------------
+def environments_missing_from(paragraph: str, names) -> list[str]:
+    """Environments that README's "Environments: ..." paragraph neither names (`name`) nor
+    covers by a range (`py310-cpu` … `py314-cpu`)."""
+    text = " ".join(paragraph.split())
+    named = set(re.findall(r"`([\w-]+)`", text))
+    ranges = [(int(a), int(b), s) for a, s, b, s2 in
+              re.findall(r"`py3(\d+)-([\w]+)` … `py3(\d+)-([\w]+)`", text) if s == s2]
+    def covered(name):
+        m = re.fullmatch(r"py3(\d+)-(\w+)", name)
+        return name in named or bool(m and any(a <= int(m[1]) <= b and s == m[2] for a, b, s in ranges))
+    return [name for name in names if not covered(name)]
+
+
+def _environments_paragraph(text: str) -> str:
+    start = text.index("Environments: ")
+    return text[start:text.index("\n\n", start)]
+
+
+def test_readme_lists_every_pixi_environment():
+    envs = pm.environments(pm.load_manifest())
+    readme = (REPO / "README.md").read_text()
+    assert environments_missing_from(_environments_paragraph(readme), envs) == []
+
+
+def test_the_check_finds_a_missing_environment():
+    """README before the wheel environments were listed (issue 32)."""
+    old = ("Environments: `default`, `py310-cpu` … `py314-cpu`, `py310-cuda` … `py314-cuda`,\n"
+           "`py313-cuda12` and `package` (conda packaging).")
+    assert environments_missing_from(old, pm.environments(pm.load_manifest())) == ["wheel-cpu", "wheel-cuda"]
