@@ -26,7 +26,7 @@ CI_OUTPUT = """\
 [ci] seconds per test file (README's run with the slow suites):
    327.1 s    10 tests  tests/packaging/test_conda_cuda.py
    261.1 s    11 tests  tests/packaging/test_stable_abi.py
-     1.0 s     1 test   tests/unit/test_small.py
+     1.0 s     1 test   tests/unit/test_rig.py
 [ci] ccache: Hits: 31 / 108 (28.70%)
 [ci] total 2130s
 ========== 567 passed, 47 skipped, 36 warnings in 1345.23s (0:22:25) ===========
@@ -60,7 +60,7 @@ def test_ci_block_reads_what_ci_run_prints():
                            "setup 92 s (tools/dev-setup), the CPU unit suite under the other Pythons 688 s, "
                            "README's test command with the slow suites 1350 s: 567 passed, 47 skipped in 1345 s\n")
     assert "- per Python: 3.10 torch 2.14.1: passed (278 passed" in text
-    assert "- slowest test files: test_conda_cuda 327.1 s, test_stable_abi 261.1 s, test_small 1.0 s" in text
+    assert "- slowest test files: test_conda_cuda 327.1 s, test_stable_abi 261.1 s, test_rig 1.0 s" in text
     assert "- compiler cache hits 31 / 108" in text
     with pytest.raises(ReleaseError, match="not the output of .ci/run"):
         runs.render_block(_record("== 1 passed in 1.00s =="), "ci")

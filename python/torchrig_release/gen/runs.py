@@ -217,12 +217,16 @@ def render_block(record: Record, shown_as: str) -> str:
     return RENDER[shown_as](record)
 
 
-def update(text: str, records: Mapping[str, Record], where: str = "") -> tuple[str, set[str]]:
-    """``text`` with every run block refilled from its record, and the records it used."""
+def update(text: str, records: Mapping[str, Record], where: str = "",
+           missing_ok: bool = False) -> tuple[str, set[str]]:
+    """``text`` with every run block refilled from its record, and the records it used; a
+    block without a record is an error, or with ``missing_ok`` left as it is."""
     used: set[str] = set()
 
     def fill(match: re.Match[str]) -> str:
         name, shown_as = match[2], match[3]
+        if name not in records and missing_ok:
+            return match[0]
         if name not in records:
             raise ReleaseError(f"{where}: block run:{name} has no record docs/runs/{name}.json; "
                                f"make it with `torchrig-release record {name} -- COMMAND`", 1)
@@ -241,13 +245,14 @@ def records_unused(records: Mapping[str, Any], used: set[str]) -> list[str]:
     return sorted(set(records) - used)
 
 
-def sync(runs_dir: pathlib.Path = RUNS, check: bool = False) -> list[str]:
+def sync(runs_dir: pathlib.Path = RUNS, check: bool = False, missing_ok: bool = False) -> list[str]:
     """Rewrite (or, with ``check``, compare) every run block of the docs from the records in
-    ``runs_dir``: what changed (or differs), and each record no block uses."""
+    ``runs_dir``: what changed (or differs), and each record no block uses. ``missing_ok``
+    leaves blocks whose record is not made yet as they are (``record`` makes one at a time)."""
     records = load(runs_dir)
     changes, used = [], set()
     for doc in documents():
-        text, seen = update(doc.read_text(), records, where=str(doc.relative_to(REPO)))
+        text, seen = update(doc.read_text(), records, where=str(doc.relative_to(REPO)), missing_ok=missing_ok)
         used |= seen
         change = pm.sync_file(doc, text, check)
         changes += [change] if change else []
