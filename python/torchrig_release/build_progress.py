@@ -37,6 +37,7 @@ FIRST_BUILD = ("the first build compiles every kernel and takes minutes (about 4
                "the CPU kernels, much longer with CUDA); later builds recompile only what changed")
 LONG_LINE = 240  # longer lines (a compiler's command line) are shortened in the error message
 ERROR_LINES = 80  # at most this many lines of the failure go into the error message
+PIP_WRAP_UP = "error: subprocess-exited-with-error"  # pip's own lines after the backend's failure
 
 _STEP = re.compile(r"^\[(\d+)/(\d+)\]\s+(.*)$")
 _OBJECT = re.compile(r"^Building (CXX|CUDA|C) object (?:\S*?\.dir/)?(\S+?)\.o(?:bj)?$")
@@ -105,9 +106,16 @@ class Progress:
 
     def failure(self, log_path: Path | None = None) -> list[str]:
         """The lines that say why the build failed: from the first error on (ninja's FAILED
-        block, CMake's error), else the last lines; overlong lines shortened."""
-        start = self._failure_at if self._failure_at is not None else max(0, len(self.lines) - 30)
-        excerpt = [line.strip() for line in self.lines[start:]]
+        block, CMake's error) up to pip's own wrap-up, else the last lines; pip's two-space
+        indent taken off (the compiler's caret lines keep their columns), blank lines left out,
+        overlong lines shortened."""
+        if self._failure_at is not None:
+            lines = self.lines[self._failure_at:]
+            lines = lines[:next((i for i, line in enumerate(lines)
+                                 if line.strip().startswith(PIP_WRAP_UP)), len(lines))]
+        else:
+            lines = self.lines[-30:]
+        excerpt = [line[2:] if line.startswith("  ") else line for line in lines if line.strip()]
         if len(excerpt) > ERROR_LINES:
             excerpt = excerpt[:ERROR_LINES - 10] + [f"... ({len(excerpt) - ERROR_LINES} lines left out)"] \
                 + excerpt[-10:]
