@@ -12,8 +12,9 @@ raises :class:`~torchrig_release.errors.ReleaseError` whose message holds the fa
 compiler's command line) shortened, and the log's path. No carriage returns: the same lines
 read well in a terminal and in a CI log.
 
-The `build` and `build-wheel` verbs (and so ``pixi run build``, ``pixi run test``...,
-``tools/dev-setup``, which calls `build`) run their pip through :func:`run`.
+The `build`, `build-wheel` and `sanitize` verbs (and so ``pixi run build``, ``pixi run test``
+and the other tasks that depend on `build`, ``test-gpu --build``, and ``tools/dev-setup``, which
+calls `build`) run their pip through :func:`run`.
 """
 from __future__ import annotations
 
