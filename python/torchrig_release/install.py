@@ -3,23 +3,20 @@
 ``pip install --no-build-isolation --no-deps -v`` against the torch installed here, with a
 CMake build folder per environment and ABI (``build/<environment>/<abi>``, the environment
 from ``$PIXI_ENVIRONMENT_NAME``, else ``local``), so environments and ABIs never share one
-and a second run recompiles only what changed. The `build` verb and ``test-gpu --build``
-call it.
+and a second run recompiles only what changed. The `build` verb (and so tools/dev-setup)
+and ``test-gpu --build`` call it; build_progress.py shows the build's progress and keeps its
+whole output in ``<folder>/pip-install.log``.
 """
 from __future__ import annotations
 
-import logging
 import os
-import subprocess
 import sys
 from pathlib import Path
 
-from .errors import ReleaseError
+from . import build_progress
 from .paths import REPO
 
 __all__ = ["build_dir", "install"]
-
-log = logging.getLogger(__name__)
 
 
 def build_dir(abi: str) -> Path:
@@ -31,8 +28,5 @@ def install(folder: Path, python: str = sys.executable) -> None:
     """Build with ``folder`` as CMake's build folder and install; ReleaseError when pip fails."""
     cmd = [python, "-m", "pip", "install", "--no-build-isolation", "--no-deps", "-v",
            "--disable-pip-version-check", f"--config-settings=build-dir={folder}", str(REPO)]
-    log.info("installing torchrig (%s): %s", ", ".join(
-        f"{k}={os.environ[k]}" for k in ("TORCHRIG_ABI", "TORCHRIG_CUDA", "TORCH_CUDA_ARCH_LIST")
-        if os.environ.get(k)) or "defaults", " ".join(cmd))
-    if subprocess.run(cmd, cwd=REPO).returncode != 0:
-        raise ReleaseError(f"the build failed (see the output above): {' '.join(cmd)}")
+    build_progress.run(cmd, what=f"building {build_progress.describe()} and installing it for {python}",
+                       build_dir=folder, log_path=REPO / folder / "pip-install.log", cwd=REPO)

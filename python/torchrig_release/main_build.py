@@ -2,7 +2,10 @@
 
 Builds against the torch installed here (pip install --no-build-isolation --no-deps), in
 the CMake folder build/<environment>/<abi> (environment: $PIXI_ENVIRONMENT_NAME, else
-local). The CUDA kernels follow TORCHRIG_CUDA (pixi: set by the environment); the binding
+local). It says first what it builds and where, then shows one line per compile step
+(the first build takes minutes); the whole pip/CMake output goes to pip-install.log in that
+folder, and a failed build shows the compiler's error. tools/dev-setup builds with this verb.
+The CUDA kernels follow TORCHRIG_CUDA (pixi: set by the environment); the binding
 and the architectures follow --abi and --cuda-arch-list, which pixi.toml's `build` task
 passes from its arguments so that pixi's task cache sees them:
 

@@ -6,7 +6,8 @@ library of nvcc's CUDA major (nvcc of torch's CUDA major; arch list: torch's own
 cmake/cuda-arch-lists.txt). Build once per CUDA toolkit and join the builds with
 `merge-wheels`. TORCHRIG_ABI=classic builds the one-torch-minor cp3XX wheel for local use;
 `check` refuses it for an index. The wheel lands in DIST/raw (DIST: dist/$PIXI_ENVIRONMENT_NAME,
-or dist/local); next: `merge-wheels` or `repair`.
+or dist/local); next: `merge-wheels` or `repair`. It shows one line per compile step; the whole
+pip/CMake output goes to DIST/build-wheel.log, and a failed build shows the compiler's error.
 
 --python builds against the torch of another interpreter (a venv's python), e.g. the CUDA
 library from a venv holding PyPI's CUDA torch while the tooling runs here.

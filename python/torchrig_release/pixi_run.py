@@ -1,4 +1,4 @@
-"""What ``pixi run [-e ENV] TASK [ARGS]`` runs, and what its task cache sees, by pixi's own rules.
+"""What ``pixi run [-e ENV] [--skip-deps] TASK [ARGS]`` runs, and what its task cache sees, by pixi's own rules.
 
 There is no pixi binary on the machines this is checked on, so the rules are read from
 pixi's source and applied here to pixi.toml (read by pixi.py). Each function names the
@@ -16,6 +16,8 @@ The rules, in short:
   * otherwise every environment is searched: one hit runs there; several are resolved by
     a candidate whose ``default-environment`` is its own environment, or else pixi asks
     (an interactive prompt; an error when nobody can answer);
+  * ``--skip-deps`` runs the task alone: its ``depends-on`` is not followed (a command line
+    asking a task for ``--help`` uses it, so that nothing is built first);
   * a task's cache entry is keyed on its environment, name, arguments and rendered
     inputs/outputs, and holds a hash of its rendered command (with its arguments), its input
     and output files and its environment (platform, activation scripts and variables, the
@@ -38,10 +40,11 @@ PIXI_DATE = "2026-08-19"
 TASK_ENVIRONMENT = "crates/pixi_task/src/task_environment.rs"
 TASK_GRAPH = "crates/pixi_task/src/task_graph.rs"
 TASK_HASH = "crates/pixi_task/src/task_hash.rs"
+RUN_CLI = "crates/pixi_cli/src/run.rs"
 
 __all__ = ["MACHINES", "Machine", "PIXI_COMMIT", "PIXI_REPO", "PIXI_TAG", "RunError", "Step",
-           "cache_key", "environment_tasks", "find_task", "run", "run_graph", "runnable",
-           "switch_from_argument"]
+           "cache_key", "environment_tasks", "find_task", "parse_options", "run", "run_graph",
+           "runnable", "switch_from_argument"]
 
 _VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
@@ -178,22 +181,44 @@ def _merge_args(task: pm.Task, given: Sequence[str]) -> tuple[tuple[str, str], .
     return tuple(values)
 
 
+def parse_options(command: str | Sequence[str]) -> tuple[str | None, bool, list[str]]:
+    """(``-e`` environment or None, ``--skip-deps`` given, the words from the task on) of
+    ``pixi run [OPTIONS] TASK [ARGS]`` (pixi: RUN_CLI, ``Args``: the options come before the
+    task, every word from the task on is the task's; ``--frozen`` and ``--locked`` concern the
+    lock file only and change nothing here). RunError("arguments") for another option."""
+    words = command.split() if isinstance(command, str) else list(command)
+    if words[:2] == ["pixi", "run"]:
+        words = words[2:]
+    explicit, skip_deps = None, False
+    while words and words[0].startswith("-"):
+        if words[0] in ("-e", "--environment") and len(words) > 1:
+            explicit, words = words[1], words[2:]
+        elif words[0] == "--skip-deps":
+            skip_deps, words = True, words[1:]
+        elif words[0] in ("--frozen", "--locked"):
+            words = words[1:]
+        else:
+            raise RunError("arguments", f"pixi run option {words[0]!r} is not modelled here (pixi_run.py)")
+    if not words:
+        raise RunError("arguments", "pixi run names no task")
+    return explicit, skip_deps, words
+
+
 def run_graph(manifest: Mapping[str, Any], command: str | Sequence[str],
               machine: Machine = MACHINES[0]) -> tuple[list[Step], list[tuple[int, int, str | None]]]:
-    """pixi's task graph for ``pixi run [-e ENV] TASK [ARGS]`` (pixi: TASK_GRAPH,
+    """pixi's task graph for ``pixi run [-e ENV] [--skip-deps] TASK [ARGS]`` (pixi: TASK_GRAPH,
     ``TaskGraph::from_cmd_args`` and ``TaskGraph::from_root``): the nodes, root first, and
     the edges (needing node, needed node, the environment the depends-on entry names).
 
     ``-e`` stays in force for every dependency lookup (one ``SearchEnvironments`` serves the
     whole graph); a dependency's own ``environment`` overrides it; nodes are shared by
     (task, arguments, depends-on environment), not by the environment they resolve to. A name
-    that no environment defines as a task runs as a command, in ``-e`` or `default`."""
-    words = command.split() if isinstance(command, str) else list(command)
-    if words[:2] == ["pixi", "run"]:
-        words = words[2:]
-    explicit = None
-    if words and words[0] in ("-e", "--environment"):
-        explicit, words = words[1], words[2:]
+    that no environment defines as a task runs as a command, in ``-e`` or `default`.
+    ``--skip-deps`` (pixi: RUN_CLI, ``Args::skip_deps``, "Don't run the dependencies of the
+    task", passed to ``from_cmd_args``, which then returns the task's node alone, with its
+    arguments merged as usual and no dependencies, instead of calling ``from_root``) gives one
+    node and no edges."""
+    explicit, skip_deps, words = parse_options(command)
     if explicit is not None and explicit not in pm.environments(manifest):
         raise RunError("missing", f"no environment {explicit!r}")
     name, rest = words[0], words[1:]
@@ -210,6 +235,8 @@ def run_graph(manifest: Mapping[str, Any], command: str | Sequence[str],
     if not typed and typed_given and _arg_specs(task):
         raise RunError("arguments", f"{name}: arguments {typed_given} for no declared argument")
     nodes: list[tuple[Step, pm.Task]] = [(Step(name, explicit or env_name, tuple(rest), typed), task)]
+    if skip_deps:
+        return [nodes[0][0]], []
     edges: list[tuple[int, int, str | None]] = []
     seen: dict[tuple[str, tuple[str, ...] | None, str | None], int] = {(name, tuple(rest), None): 0}
     i = 0
@@ -231,7 +258,7 @@ def run_graph(manifest: Mapping[str, Any], command: str | Sequence[str],
 
 
 def run(manifest: Mapping[str, Any], command: str | Sequence[str], machine: Machine = MACHINES[0]) -> list[Step]:
-    """The steps of ``pixi run [-e ENV] TASK [ARGS]`` in the order pixi runs them (pixi:
+    """The steps of ``pixi run [-e ENV] [--skip-deps] TASK [ARGS]`` in the order pixi runs them (pixi:
     TASK_GRAPH, ``TaskGraph::topological_order``: depth first, dependencies in the order
     listed, each node once)."""
     steps, edges = run_graph(manifest, command, machine)

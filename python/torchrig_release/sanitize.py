@@ -37,7 +37,7 @@ import subprocess
 import sys
 import time
 
-from . import build_requirements
+from . import build_progress, build_requirements
 from .errors import ReleaseError
 from .paths import REPO as ROOT
 
@@ -135,11 +135,12 @@ def check_self_test(work: pathlib.Path) -> None:
 def build(python: pathlib.Path, build_dir: str, jobs: int) -> None:
     """Install torchrig, instrumented, into the venv of ``python``."""
     env = dict(os.environ, TORCHRIG_SANITIZE=SANITIZERS, CMAKE_BUILD_PARALLEL_LEVEL=str(jobs))
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                    "--no-build-isolation", "--no-deps",
-                    f"--config-settings=build-dir={build_dir}",
-                    "--config-settings=cmake.build-type=RelWithDebInfo", "."],
-                   cwd=ROOT, env=env, check=True)
+    cmd = [str(python), "-m", "pip", "install", "-v", "--disable-pip-version-check",
+           "--no-build-isolation", "--no-deps", f"--config-settings=build-dir={build_dir}",
+           "--config-settings=cmake.build-type=RelWithDebInfo", "."]
+    build_progress.run(cmd, what=f"building {build_progress.describe(env)} instrumented with -fsanitize="
+                                 f"{SANITIZERS} (RelWithDebInfo) and installing it for {python}",
+                       build_dir=build_dir, log_path=ROOT / build_dir / "pip-install.log", cwd=ROOT, env=env)
     out = subprocess.run([str(python), "-c", "import importlib.util as u, pathlib; "
                           "print(pathlib.Path(u.find_spec('torchrig').origin).parent)"],
                          capture_output=True, text=True, check=True).stdout.strip()

@@ -40,7 +40,7 @@ MANIFEST = pm.load_manifest()
 ENVS = pm.environments(MANIFEST)
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")),
         *sorted((ROOT / ".github" / "workflows").glob("*.yml"))]
-COMMAND = re.compile(r"pixi run(?: --frozen| --locked)?((?: -e [\w-]+)?) ([a-z][\w-]*)([^`#|,\n]*)")
+COMMAND = re.compile(r"pixi run((?: (?:--frozen|--locked|--skip-deps|-e [\w-]+))*) ([a-z][\w-]*)([^`#|,\n]*)")
 PLACEHOLDER = re.compile(r"X\.Y|\.\.\.|<|>|\$")
 
 # Where each documented task is meant to run when no -e is given (README, docs/).
@@ -53,15 +53,17 @@ BUILD_TASKS = ("build", "build-wheel")
 SWITCHES = ("TORCHRIG_ABI", "TORCH_CUDA_ARCH_LIST", "TORCHRIG_CUDA")
 
 
-def documented_commands() -> list[tuple[str, str]]:
-    """(where, "pixi run [-e ENV] TASK [ARGS]") for every `pixi run` of README.md, docs/ and
-    the workflows (placeholders such as X.Y, <env> or $VARIABLE left out)."""
+def documented_commands(paths=DOCS) -> list[tuple[str, str]]:
+    """(where, "pixi run [-e ENV] [--skip-deps] TASK [ARGS]") for every `pixi run` of README.md,
+    docs/ and the workflows (placeholders such as X.Y, <env> or $VARIABLE left out; --frozen and
+    --locked, which only concern the lock file, too)."""
     found: dict[str, set[str]] = {}
-    for path in DOCS:
+    for path in paths:
         for match in COMMAND.finditer(path.read_text()):
-            env, task, rest = match.groups()
+            options, task, rest = match.groups()
+            options = [w for w in options.split() if w not in ("--frozen", "--locked")]
             args = [w for w in rest.split() if not PLACEHOLDER.search(w)]
-            found.setdefault(" ".join(["pixi run", *env.split(), task, *args]), set()).add(path.name)
+            found.setdefault(" ".join(["pixi run", *options, task, *args]), set()).add(path.name)
     return [(", ".join(sorted(where)), command) for command, where in sorted(found.items())]
 
 
@@ -72,9 +74,8 @@ def chain_problems(manifest, command: str, machine: pr.Machine) -> list[str]:
     """Why `command` does not run its whole chain in its intended environment: the root in
     `-e ENV` or INTENDED; each dependency where its depends-on entry says, else where the
     task needing it runs (never by way of `default`)."""
-    words = command.split()
-    explicit = words[3] if words[2] == "-e" else None
-    root = words[4] if explicit else words[2]
+    explicit, _, words = pr.parse_options(command)
+    root = words[0]
     want = explicit or INTENDED.get(root)
     try:
         steps, edges = pr.run_graph(manifest, command, machine)
@@ -116,6 +117,18 @@ def test_a_dependency_does_not_inherit_the_environment_of_its_parent():
 def test_an_explicit_environment_holds_for_every_dependency():
     steps = pr.run(TWO_ENVS, "pixi run -e py test")
     assert [(s.task, s.environment) for s in steps] == [("build", "py"), ("test", "py")]
+
+
+def test_skip_deps_runs_the_task_alone():
+    """pixi: crates/pixi_cli/src/run.rs Args::skip_deps -> TaskGraph::from_cmd_args returns the
+    task's node without dependencies (task_graph.rs, test_skip_deps: `bar` alone, not `foo`)."""
+    for command in ("pixi run --skip-deps test", "pixi run --skip-deps -e py test --help",
+                    "pixi run -e py --skip-deps test"):
+        steps = pr.run(TWO_ENVS, command)
+        assert [s.task for s in steps] == ["test"], command
+    assert [s.task for s in pr.run(TWO_ENVS, "pixi run test --skip-deps")] == ["build", "test"]  # the task's word
+    with pytest.raises(pr.RunError):
+        pr.run(TWO_ENVS, "pixi run --clean-env test")  # not modelled: refused, never guessed
 
 
 def test_a_name_defined_in_two_features_prompts():
@@ -175,6 +188,40 @@ def test_depends_on_names_existing_environments():
     missing = [(t.name, env) for t in pm.task_definitions(MANIFEST)
                for _, env in t.depends_on if env is not None and env not in ENVS]
     assert missing == []
+
+
+def help_problems(commands: list[tuple[str, str]]) -> list[str]:
+    """A shown `pixi run TASK --help` (or -h) that would run more than the task: pixi runs the
+    task's depends-on first (`pixi run upload --help` builds every conda package before the
+    help), so the docs must ask with `pixi run --skip-deps TASK --help`."""
+    problems = []
+    for where, command in commands:
+        _, _, words = pr.parse_options(command)
+        if not {"--help", "-h"} & set(words[1:]):
+            continue
+        try:
+            steps = pr.run(MANIFEST, command)
+        except pr.RunError as err:
+            problems.append(f"{where}: {command}: pixi stops ({err.kind}): {err}")
+            continue
+        if len(steps) != 1:
+            problems.append(f"{where}: {command} runs {' -> '.join(s.task for s in steps)} "
+                            f"(write `pixi run --skip-deps {words[0]} {' '.join(words[1:])}`)")
+    return problems
+
+
+def test_a_shown_help_command_builds_nothing_first():
+    """README, docs/, the workflows and the task descriptions of pixi.toml (`pixi task list`)."""
+    shown = COMMANDS + documented_commands([ROOT / "pixi.toml"])
+    helps = [c for _, c in shown if re.search(r" (--help|-h)\b", c)]
+    assert helps, "the docs show no `pixi run TASK --help`: this check would check nothing"
+    assert help_problems(shown) == []
+
+
+def test_the_help_check_catches_a_help_behind_a_build():
+    assert help_problems([("docs/publishing.md", "pixi run upload --help")]) == [
+        "docs/publishing.md: pixi run upload --help runs render -> build-conda -> upload "
+        "(write `pixi run --skip-deps upload --help`)"]
 
 
 # ---- the task cache -----------------------------------------------------------------------------

@@ -9,18 +9,20 @@ libtorchrig_stable.so; ``classic``: one torch minor, a cp3XX wheel, for local us
 nvcc's CUDA major, libtorchrig_stable_cuda<major>.so) and TORCH_CUDA_ARCH_LIST (default for
 the stable CUDA library: torch's own list, cmake/cuda-arch-lists.txt ``wheel-cu<major>``).
 The distribution is ``torchrig`` either way; ``merge-wheels`` joins the CUDA libraries of
-builds with different CUDA majors into one wheel.
+builds with different CUDA majors into one wheel. build_progress.py shows the build's progress
+and keeps its whole output in ``<out_dir>/../build-wheel.log``; the CMake folder is
+pyproject.toml's ``build/{wheel_tag}`` (or $SKBUILD_BUILD_DIR).
 """
 from __future__ import annotations
 
 import logging
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from .. import build_progress
 from ..errors import WheelError
 from ..paths import REPO
 
@@ -31,16 +33,20 @@ PASSED_THROUGH = ("TORCHRIG_CUDA", "TORCH_CUDA_ARCH_LIST", "TORCHRIG_ABI", "CUDA
 DEFAULT_ABI = "stable"  # the one wheel of a package index; build-wheel's --help says it from here
 
 
-def build_wheel(out_dir: Path, python: str = sys.executable, source: Path = REPO) -> Path:
-    """Build and return the wheel in ``out_dir`` (WheelError when pip fails)."""
+def build_wheel(out_dir: Path, python: str = sys.executable, source: Path = REPO,
+                timeout: float | None = None) -> Path:
+    """Build and return the wheel in ``out_dir`` (WheelError, with the compiler's error, when pip
+    fails or runs past ``timeout`` seconds)."""
     switches = {k: os.environ[k] for k in PASSED_THROUGH if k in os.environ}
     switches.setdefault("TORCHRIG_ABI", DEFAULT_ABI)
-    log.info("building a wheel with %s (%s)", python, ", ".join(f"{k}={v}" for k, v in switches.items()))
+    env = {**os.environ, **switches}
     with tempfile.TemporaryDirectory(prefix="torchrig-wheel-") as tmp:
-        cmd = [python, "-m", "pip", "wheel", "--no-build-isolation", "--no-deps",
+        cmd = [python, "-m", "pip", "wheel", "--no-build-isolation", "--no-deps", "-v",
                "--disable-pip-version-check", "-w", tmp, str(source)]
-        if subprocess.run(cmd, cwd=source, env={**os.environ, **switches}).returncode != 0:
-            raise WheelError(f"the wheel build failed (see the output above): {' '.join(cmd)}")
+        what = f"building a wheel of {build_progress.describe(env)} against the torch of {python}"
+        build_progress.run(cmd, what=what, cwd=source, env=env, error=WheelError, timeout=timeout,
+                           build_dir=env.get("SKBUILD_BUILD_DIR") or source / "build" / "{wheel_tag}",
+                           log_path=out_dir.parent / "build-wheel.log")
         built = sorted(Path(tmp).glob("torchrig-*.whl"))
         if len(built) != 1:
             raise WheelError(f"pip wheel made {len(built)} torchrig wheels in {tmp}, expected one")
