@@ -249,6 +249,22 @@ def test_installed_package_reads_dist_info(native, torches, tmp_path, capsys):
         assert report["artifact"]["declared"]["entries"] == ["torch<2.9,>=2.8"]
 
 
+def test_installed_range_is_torchrig_s_not_the_release_tooling_s(native, torches, tmp_path, capsys):
+    """`.venv` holds torchrig and torchrig_release (no torch requirement): abi-check of it read
+    torchrig_release's dist-info and reported "(no torch requirement)" (found 2026-12-06)."""
+    from torchrig_release.abi.artifact import ArtifactError, _pip_range
+
+    site = tmp_path / "env/lib/python3.11/site-packages"
+    tooling = site / "torchrig_release-0.1.0.dist-info"
+    tooling.mkdir(parents=True)
+    (tooling / "METADATA").write_text("Metadata-Version: 2.1\nName: torchrig_release\nVersion: 0.1.0\n")
+    with pytest.raises(ArtifactError, match="no torchrig dist-info"):
+        _pip_range(site, "dist-info Requires-Dist")
+    make_site(site, native["ext"], ["torch>=2.8,<2.9"])
+    code, report = run_json(capsys, tmp_path / "env", "--torch", torches["2.8"])
+    assert report["artifact"]["declared"]["entries"] == ["torch<2.9,>=2.8"], report
+
+
 def test_conda_package_reads_index_json(native, torches, tmp_path, capsys):
     pytest.importorskip("rattler")
     depends = ["python >=3.11,<3.12.0a0", "pytorch >=2.8,<2.10", "pytorch * cpu*"]

@@ -219,3 +219,11 @@ def test_forced_load_beside_214_matches_the_symbol_check(forced_214, torch_214, 
         assert any(name in proc.stderr for name in missing)
     else:
         assert measured["loaded"], proc.stderr
+    # the docs' tables say what this measures: they said "loads" for months after the C++
+    # autograd began calling torch::autograd::_wrap_outputs, which 2.14 changed
+    for doc in ("docs/abi-check.md", "docs/compatibility.md"):
+        row = next(line for line in (REPO / doc).read_text().splitlines()
+                   if line.startswith("|") and "2.13.0+cpu" in line.split("|")[1] and "Forced" in line)
+        forced = row.split("Forced", 1)[1]
+        said = "undefined symbol" if missing else "loads"
+        assert said in forced, f"{doc}: the forced load of the 2.13 build in {OTHER_TORCH} is `{said}`: {row}"

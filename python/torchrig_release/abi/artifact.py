@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import importlib.metadata
 import json
+import re
 import tempfile
 import types
 import zipfile
@@ -55,10 +56,14 @@ def _load_guard(package_dir: Path) -> types.ModuleType:
     return library_module("_guard", package_dir)  # its own _torch_version.py beside it
 
 
+# torchrig, or a retired flavour distribution of an earlier release (python/torchrig/_torch_version.py);
+# never another distribution whose name starts so (torchrig-release, the release tooling)
+DISTRIBUTIONS = {PACKAGE, *(f"{PACKAGE}-{flavour}" for flavour in ("cpu", "cu13", "stable-cpu", "stable-cu13"))}
+
+
 def _pip_range(site: Path, source: str) -> Declared:
-    # torchrig (or a retired flavour distribution of an earlier release, torchrig-cpu, ...)
     dists = [d for d in importlib.metadata.distributions(path=[str(site)])
-             if (d.metadata["Name"] or "").lower().replace("_", "-").split("-")[0] == PACKAGE]
+             if re.sub(r"[-_.]+", "-", d.metadata["Name"] or "").lower() in DISTRIBUTIONS]
     if not dists:
         raise ArtifactError(f"no {PACKAGE} dist-info in {site}: cannot read the declared torch range")
     return PipRange.from_requires(dists[0].requires or [], source)
