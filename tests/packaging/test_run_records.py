@@ -84,7 +84,7 @@ def test_blocks_are_filled_from_records_and_a_missing_record_is_named():
     text, used = runs.update(doc, {"t": _record("== 2 passed in 1.00s ==", "t")}, "README.md")
     assert used == {"t"} and "**2 passed in 1 s**" in text and "stale" not in text
     with pytest.raises(ReleaseError, match=r"README.md: block run:t has no record docs/runs/t.json; "
-                                           r"make it with `torchrig-release record t -- COMMAND`"):
+                                           r"make it with `torchrig-release record t COMMAND`"):
         runs.update(doc, {}, "README.md")
     assert runs.records_unused({"t": None, "old": None}, {"t"}) == ["old"]
 

@@ -3,7 +3,7 @@
 A record, ``docs/runs/NAME.json``, holds one run of one command: the command, its output
 (paths of this checkout and of the machine-wide cache shortened), exit status, seconds, the
 commit, the date and the machine (cores, CPU, load average). ``torchrig-release record NAME
--- COMMAND`` makes one (it runs the command, or takes a finished run's output with --log).
+COMMAND`` makes one (it runs the command, or takes a finished run's output with --log).
 
 ``gen runs`` rewrites every block ``<!-- run:NAME:AS:begin -->`` ... ``<!-- run:NAME:end -->``
 of README.md and docs/*.md from record NAME, shown AS:
@@ -133,7 +133,7 @@ def load(runs: pathlib.Path = RUNS) -> dict[str, Record]:
             record = Record(**{k: data[k] for k in FIELDS})
         except (ValueError, KeyError, TypeError) as exc:
             raise ReleaseError(f"{path}: not a run record ({exc}); make it with "
-                               f"`torchrig-release record {path.stem} -- COMMAND`", 2) from None
+                               f"`torchrig-release record {path.stem} COMMAND`", 2) from None
         if record.name != path.stem:
             raise ReleaseError(f"{path}: names itself {record.name!r}", 2)
         records[record.name] = record
@@ -229,7 +229,7 @@ def update(text: str, records: Mapping[str, Record], where: str = "",
             return match[0]
         if name not in records:
             raise ReleaseError(f"{where}: block run:{name} has no record docs/runs/{name}.json; "
-                               f"make it with `torchrig-release record {name} -- COMMAND`", 1)
+                               f"make it with `torchrig-release record {name} COMMAND`", 1)
         used.add(name)
         return match[1] + render_block(records[name], shown_as) + match[5]
 
