@@ -159,3 +159,17 @@ def test_unpinned_install_beside_an_installed_cpu_torch_keeps_it(index, tools):
         assert "torch==" not in uvp.stderr.replace("+ torchrig==", "")
     finally:
         shutil.rmtree(WORK / "venvs", ignore_errors=True)
+
+
+def test_publishing_md_table_says_what_the_cases_assert():
+    """docs/publishing.md's table of what pip and uv resolve is these cases' expectations: a
+    row per case with its requirements, Python, and the torch both resolvers must pick."""
+    table = [line for line in (REPO / "docs" / "publishing.md").read_text().splitlines()
+             if line.startswith("| ") and "torchrig" in line and ("refused" in line or "torch==" in line)]
+    for case in CASES:
+        wanted = ", ".join(f"`{r}`" for r in case.requirements) + f" ({case.python})"
+        rows = [row for row in table if f"| {wanted} |" in row]
+        assert len(rows) == 1, f"publishing.md: no row for {wanted} (case {case.id})"
+        shown = f"`torch=={case.torch}`" if case.torch else "refused"
+        assert shown in rows[0] and (case.torch is None or f"torch-{case.torch} " in rows[0]), \
+            f"publishing.md says {rows[0]!r}; case {case.id} asserts {case.torch or 'a refusal'}"
