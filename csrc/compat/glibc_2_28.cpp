@@ -15,7 +15,10 @@
 //    hidden, so every such read in this library binds here at link time and no reference to
 //    glibc's variable remains. It is never set: 0 means "other threads may exist", the answer
 //    that is right in every process; the cost is an atomic add where a plain one would do.
-extern "C" __attribute__((visibility("hidden"))) char __libc_single_threaded = 0;
+//    (A linkage block, not `extern "C" char x = 0;`: gcc warns on an initialized `extern`.)
+extern "C" {
+__attribute__((visibility("hidden"))) char __libc_single_threaded = 0;
+}
 
 // 2. dlsym (GLIBC_2.34 default version, since libdl moved into libc). torch's stable headers
 //    (torch/csrc/stable/macros.h, torch >= 2.14) call dlsym(RTLD_DEFAULT, ...). The link wraps
