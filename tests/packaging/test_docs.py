@@ -111,6 +111,8 @@ def test_the_figure_check_finds_a_hand_quoted_figure():
            "fk       1 fwd         1.57x [1.55-1.57]      1.31x [1.28-1.34]\n")
     assert [hits for _, hits, _ in figures_outside_generated(old)] == [
         ["789 passed", "124 skipped", "158 s"], ["188 s", "159 s"], ["253 undefined"], ["1.57x", "1.31x"]]
+    assert figures_outside_generated("a CI run (from a fresh clone: 859\npassed).\n") == [
+        (1, ["859 passed"], "a CI run (from a fresh clone: 859")]  # broken across lines
     inside = "<!-- run:tests-default:pytest:begin -->\n**789 passed** in 158 s\n<!-- run:tests-default:end -->\n"
     assert figures_outside_generated(inside) == []
 

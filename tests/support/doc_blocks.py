@@ -97,11 +97,11 @@ GENERATED = re.compile(r"<!-- (?:run:([\w-]+):\w+|generated:([\w-]+)):begin -->.
 
 def figures_outside_generated(text: str) -> list[tuple[int, list[str], str]]:
     """(line, figures, the line) for each line outside a generated block that quotes a
-    figure a tool prints."""
+    figure a tool prints; a figure broken across two lines ("859\npassed") counts on its first."""
     text = GENERATED.sub(lambda m: "\n" * m[0].count("\n"), text)
-    found = []
-    for number, line in enumerate(text.splitlines(), 1):
-        hits = [m[0] for m in RUN_FIGURES.finditer(line)]
-        if hits:
-            found.append((number, hits, line.strip()))
-    return found
+    lines = text.splitlines()
+    found: dict[int, list[str]] = {}
+    for m in RUN_FIGURES.finditer(text.replace("\n", " ")):  # same offsets, lines joined
+        number = text.count("\n", 0, m.start()) + 1
+        found.setdefault(number, []).append(m[0])
+    return [(n, hits, lines[n - 1].strip()) for n, hits in sorted(found.items())]
