@@ -59,4 +59,3 @@ def run(args: argparse.Namespace) -> int:
         log.error("out of date: run `python -m torchrig_release gen %s`", args.what)
         return 1
     return 0
-

@@ -18,9 +18,10 @@ from support.doc_blocks import blocks, figures_outside_generated, shell_commands
 from support.timeouts import COMMAND_S
 from torchrig_release import conda_forge, machine, variants
 from torchrig_release import pixi as pm
+from torchrig_release.gen import runs
 from torchrig_release.paths import REPO
 
-DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+DOCS = runs.documents()  # README.md and docs/*.md, as gen runs reads them
 PYTHON_BLOCKS = [b for d in DOCS for b in blocks(d) if b.lang == "python"]
 COMMANDS = [(b.where, c) for d in DOCS for b in blocks(d) for c in shell_commands(b)
             if torchrig_argv(c) is not None and torchrig_argv(c)[0] != "pixi"]

@@ -14,10 +14,11 @@ from collections.abc import Callable
 
 from .. import ci_matrix, gpu_check, variants
 from .. import pixi as pm
-from ..paths import REPO
 from ..errors import ReleaseError
+from ..paths import REPO
+from . import compat_docs
 
-BLOCK = re.compile(r"(<!-- generated:([\w-]+):begin -->\n).*?(<!-- generated:\2:end -->)", re.S)
+BLOCK = compat_docs.BLOCK  # the same markers as compatibility.md's blocks
 
 __all__ = ["BLOCKS", "BLOCK", "sync", "update"]
 
